@@ -1,0 +1,10 @@
+/**
+ * The Worker's bindings: `Env` is generated from wrangler.toml by `wrangler types`
+ * (worker-configuration.d.ts); the secrets, which wrangler.toml cannot list, are added here.
+ */
+export interface EdgeEnv extends Env {
+  /** Comma-separated tokens that host agents present on /agent. */
+  HOST_TOKENS?: string;
+  /** Client credentials as JSON: {"basic":[{"username","password"}],"bearer":["token"]}. */
+  CLIENT_AUTH?: string;
+}

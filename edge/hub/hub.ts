@@ -1,0 +1,372 @@
+/**
+ * The Hub's logic, free of `cloudflare:workers`: host connections, routing of server sessions to
+ * hosts, REST sessions, and calls in flight. The Durable Object in `object.ts` is a thin wrapper;
+ * tests drive this class directly in Node with an in-memory SQLite and fake sockets.
+ *
+ * What must survive hibernation (hosts, their servers, routes, REST sessions) lives in SQL.
+ * In-memory maps are caches of it, rebuilt on demand, or state (pending calls) that only lives
+ * as long as the request that created it.
+ */
+import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION, REST_SESSION_TTL_MS } from '../../shared/constants.ts';
+import { GatewayError, isErrorCode } from '../../shared/errors.ts';
+import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
+import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
+import { randomId } from '../../shared/secure.ts';
+import { SCHEMA } from './schema.ts';
+
+export type SqlValue = string | number | null;
+export interface HubSql {
+  exec(query: string, ...params: SqlValue[]): Record<string, SqlValue>[];
+}
+
+/** One host's WebSocket as the Hub sees it. */
+export interface HostConnection {
+  readonly hostId: string;
+  readonly connId: string;
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export type HubLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface HubRuntime {
+  sql: HubSql;
+  /** Open connections of one host (normally one). */
+  connectionsOf(hostId: string): HostConnection[];
+  /** connIds of every open host connection. */
+  liveConnIds(): string[];
+  now(): number;
+  log(level: HubLogLevel, message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ToolCall {
+  server: string;
+  session: string;
+  tool: string;
+  args: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: GatewayError): void;
+  timer: ReturnType<typeof setTimeout>;
+  connId: string;
+  server: string;
+}
+
+interface CatalogEntry {
+  hosts: string[];
+  tools: Map<string, Tool>;
+}
+
+/** How often, at most, a REST session's last use is written to storage. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class Hub {
+  readonly #rt: HubRuntime;
+  readonly #pending = new Map<string, Pending>();
+  readonly #decoders = new Map<string, FrameDecoder>();
+  readonly #bootId = randomId().slice(0, 8);
+  #callCounter = 0;
+  #catalog: Map<string, CatalogEntry> | null = null;
+  /** host id -> the connId its current hello came from. */
+  #hostConns: Map<string, string> | null = null;
+  /** "server\0session" -> host id. */
+  readonly #routes = new Map<string, string>();
+  /** REST session id -> when its last use was written to storage. */
+  readonly #sessionTouched = new Map<string, number>();
+
+  constructor(rt: HubRuntime) {
+    this.#rt = rt;
+    for (const statement of SCHEMA) rt.sql.exec(statement);
+    this.#reconcile();
+  }
+
+  /** Forget hosts whose connection did not survive (a restart drops every WebSocket). */
+  #reconcile(): void {
+    const live = new Set(this.#rt.liveConnIds());
+    for (const row of this.#rt.sql.exec('SELECT id, conn_id FROM hosts')) {
+      if (!live.has(String(row.conn_id))) this.#forgetHost(String(row.id));
+    }
+  }
+
+  // ---- host connections -------------------------------------------------------------------
+
+  onMessage(conn: HostConnection, text: string): void {
+    let frame: Frame | null;
+    try {
+      frame = this.#decoder(conn).decode(text);
+    } catch (err) {
+      const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
+      this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
+      this.#send(conn, { type: 'frame.error', code: error.code, message: error.message });
+      return;
+    }
+    if (frame) this.#dispatch(conn, frame);
+  }
+
+  onClose(conn: HostConnection, code: number, reason: string): void {
+    this.#decoders.delete(conn.connId);
+    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
+    if (this.#currentConn(conn.hostId) === conn.connId) {
+      this.#forgetHost(conn.hostId);
+      this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
+    }
+  }
+
+  #decoder(conn: HostConnection): FrameDecoder {
+    let decoder = this.#decoders.get(conn.connId);
+    if (!decoder) this.#decoders.set(conn.connId, (decoder = new FrameDecoder()));
+    return decoder;
+  }
+
+  #dispatch(conn: HostConnection, frame: Frame): void {
+    if (frame.type === 'host.hello') return this.#onHello(conn, frame);
+    if (this.#currentConn(conn.hostId) !== conn.connId) {
+      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `expected host.hello first, got ${frame.type}` });
+      return;
+    }
+    switch (frame.type) {
+      case 'rpc.response':
+        return this.#onResponse(frame);
+      case 'session.closed':
+        this.#dropRoute(frame.server, frame.session);
+        return;
+      case 'rpc.notify':
+        // Progress and log notifications for REST calls have nobody to go to.
+        return;
+      case 'frame.error':
+        this.#rt.log('warn', 'host reported a bad frame', { host: conn.hostId, code: frame.code, reason: frame.message });
+        return;
+      default:
+        this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `a host may not send ${frame.type}` });
+    }
+  }
+
+  #onHello(conn: HostConnection, hello: FrameOf<'host.hello'>): void {
+    if (majorOf(hello.version) !== majorOf(PROTOCOL_VERSION)) {
+      const message = `host speaks protocol ${hello.version}, this edge speaks ${PROTOCOL_VERSION}: run the same major version of mcp-gateway on both`;
+      this.#send(conn, { type: 'frame.error', code: 'PROTOCOL_MISMATCH', message });
+      this.#rt.log('warn', 'host refused: protocol mismatch', { host: conn.hostId, version: hello.version });
+      conn.close(CLOSE_PROTOCOL_MISMATCH, message.slice(0, 120));
+      return;
+    }
+    if (hello.hostId !== conn.hostId) {
+      const message = `hello names host ${hello.hostId} but the connection was opened as ${conn.hostId}`;
+      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message });
+      conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
+      return;
+    }
+    const previous = this.#currentConn(conn.hostId);
+    if (previous && previous !== conn.connId) {
+      this.#failPending((p) => p.connId === previous, `host ${conn.hostId} reconnected during the call`);
+    }
+    // A hello is a full restatement of the host: replace whatever was known of it.
+    this.#forgetHost(conn.hostId);
+    const { sql, now } = this.#rt;
+    sql.exec('INSERT INTO hosts (id, conn_id, connected_at) VALUES (?, ?, ?)', conn.hostId, conn.connId, now());
+    for (const server of hello.servers) {
+      sql.exec(
+        'INSERT INTO servers (name, host_id, tools, error) VALUES (?, ?, ?, ?)',
+        server.name,
+        conn.hostId,
+        JSON.stringify(server.tools),
+        server.error ?? null,
+      );
+      sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
+    }
+    this.#hostConns?.set(conn.hostId, conn.connId);
+    this.#catalog = null;
+    this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
+    this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
+  }
+
+  #onResponse(frame: FrameOf<'rpc.response'>): void {
+    const pending = this.#pending.get(frame.id);
+    if (!pending) return; // timed out or cancelled already
+    this.#pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.fault) {
+      const code = isErrorCode(frame.fault.code) ? frame.fault.code : 'UPSTREAM_ERROR';
+      pending.reject(new GatewayError(code, frame.fault.message));
+    } else if (frame.error) {
+      const { code, message } = frame.error;
+      pending.reject(
+        code === -32602
+          ? new GatewayError('INVALID_ARGUMENTS', `server ${pending.server} rejected the arguments: ${message}`)
+          : new GatewayError('UPSTREAM_ERROR', `server ${pending.server} answered with error ${code}: ${message}`),
+      );
+    } else {
+      pending.resolve(frame.result);
+    }
+  }
+
+  #forgetHost(hostId: string): void {
+    const { sql } = this.#rt;
+    sql.exec('DELETE FROM hosts WHERE id = ?', hostId);
+    sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
+    sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
+    this.#hostConns?.delete(hostId);
+    for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
+    this.#catalog = null;
+  }
+
+  #currentConn(hostId: string): string | undefined {
+    if (!this.#hostConns) {
+      this.#hostConns = new Map(this.#rt.sql.exec('SELECT id, conn_id FROM hosts').map((r) => [String(r.id), String(r.conn_id)]));
+    }
+    return this.#hostConns.get(hostId);
+  }
+
+  #liveConnection(hostId: string): HostConnection | undefined {
+    const connId = this.#currentConn(hostId);
+    return connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+  }
+
+  #send(conn: HostConnection, frame: Frame): void {
+    for (const message of encodeFrame(frame)) conn.send(message);
+  }
+
+  #failPending(match: (p: Pending) => boolean, message: string): void {
+    for (const [id, pending] of this.#pending) {
+      if (!match(pending)) continue;
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(new GatewayError('HOST_OFFLINE', message));
+    }
+  }
+
+  // ---- catalog ------------------------------------------------------------------------------
+
+  #catalogNow(): Map<string, CatalogEntry> {
+    if (this.#catalog) return this.#catalog;
+    const catalog = new Map<string, CatalogEntry>();
+    for (const row of this.#rt.sql.exec('SELECT name, host_id, tools FROM servers ORDER BY host_id')) {
+      const name = String(row.name);
+      let entry = catalog.get(name);
+      if (!entry) {
+        const tools = JSON.parse(String(row.tools)) as Tool[];
+        entry = { hosts: [], tools: new Map(tools.map((t) => [t.name, t])) };
+        catalog.set(name, entry);
+      }
+      entry.hosts.push(String(row.host_id));
+    }
+    return (this.#catalog = catalog);
+  }
+
+  // ---- REST sessions and calls --------------------------------------------------------------
+
+  createRestSession(): string {
+    const id = randomId();
+    const now = this.#rt.now();
+    this.#rt.sql.exec('DELETE FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS);
+    this.#rt.sql.exec('INSERT INTO rest_sessions (id, created_at, last_used) VALUES (?, ?, ?)', id, now, now);
+    this.#sessionTouched.set(id, now);
+    return id;
+  }
+
+  #touchRestSession(id: string): void {
+    const now = this.#rt.now();
+    const touched = this.#sessionTouched.get(id);
+    if (touched !== undefined && now - touched < TOUCH_INTERVAL_MS) return;
+    const row = this.#rt.sql.exec('SELECT last_used FROM rest_sessions WHERE id = ?', id)[0];
+    if (!row || Number(row.last_used) < now - REST_SESSION_TTL_MS) {
+      this.#sessionTouched.delete(id);
+      throw new GatewayError('SESSION_NOT_FOUND', 'unknown or expired sessionId: get a new one from GET /api/sessionid');
+    }
+    this.#rt.sql.exec('UPDATE rest_sessions SET last_used = ? WHERE id = ?', now, id);
+    this.#sessionTouched.set(id, now);
+  }
+
+  async callTool(call: ToolCall): Promise<unknown> {
+    this.#touchRestSession(call.session);
+    const entry = this.#catalogNow().get(call.server);
+    if (!entry) throw this.#missingServer(call.server);
+    if (!entry.tools.has(call.tool)) {
+      throw new GatewayError('TOOL_NOT_FOUND', `server ${call.server} has no tool named ${call.tool}`);
+    }
+    const conn = this.#route(call.server, call.session, entry);
+    return this.#request(conn, call.server, call.session, 'tools/call', { name: call.tool, arguments: call.args }, call.timeoutMs);
+  }
+
+  #missingServer(server: string): GatewayError {
+    const known = this.#rt.sql.exec('SELECT 1 FROM known_servers WHERE name = ?', server).length > 0;
+    return known
+      ? new GatewayError('HOST_OFFLINE', `no connected host offers server ${server} right now`)
+      : new GatewayError('SERVER_NOT_FOUND', `no server named ${server}`);
+  }
+
+  /** The connection to the host that runs (or will run) this server session. */
+  #route(server: string, session: string, entry: CatalogEntry): HostConnection {
+    const key = `${server}\u0000${session}`;
+    let hostId = this.#routes.get(key);
+    if (hostId === undefined) {
+      const row = this.#rt.sql.exec('SELECT host_id FROM routes WHERE server = ? AND session = ?', server, session)[0];
+      if (row) this.#routes.set(key, (hostId = String(row.host_id)));
+    }
+    if (hostId !== undefined && entry.hosts.includes(hostId)) {
+      const conn = this.#liveConnection(hostId);
+      if (conn) return conn;
+    }
+    // New session (or its host is gone): spread over the hosts that offer the server.
+    const start = Math.floor(Math.random() * entry.hosts.length);
+    for (let i = 0; i < entry.hosts.length; i++) {
+      const candidate = entry.hosts[(start + i) % entry.hosts.length]!;
+      const conn = this.#liveConnection(candidate);
+      if (!conn) continue;
+      this.#rt.sql.exec('INSERT OR REPLACE INTO routes (server, session, host_id) VALUES (?, ?, ?)', server, session, candidate);
+      this.#routes.set(key, candidate);
+      return conn;
+    }
+    throw new GatewayError('HOST_OFFLINE', `no connected host offers server ${server} right now`);
+  }
+
+  #dropRoute(server: string, session: string): void {
+    this.#routes.delete(`${server}\u0000${session}`);
+    this.#rt.sql.exec('DELETE FROM routes WHERE server = ? AND session = ?', server, session);
+  }
+
+  #request(conn: HostConnection, server: string, session: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    const id = `${this.#bootId}.${(++this.#callCounter).toString(36)}`;
+    const messages = encodeFrame({ type: 'rpc.request', id, server, session, method, params, timeoutMs });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.#pending.delete(id)) return;
+        this.#send(conn, { type: 'rpc.cancel', id, reason: 'deadline passed' });
+        reject(new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer, connId: conn.connId, server });
+      for (const message of messages) conn.send(message);
+    });
+  }
+
+  // ---- status -------------------------------------------------------------------------------
+
+  health(): HubHealth {
+    const hosts = this.#rt.sql.exec('SELECT id, connected_at FROM hosts ORDER BY id');
+    const servers = this.#rt.sql.exec('SELECT name, host_id, tools, error FROM servers ORDER BY name, host_id');
+    return {
+      status: 'ok',
+      ready: hosts.length > 0,
+      hosts: hosts.map((h) => ({
+        id: String(h.id),
+        connectedAt: new Date(Number(h.connected_at)).toISOString(),
+        servers: servers.filter((s) => s.host_id === h.id).map((s) => String(s.name)),
+      })),
+      servers: servers.map((s) => ({
+        name: String(s.name),
+        host: String(s.host_id),
+        tools: (JSON.parse(String(s.tools)) as unknown[]).length,
+        ...(s.error ? { status: 'failing' as const, error: String(s.error) } : { status: 'ok' as const }),
+      })),
+    };
+  }
+}
+
+export interface HubHealth {
+  status: 'ok';
+  ready: boolean;
+  hosts: { id: string; connectedAt: string; servers: string[] }[];
+  servers: { name: string; host: string; tools: number; status: 'ok' | 'failing'; error?: string }[];
+}

@@ -1,0 +1,124 @@
+/**
+ * The Hub Durable Object: a thin wrapper that gives the Hub its storage, its host WebSockets
+ * (hibernation API) and an HTTP face for the Worker.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { CLOSE_REPLACED, NAME_PATTERN, PING_TEXT, PONG_TEXT } from '../../shared/constants.ts';
+import { errorResponse, GatewayError } from '../../shared/errors.ts';
+import { randomId } from '../../shared/secure.ts';
+import type { EdgeEnv } from '../env.ts';
+import { edgeLog } from '../log.ts';
+import { Hub, type HostConnection, type SqlValue } from './hub.ts';
+
+interface Attachment {
+  hostId: string;
+  connId: string;
+}
+
+export class HubObject extends DurableObject<EdgeEnv> {
+  readonly #hub: Hub;
+  readonly #callTimeoutMs: number;
+
+  constructor(ctx: DurableObjectState, env: EdgeEnv) {
+    super(ctx, env);
+    this.#callTimeoutMs = Number(env.CALL_TIMEOUT_MS) || 30_000;
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+    const sql = ctx.storage.sql;
+    this.#hub = new Hub({
+      sql: { exec: (query: string, ...params: SqlValue[]) => sql.exec(query, ...params).toArray() as Record<string, SqlValue>[] },
+      connectionsOf: (hostId) => ctx.getWebSockets(hostId).filter(isOpen).map(toConnection),
+      liveConnIds: () => ctx.getWebSockets().filter(isOpen).map((ws) => attachmentOf(ws).connId),
+      now: Date.now,
+      log: edgeLog,
+    });
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    try {
+      const url = new URL(request.url);
+      switch (url.pathname) {
+        case '/agent':
+          return this.#acceptHost(url.searchParams.get('host') ?? '');
+        case '/call':
+          return await this.#call(request);
+        case '/session':
+          return Response.json({ sessionId: this.#hub.createRestSession() });
+        case '/health':
+          return Response.json(this.#hub.health());
+        default:
+          throw new GatewayError('NOT_FOUND', `hub has no route ${url.pathname}`);
+      }
+    } catch (err) {
+      if (err instanceof GatewayError) return errorResponse(err);
+      edgeLog('error', 'hub request failed', { error: String(err) });
+      return errorResponse(new GatewayError('INTERNAL', 'internal error in the hub'));
+    }
+  }
+
+  #acceptHost(hostId: string): Response {
+    if (!NAME_PATTERN.test(hostId)) {
+      throw new GatewayError('BAD_REQUEST', 'host id must be 1 to 64 letters, digits, "_" or "-"');
+    }
+    for (const old of this.ctx.getWebSockets(hostId)) {
+      try {
+        old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
+      } catch {
+        // already closing
+      }
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, [hostId]);
+    server.serializeAttachment({ hostId, connId: randomId() } satisfies Attachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async #call(request: Request): Promise<Response> {
+    const server = request.headers.get('x-server') ?? '';
+    const tool = request.headers.get('x-tool') ?? '';
+    const session = request.headers.get('x-session') ?? '';
+    const args = (await request.json()) as Record<string, unknown>;
+    const result = await this.#hub.callTool({ server, session, tool, args, timeoutMs: this.#callTimeoutMs });
+    return Response.json(normalizeToolResult(result));
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    if (typeof message !== 'string') {
+      ws.send(JSON.stringify({ type: 'frame.error', code: 'BAD_FRAME', message: 'frames are JSON text, not binary' }));
+      return;
+    }
+    this.#hub.onMessage(toConnection(ws), message);
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    this.#hub.onClose(toConnection(ws), code, reason);
+  }
+
+  override webSocketError(ws: WebSocket, error: unknown): void {
+    this.#hub.onClose(toConnection(ws), 1011, String(error));
+  }
+}
+
+function isOpen(ws: WebSocket): boolean {
+  return ws.readyState === WebSocket.OPEN;
+}
+
+function attachmentOf(ws: WebSocket): Attachment {
+  return ws.deserializeAttachment() as Attachment;
+}
+
+function toConnection(ws: WebSocket): HostConnection {
+  const { hostId, connId } = attachmentOf(ws);
+  return {
+    hostId,
+    connId,
+    send: (text) => ws.send(text),
+    close: (code, reason) => ws.close(code, reason),
+  };
+}
+
+/** A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError` always. */
+function normalizeToolResult(result: unknown): Record<string, unknown> {
+  const body: Record<string, unknown> = result && typeof result === 'object' ? { ...(result as Record<string, unknown>) } : { content: [] };
+  body.isError = body.isError === true;
+  return body;
+}

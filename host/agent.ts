@@ -1,0 +1,231 @@
+/**
+ * The host agent: dials the edge's /agent WebSocket, announces its servers, runs the calls the
+ * edge sends on per-session server processes, keeps the link alive, and reconnects by itself.
+ */
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import type { Config } from '../shared/config.ts';
+import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
+import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
+import { RpcError, type Instance } from './instance.ts';
+import { Instances } from './instances.ts';
+import type { Logger } from './logger.ts';
+import { nextDelay } from './backoff.ts';
+
+export interface AgentOptions {
+  /** Base URL of the edge, http(s) or ws(s). */
+  edgeUrl: string;
+  token: string;
+  hostId: string;
+  config: Config;
+  baseDir: string;
+  logger: Logger;
+}
+
+interface Running {
+  instance: Instance;
+  rpcId: number;
+}
+
+/**
+ * Events: `welcome` (the edge accepted the hello), `disconnected`, and `fatal` (a GatewayError
+ * that retrying cannot fix: refused token, protocol mismatch).
+ */
+export class HostAgent extends EventEmitter {
+  readonly #opts: AgentOptions;
+  readonly #log: Logger;
+  readonly #instances: Instances;
+  readonly #running = new Map<string, Running>();
+  #servers: ServerInfo[] = [];
+  #ws: WebSocket | undefined;
+  #decoder = new FrameDecoder();
+  #attempt = 0;
+  #stopped = false;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #lastPong = 0;
+
+  constructor(opts: AgentOptions) {
+    super();
+    this.#opts = opts;
+    this.#log = opts.logger.child('host');
+    this.#instances = new Instances({
+      config: opts.config,
+      baseDir: opts.baseDir,
+      logger: opts.logger,
+      onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason }),
+    });
+  }
+
+  get servers(): readonly ServerInfo[] {
+    return this.#servers;
+  }
+
+  /** Learns every server's tools, then connects. */
+  async start(): Promise<void> {
+    this.#servers = await Promise.all(
+      Object.keys(this.#opts.config.servers).map(async (name): Promise<ServerInfo> => {
+        try {
+          const tools = await this.#instances.listTools(name);
+          this.#log.info(`server ${name}: ${tools.length} tools`);
+          return { name, tools };
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          this.#log.error(`server ${name} failed to start`, { error });
+          return { name, tools: [], error: error.slice(0, 2000) };
+        }
+      }),
+    );
+    this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#pingTimer);
+    this.#ws?.close(1000, 'host stopping');
+    await this.#instances.dispose();
+  }
+
+  #connect(): void {
+    const url = new URL('/agent', this.#opts.edgeUrl.replace(/^http/, 'ws'));
+    url.searchParams.set('host', this.#opts.hostId);
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.#opts.token}` },
+      perMessageDeflate: false,
+      maxPayload: 2 * 1024 * 1024,
+    });
+    this.#ws = ws;
+    this.#decoder = new FrameDecoder();
+
+    ws.on('open', () => {
+      this.#log.debug('connected to the edge, saying hello', { url: url.origin });
+      this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
+      this.#lastPong = Date.now();
+      this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
+    });
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      if (text === PONG_TEXT) {
+        this.#lastPong = Date.now();
+        return;
+      }
+      this.#onMessage(text);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      if (status === 401 || status === 403) {
+        this.#fatal(new GatewayError('UNAUTHORIZED', `the edge at ${url.origin} refused the host token (HTTP ${status})`));
+      } else {
+        this.#log.warn('the edge refused the connection', { status });
+      }
+      ws.terminate();
+    });
+    ws.on('error', (err) => this.#log.debug('connection error', { error: err.message }));
+    ws.on('close', (code, reason) => this.#onClose(ws, code, reason.toString()));
+  }
+
+  #ping(ws: WebSocket): void {
+    if (Date.now() - this.#lastPong > 3 * PING_INTERVAL_MS) {
+      this.#log.warn('the edge stopped answering pings; reconnecting');
+      ws.terminate();
+      return;
+    }
+    if (ws.readyState === WebSocket.OPEN) ws.send(PING_TEXT);
+  }
+
+  #onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.#ws !== ws) return;
+    clearInterval(this.#pingTimer);
+    this.#ws = undefined;
+    // Sessions end with the connection: the edge forgets them too.
+    this.#running.clear();
+    void this.#instances.closeAll();
+    this.emit('disconnected', code, reason);
+    if (this.#stopped) return;
+    if (code === CLOSE_PROTOCOL_MISMATCH || code === CLOSE_BAD_HELLO) {
+      this.#fatal(new GatewayError('PROTOCOL_MISMATCH', `the edge refused this host: ${reason}`));
+      return;
+    }
+    const delay = nextDelay(this.#attempt++);
+    this.#log.info(`disconnected from the edge; reconnecting in ${Math.round(delay)} ms`, { code, reason });
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  #fatal(error: GatewayError): void {
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    this.emit('fatal', error);
+  }
+
+  #send(frame: Frame): void {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    for (const message of encodeFrame(frame)) ws.send(message);
+  }
+
+  #onMessage(text: string): void {
+    let frame: Frame | null;
+    try {
+      frame = this.#decoder.decode(text);
+    } catch (err) {
+      const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
+      this.#log.warn('bad frame from the edge', { code: error.code, reason: error.message });
+      this.#send({ type: 'frame.error', code: error.code, message: error.message });
+      return;
+    }
+    if (frame) this.#dispatch(frame);
+  }
+
+  #dispatch(frame: Frame): void {
+    switch (frame.type) {
+      case 'host.welcome':
+        this.#attempt = 0;
+        this.#log.info('connected to the edge', { servers: this.#servers.map((s) => s.name).join(',') });
+        this.emit('welcome');
+        return;
+      case 'rpc.request':
+        void this.#onRequest(frame);
+        return;
+      case 'rpc.cancel': {
+        const running = this.#running.get(frame.id);
+        running?.instance.cancel(running.rpcId, frame.reason ?? 'cancelled by the edge');
+        return;
+      }
+      case 'session.close':
+        void this.#instances.close(frame.server, frame.session);
+        return;
+      case 'frame.error':
+        this.#log.warn('the edge reported a bad frame', { code: frame.code, reason: frame.message });
+        return;
+      default:
+        this.#send({ type: 'frame.error', code: 'BAD_FRAME', message: `a host does not accept ${frame.type}` });
+    }
+  }
+
+  async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {
+    const { id, server, session, method, params, timeoutMs } = frame;
+    try {
+      if (!this.#instances.has(server)) throw new GatewayError('SERVER_NOT_FOUND', `host ${this.#opts.hostId} has no server named ${server}`);
+      const instance = await this.#instances.get(server, session);
+      const call = instance.request(method, params, timeoutMs);
+      this.#running.set(id, { instance, rpcId: call.id });
+      const result = await call.done;
+      this.#send({ type: 'rpc.response', id, result });
+    } catch (err) {
+      if (err instanceof RpcError) {
+        this.#send({ type: 'rpc.response', id, error: { code: err.code, message: err.message, data: err.data } });
+      } else if (err instanceof GatewayError) {
+        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: err.message.slice(0, 4000) } });
+      } else {
+        this.#log.error('call failed unexpectedly', { error: err instanceof Error ? err.stack : String(err) });
+        this.#send({ type: 'rpc.response', id, fault: { code: 'INTERNAL', message: 'internal error in the host agent' } });
+      }
+    } finally {
+      this.#running.delete(id);
+    }
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * One STDIO MCP server process: spawned in its own process group, initialized by us, and spoken
+ * to in newline-delimited JSON-RPC. Lines are capped; non-JSON lines are dropped and logged.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../shared/config.ts';
+import { GatewayError } from '../shared/errors.ts';
+import type { Logger } from './logger.ts';
+
+export interface InstanceOptions {
+  server: string;
+  session: string;
+  config: ServerConfig;
+  /** Folder that relative `command` and `path` are resolved against. */
+  baseDir: string;
+  logger: Logger;
+  /** Longest stdout line accepted from the server, in characters. */
+  maxLineChars?: number;
+  initializeTimeoutMs?: number;
+  /** Messages from the server that are not responses to our requests. */
+  onMessage?: (message: JsonRpcMessage) => void;
+  onExit?: (reason: string) => void;
+}
+
+export interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: string | number | null;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+/** A JSON-RPC error the server answered with. */
+export class RpcError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+  constructor(code: number, message: string, data?: unknown) {
+    super(message);
+    this.code = code;
+    this.data = data;
+  }
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
+const STDERR_TAIL_LINES = 20;
+const KILL_GRACE_MS = 2000;
+
+export class Instance {
+  readonly server: string;
+  readonly session: string;
+  readonly child: ChildProcess;
+  readonly #opts: InstanceOptions;
+  readonly #log: Logger;
+  readonly #waiters = new Map<number, Waiter>();
+  readonly #stderrTail: string[] = [];
+  #nextId = 1;
+  #buffer = '';
+  #discarding = false;
+  #exitReason: string | undefined;
+  lastActive = Date.now();
+
+  private constructor(opts: InstanceOptions) {
+    this.#opts = opts;
+    this.server = opts.server;
+    this.session = opts.session;
+    this.#log = opts.logger.child(`${opts.server}/${opts.session.slice(0, 8)}`);
+    const { command, args, env, path: workDir } = opts.config;
+    const resolvedCommand = command.includes('/') ? path.resolve(opts.baseDir, command) : command;
+    this.child = spawn(resolvedCommand, args, {
+      cwd: workDir ? path.resolve(opts.baseDir, workDir) : opts.baseDir,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true, // its own process group, so stop() reaches everything it starts
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (data: string) => this.#onStdout(data));
+    this.child.stderr!.setEncoding('utf8').on('data', (data: string) => this.#onStderr(data));
+    this.child.stdin!.on('error', () => {}); // EPIPE after an exit is reported through 'exit'
+    this.child.on('error', (err) => this.#ended(`could not start ${command}: ${err.message}`));
+    this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`));
+  }
+
+  /** Spawns the server and completes the MCP initialize handshake. */
+  static async start(opts: InstanceOptions): Promise<Instance> {
+    const instance = new Instance(opts);
+    try {
+      await instance.request(
+        'initialize',
+        { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
+        opts.initializeTimeoutMs ?? 30_000,
+      ).done;
+      instance.notify('notifications/initialized');
+    } catch (err) {
+      instance.stop();
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new GatewayError('SPAWN_FAILED', `server ${opts.server} failed to start: ${detail}${instance.#stderrSummary()}`);
+    }
+    return instance;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get inFlight(): number {
+    return this.#waiters.size;
+  }
+
+  get exited(): boolean {
+    return this.#exitReason !== undefined;
+  }
+
+  /** Sends a request; resolves with its result, rejects with RpcError or GatewayError. */
+  request(method: string, params: unknown, timeoutMs: number): { id: number; done: Promise<unknown> } {
+    const id = this.#nextId++;
+    const done = new Promise<unknown>((resolve, reject) => {
+      if (this.#exitReason) {
+        reject(this.#exitError());
+        return;
+      }
+      const timer = setTimeout(() => {
+        if (this.#waiters.delete(id)) {
+          this.notify('notifications/cancelled', { requestId: id, reason: 'timed out' });
+          reject(new GatewayError('REQUEST_TIMEOUT', `server ${this.server} did not answer ${method} within ${timeoutMs} ms`));
+        }
+      }, timeoutMs);
+      this.#waiters.set(id, {
+        resolve: (value) => { clearTimeout(timer); resolve(value); },
+        reject: (error) => { clearTimeout(timer); reject(error); },
+      });
+      this.#write({ jsonrpc: '2.0', id, method, params });
+    });
+    this.lastActive = Date.now();
+    return { id, done };
+  }
+
+  notify(method: string, params?: unknown): void {
+    this.#write(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
+  }
+
+  /** Gives up on a request: the server is told, and its answer will be ignored. */
+  cancel(id: number, reason: string): void {
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return;
+    this.#waiters.delete(id);
+    this.notify('notifications/cancelled', { requestId: id, reason });
+    waiter.reject(new GatewayError('REQUEST_TIMEOUT', `call cancelled: ${reason}`));
+  }
+
+  /** Ends the process group: SIGTERM, then SIGKILL if it lingers. */
+  stop(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    killGroup(pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    timer.unref();
+    this.child.once('exit', () => {
+      clearTimeout(timer);
+      killGroup(pid, 'SIGKILL'); // anything it started and left behind
+    });
+  }
+
+  #write(message: JsonRpcMessage): void {
+    if (this.#exitReason || !this.child.stdin?.writable) return;
+    if (this.#log.enabled('verbose')) this.#log.verbose('to server', { method: message.method, id: message.id });
+    this.child.stdin.write(JSON.stringify(message) + '\n');
+  }
+
+  #onStdout(data: string): void {
+    this.lastActive = Date.now();
+    const max = this.#opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+    let start = 0;
+    let newline = data.indexOf('\n');
+    while (newline !== -1) {
+      const piece = data.slice(start, newline);
+      if (this.#discarding) {
+        this.#discarding = false;
+      } else {
+        const line = this.#buffer ? this.#buffer + piece : piece;
+        this.#buffer = '';
+        if (line.length > max) this.#log.warn('dropped an over-long line from the server', { chars: line.length, max });
+        else this.#onLine(line);
+      }
+      start = newline + 1;
+      newline = data.indexOf('\n', start);
+    }
+    if (start < data.length && !this.#discarding) {
+      this.#buffer += data.slice(start);
+      if (this.#buffer.length > max) {
+        this.#log.warn('dropping an over-long line from the server', { max });
+        this.#buffer = '';
+        this.#discarding = true;
+      }
+    }
+  }
+
+  #onLine(line: string): void {
+    const trimmed = line.trim();
+    if (!trimmed) return;
+    let message: JsonRpcMessage;
+    try {
+      message = JSON.parse(trimmed) as JsonRpcMessage;
+    } catch {
+      this.#log.debug('ignored a non-JSON line on stdout', { line: trimmed.slice(0, 200) });
+      return;
+    }
+    if (!message || typeof message !== 'object') return;
+    const isResponse = message.method === undefined && (message.result !== undefined || message.error !== undefined);
+    if (isResponse && typeof message.id === 'number') {
+      const waiter = this.#waiters.get(message.id);
+      if (waiter) {
+        this.#waiters.delete(message.id);
+        if (message.error) waiter.reject(new RpcError(message.error.code, message.error.message, message.error.data));
+        else waiter.resolve(message.result);
+        return;
+      }
+    }
+    this.#opts.onMessage?.(message);
+  }
+
+  #onStderr(data: string): void {
+    for (const line of data.split('\n')) {
+      if (!line.trim()) continue;
+      this.#stderrTail.push(line.slice(0, 500));
+      if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
+      this.#log.debug(line.slice(0, 2000));
+    }
+  }
+
+  #stderrSummary(): string {
+    const last = this.#stderrTail.slice(-3).join(' | ');
+    return last ? ` (stderr: ${last})` : '';
+  }
+
+  #exitError(): GatewayError {
+    const code = this.#exitReason?.startsWith('could not start') ? 'SPAWN_FAILED' : 'SERVER_EXITED';
+    return new GatewayError(code, `server ${this.server} ${this.#exitReason}${this.#stderrSummary()}`);
+  }
+
+  #ended(reason: string): void {
+    if (this.#exitReason) return;
+    this.#exitReason = reason;
+    const error = this.#exitError();
+    for (const waiter of this.#waiters.values()) waiter.reject(error);
+    this.#waiters.clear();
+    this.#opts.onExit?.(reason);
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}

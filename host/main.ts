@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** Process entry: runs the CLI, turns user mistakes into one clear message, and stops cleanly on Ctrl-C. */
+import { GatewayError } from '../shared/errors.ts';
+import { runCli } from './cli.ts';
+import { UserError } from './user-error.ts';
+
+function fail(err: unknown): never {
+  if (err instanceof UserError) process.stderr.write(err.format() + '\n');
+  else if (err instanceof GatewayError) process.stderr.write(`error: ${err.message}\n`);
+  else process.stderr.write(`mcp-gateway crashed (this is a bug):\n${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+}
+
+try {
+  const running = await runCli(process.argv.slice(2));
+  if (running) {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`\nstopping (${signal})\n`);
+      await running.stop().catch(() => {});
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    running.failed.catch(async (err) => {
+      await running.stop().catch(() => {});
+      fail(err);
+    });
+  }
+} catch (err) {
+  fail(err);
+}

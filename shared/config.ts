@@ -1,0 +1,116 @@
+/**
+ * The config file schema: the original project's `config.yaml` keys, plus the gateway's own.
+ * Strict: an unknown key is an error, never silently ignored.
+ */
+import { z } from 'zod';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const EnvValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+export const ServerConfigSchema = z.strictObject({
+  /** Program to run; a relative path containing `/` is taken from the config file's folder. */
+  command: z.string().min(1),
+  args: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+  /** Working directory (relative to the config file's folder). */
+  path: z.string().min(1).optional(),
+  /** Extra environment variables for the server process. */
+  env: z.record(z.string(), EnvValue).default({}),
+});
+export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+
+const ServerName = z
+  .string()
+  .regex(NAME_PATTERN, 'server names are 1 to 64 letters, digits, "_" or "-"')
+  .refine((name) => !RESERVED_NAMES.has(name.toLowerCase()), {
+    message: `this name is reserved for the gateway's own paths (${[...RESERVED_NAMES].join(', ')})`,
+  });
+
+export const AuthConfigSchema = z.strictObject({
+  basic: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      credentials: z.array(z.strictObject({ username: z.string().min(1), password: z.string().min(1) })).default([]),
+    })
+    .optional(),
+  bearer: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      tokens: z.array(z.string().min(1)).default([]),
+    })
+    .optional(),
+});
+export type AuthConfig = z.infer<typeof AuthConfigSchema>;
+
+export const ConfigSchema = z.strictObject({
+  hostname: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(3000),
+  debug: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+  auth: AuthConfigSchema.optional(),
+  limits: z
+    .strictObject({
+      /** Deadline for one call through the gateway. */
+      callTimeoutMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_CALL_TIMEOUT_MS),
+      /** Largest request body the edge accepts. */
+      maxBodyBytes: z.number().int().min(1024).max(32 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+    })
+    .default({ callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }),
+  host: z
+    .strictObject({
+      /** This machine's name at the edge; defaults to the OS hostname. */
+      id: z.string().regex(NAME_PATTERN).optional(),
+      /** A session's server process that has had nothing to do this long is stopped. */
+      idleTimeoutMs: z.number().int().min(1000).default(15 * 60 * 1000),
+    })
+    .default({ idleTimeoutMs: 15 * 60 * 1000 }),
+  servers: z.record(ServerName, ServerConfigSchema).default({}),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** The problems found in a config, each with the key path it concerns. */
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Replaces `${NAME}` in every string with the environment's value; `$${` stays a literal `${`. */
+export function expandEnv(value: unknown, env: Record<string, string | undefined>, path: (string | number)[] = [], issues: ConfigIssue[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, escaped: string, name: string) => {
+      if (escaped) return whole.slice(1);
+      const found = env[name];
+      if (found === undefined) {
+        issues.push({ path, message: `environment variable ${name} is not set` });
+        return '';
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => expandEnv(item, env, [...path, i], issues));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, [...path, k], issues)]));
+  }
+  return value;
+}
+
+/** Validates a parsed config; returns the config or the list of issues. */
+export function parseConfig(raw: unknown, env: Record<string, string | undefined>): { config: Config } | { issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const expanded = expandEnv(raw ?? {}, env, [], issues);
+  if (issues.length) return { issues };
+  const parsed = ConfigSchema.safeParse(expanded);
+  if (!parsed.success) {
+    return {
+      issues: parsed.error.issues.map((issue) => {
+        const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+        if (issue.code === 'unrecognized_keys') {
+          return { path: [...path, issue.keys[0] ?? ''], message: `unknown key "${issue.keys.join('", "')}"` };
+        }
+        return { path, message: issue.message };
+      }),
+    };
+  }
+  return { config: parsed.data };
+}

@@ -1,0 +1,31 @@
+/** Version of the edge-host frame protocol. A host whose major version differs is refused. */
+export const PROTOCOL_VERSION = '1.0';
+
+/** Largest WebSocket text message either side sends or accepts, in UTF-16 code units. */
+export const MAX_FRAME_CHARS = 1024 * 1024;
+/** A serialized frame longer than this travels as `chunk` frames of at most this many chars. */
+export const CHUNK_CHARS = 256 * 1024;
+/** Largest frame that may be reassembled from chunks. */
+export const MAX_MESSAGE_CHARS = 64 * 1024 * 1024;
+/** Chunked frames that may be half-received at once on one connection. */
+export const MAX_OPEN_CHUNK_STREAMS = 64;
+
+/** Application-level keepalive: the host sends PING_TEXT, the edge answers PONG_TEXT without waking. */
+export const PING_TEXT = 'ping';
+export const PONG_TEXT = 'pong';
+export const PING_INTERVAL_MS = 20_000;
+
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** A REST session id unused this long is forgotten. */
+export const REST_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
+/** Host ids and server names: what fits in a URL path segment and a tool-name prefix. */
+export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Paths at the root that a server name may not take. */
+export const RESERVED_NAMES = new Set(['api', 'agent', 'health', 'docs', 'status', 'mcp', 'openapi', 'sse', 'message']);
+
+/** WebSocket close codes the edge uses towards hosts. */
+export const CLOSE_REPLACED = 4001;
+export const CLOSE_PROTOCOL_MISMATCH = 4002;
+export const CLOSE_BAD_HELLO = 4003;

@@ -1,0 +1,61 @@
+/** Every failure the gateway reports, with the HTTP status it maps to. */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  MALFORMED_JSON: 400,
+  SESSION_REQUIRED: 400,
+  INVALID_ARGUMENTS: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  SERVER_NOT_FOUND: 404,
+  TOOL_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  FRAME_TOO_LARGE: 413,
+  BAD_FRAME: 400,
+  PROTOCOL_MISMATCH: 400,
+  INTERNAL: 500,
+  UPSTREAM_ERROR: 502,
+  SERVER_EXITED: 502,
+  SPAWN_FAILED: 502,
+  HOST_OFFLINE: 503,
+  REQUEST_TIMEOUT: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  /** Seconds a client should wait before trying again (503). */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message: string, retryAfter?: number) {
+    super(message);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.retryAfter = retryAfter ?? (code === 'HOST_OFFLINE' ? 5 : undefined);
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toJSON(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** The one mapping from a GatewayError to an HTTP response, used by the Worker and the Hub. */
+export function errorResponse(err: GatewayError): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
+}

@@ -1,0 +1,136 @@
+/**
+ * Frames between the edge and a host agent, one JSON object per WebSocket text message.
+ * Every frame received is validated against these schemas.
+ */
+import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from './errors.ts';
+import { NAME_PATTERN } from './constants.ts';
+
+const Name = z.string().regex(NAME_PATTERN);
+const CallId = z.string().min(1).max(128);
+const SessionId = z.string().min(1).max(128);
+const errorCodes = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/** A tool as an MCP server lists it; kept whole so later layers (OpenAPI) see every field. */
+export const ToolSchema = z.looseObject({
+  name: z.string().min(1).max(256),
+  description: z.string().optional(),
+  inputSchema: z.looseObject({}).optional(),
+});
+export type Tool = z.infer<typeof ToolSchema>;
+
+export const ServerInfoSchema = z.object({
+  name: Name,
+  tools: z.array(ToolSchema).max(10_000),
+  /** Set when the host could not start the server to list its tools. */
+  error: z.string().max(2000).optional(),
+});
+export type ServerInfo = z.infer<typeof ServerInfoSchema>;
+
+export const HelloFrameSchema = z.object({
+  type: z.literal('host.hello'),
+  version: z.string().regex(/^\d+\.\d+$/),
+  hostId: Name,
+  servers: z.array(ServerInfoSchema).max(1000),
+});
+
+export const WelcomeFrameSchema = z.object({
+  type: z.literal('host.welcome'),
+  version: z.string(),
+});
+
+/** Edge to host: run one JSON-RPC request on a server instance belonging to a session. */
+export const RequestFrameSchema = z.object({
+  type: z.literal('rpc.request'),
+  id: CallId,
+  server: Name,
+  session: SessionId,
+  method: z.string().min(1).max(256),
+  params: z.unknown().optional(),
+  timeoutMs: z.number().int().positive().max(3_600_000),
+});
+
+export const JsonRpcErrorSchema = z.object({
+  code: z.number().int(),
+  message: z.string(),
+  data: z.unknown().optional(),
+});
+
+/** Host to edge: the answer to an rpc.request. Exactly one of result, error (from the server) or fault (from the gateway). */
+export const ResponseFrameSchema = z.object({
+  type: z.literal('rpc.response'),
+  id: CallId,
+  result: z.unknown().optional(),
+  error: JsonRpcErrorSchema.optional(),
+  fault: z.object({ code: z.enum(errorCodes), message: z.string().max(4000) }).optional(),
+});
+
+export const CancelFrameSchema = z.object({
+  type: z.literal('rpc.cancel'),
+  id: CallId,
+  reason: z.string().max(1000).optional(),
+});
+
+export const NotifyFrameSchema = z.object({
+  type: z.literal('rpc.notify'),
+  server: Name,
+  session: SessionId,
+  method: z.string().min(1).max(256),
+  params: z.unknown().optional(),
+});
+
+export const SessionCloseFrameSchema = z.object({
+  type: z.literal('session.close'),
+  server: Name,
+  session: SessionId,
+});
+
+/** Host to edge: a session's server process ended (exit, crash, idle reap). */
+export const SessionClosedFrameSchema = z.object({
+  type: z.literal('session.closed'),
+  server: Name,
+  session: SessionId,
+  reason: z.string().max(2000),
+});
+
+/** Either side: the frame you sent could not be used. */
+export const FrameErrorSchema = z.object({
+  type: z.literal('frame.error'),
+  id: z.string().max(128).optional(),
+  code: z.enum(errorCodes),
+  message: z.string().max(4000),
+});
+
+/** One piece of a frame too large for one message. `data` pieces concatenate to the frame's JSON text. */
+export const ChunkFrameSchema = z.object({
+  type: z.literal('chunk'),
+  id: z.string().min(1).max(64),
+  seq: z.number().int().nonnegative(),
+  last: z.boolean(),
+  data: z.string(),
+});
+
+export const FrameSchema = z.discriminatedUnion('type', [
+  HelloFrameSchema,
+  WelcomeFrameSchema,
+  RequestFrameSchema,
+  ResponseFrameSchema,
+  CancelFrameSchema,
+  NotifyFrameSchema,
+  SessionCloseFrameSchema,
+  SessionClosedFrameSchema,
+  FrameErrorSchema,
+  ChunkFrameSchema,
+]);
+
+export type Frame = z.infer<typeof FrameSchema>;
+export type HelloFrame = z.infer<typeof HelloFrameSchema>;
+export type RequestFrame = z.infer<typeof RequestFrameSchema>;
+export type ResponseFrame = z.infer<typeof ResponseFrameSchema>;
+export type ChunkFrame = z.infer<typeof ChunkFrameSchema>;
+export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
+
+/** Major version of a "major.minor" string. */
+export function majorOf(version: string): number {
+  return Number.parseInt(version.split('.')[0] ?? '', 10);
+}
