@@ -1,0 +1,181 @@
+/** Starts the gateway (`node host/main.ts start`) in its own process group, and stops it with every child. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { descendants } from './proc.ts';
+
+export interface Gateway {
+  pid: number;
+  url: string;
+  /** The last lines the gateway wrote to stdout and stderr, for error reports. */
+  tail(): string;
+  /** SIGTERM to the process group, then SIGKILL to whatever is left. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Synchronous last resort (process 'exit' handler): SIGKILL everything we know of. */
+  kill(): void;
+}
+
+export interface GatewayOptions {
+  root: string;
+  serverCommand: string;
+  serverArgs: string[];
+  env: NodeJS.ProcessEnv;
+  startTimeoutMs?: number;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-bench-'));
+  const configFile = path.join(dir, 'config.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'hostname: 127.0.0.1',
+      'port: 0',
+      'debug: { level: warn }',
+      'servers:',
+      '  everything:',
+      `    command: ${JSON.stringify(opts.serverCommand)}`,
+      `    args: ${JSON.stringify(opts.serverArgs)}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [path.join(opts.root, 'host/main.ts'), 'start', '--config', configFile], {
+    cwd: opts.root,
+    env: opts.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid!;
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stderr!.on('data', keep);
+  // Pids seen under the gateway: servers run in process groups of their own, so killing the
+  // gateway's group alone would not reach them if the gateway could not stop them itself.
+  const known = new Set<number>([pid]);
+  const remember = () => { for (const p of descendants(pid)) known.add(p.pid); };
+  const tail = () => lines.join('\n');
+
+  const kill = () => {
+    remember();
+    for (const p of known) {
+      try { process.kill(-p, 'SIGKILL'); } catch { /* not a group leader, or gone */ }
+      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= (async () => {
+    remember();
+    try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && [...known].some(alive)) await sleep(50);
+    if ([...known].some(alive)) kill();
+    rmSync(dir, { recursive: true, force: true });
+  })());
+
+  try {
+    const url = await waitForReady(child, keep, opts.startTimeoutMs ?? 30_000, tail);
+    return { pid, url, tail, stop, kill };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function waitForReady(child: ChildProcess, keep: (chunk: Buffer) => void, timeoutMs: number, tail: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => done(new Error(`gateway not ready after ${timeoutMs} ms\n${tail()}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      keep(chunk);
+      buffered += chunk.toString('utf8');
+      const match = /MCP gateway ready at (http:\/\/\S+)/.exec(buffered);
+      if (match) done(undefined, match[1]);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`gateway exited before it was ready (code ${code}, signal ${signal})\n${tail()}`));
+    const done = (err?: Error, url?: string) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      // Keep draining stdout so the gateway never blocks on a full pipe.
+      child.stdout!.on('data', keep);
+      if (err) reject(err);
+      else resolve(url!);
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** GET a JSON document. */
+export function getJson(agent: http.Agent, url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`GET ${url}: HTTP ${res.statusCode} ${body.slice(0, 200)}`));
+        else {
+          try { resolve(JSON.parse(body)); } catch (err) { reject(err as Error); }
+        }
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * One REST echo call through the gateway. Resolves when the answer is exactly the expected echo;
+ * rejects with a short reason otherwise.
+ */
+export function restEcho(agent: http.Agent, url: URL, message: string, timeoutMs: number): Promise<void> {
+  const body = JSON.stringify({ message });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 160)}`));
+          let parsed: { content?: { type?: string; text?: string }[]; isError?: boolean };
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            return reject(new Error(`HTTP 200 with a body that is not JSON: ${text.slice(0, 160)}`));
+          }
+          const got = parsed.content?.[0]?.text;
+          if (parsed.isError || got !== `Echo: ${message}`) return reject(new Error(`wrong answer: ${text.slice(0, 160)}`));
+          resolve();
+        });
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

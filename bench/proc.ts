@@ -1,0 +1,126 @@
+/** Linux /proc helpers: the process tree under a pid, and CPU time per process. */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** utime + stime of the process (all its threads), in clock ticks. */
+  ticks: number;
+}
+
+let clkTck: number | undefined;
+
+/** Clock ticks per second for /proc/<pid>/stat times (`getconf CLK_TCK`, 100 if that fails). */
+export function clockTicksPerSecond(): number {
+  if (clkTck === undefined) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** One process from /proc/<pid>/stat, or undefined if it has gone. */
+export function readProc(pid: number): ProcInfo | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid ..." where comm may itself contain spaces and parentheses.
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  const comm = stat.slice(open + 1, close);
+  const rest = stat.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return { pid, ppid: Number(rest[1]), comm, ticks: Number(rest[11]) + Number(rest[12]) };
+}
+
+export function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Every live process whose parent chain leads to rootPid, rootPid included. */
+export function descendants(rootPid: number): ProcInfo[] {
+  const all: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = readProc(Number(name));
+    if (info) all.push(info);
+  }
+  const children = new Map<number, ProcInfo[]>();
+  for (const p of all) {
+    const list = children.get(p.ppid) ?? [];
+    list.push(p);
+    children.set(p.ppid, list);
+  }
+  const root = all.find((p) => p.pid === rootPid);
+  if (!root) return [];
+  const out: ProcInfo[] = [];
+  const queue = [root];
+  while (queue.length) {
+    const p = queue.shift()!;
+    out.push(p);
+    queue.push(...(children.get(p.pid) ?? []));
+  }
+  return out;
+}
+
+/** `direct` is the server spawned by the benchmark itself, outside the gateway. */
+export type Role = 'host' | 'edge' | 'server' | 'other' | 'direct';
+
+/**
+ * The gateway's processes by role: the gateway pid itself is the host agent (and the Miniflare
+ * controller), workerd processes are the edge, processes running the MCP server are servers.
+ */
+export function gatewayRoles(gatewayPid: number, serverMarker: string): Map<number, Role> {
+  const roles = new Map<number, Role>();
+  for (const p of descendants(gatewayPid)) {
+    let role: Role = 'other';
+    if (p.pid === gatewayPid) role = 'host';
+    else if (p.comm === 'workerd') role = 'edge';
+    else if (readCmdline(p.pid).includes(serverMarker)) role = 'server';
+    roles.set(p.pid, role);
+  }
+  return roles;
+}
+
+/** CPU ticks per pid, right now. Processes that have gone are left out. */
+export function sampleTicks(pids: Iterable<number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    const info = readProc(pid);
+    if (info) out.set(pid, info.ticks);
+  }
+  return out;
+}
+
+/** CPU milliseconds spent between two samples, summed per role. */
+export function cpuMsByRole(roles: Map<number, Role>, before: Map<number, number>, after: Map<number, number>): Record<Role, number> {
+  const msPerTick = 1000 / clockTicksPerSecond();
+  const sums: Record<Role, number> = { host: 0, edge: 0, server: 0, other: 0, direct: 0 };
+  for (const [pid, role] of roles) {
+    const a = after.get(pid);
+    if (a === undefined) continue;
+    sums[role] += (a - (before.get(pid) ?? 0)) * msPerTick;
+  }
+  return sums;
+}
+
+/** Busy CPU time of the whole machine so far (all CPUs, from /proc/stat), in ms. */
+export function machineBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal ...
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = f[0]! + f[1]! + f[2]! + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return (busy * 1000) / clockTicksPerSecond();
+}

@@ -1,0 +1,559 @@
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../../shared/constants.ts';
+import { GatewayError, type ErrorCode } from '../../shared/errors.ts';
+import { DEFAULT_LIMITS, encodeFrame, FrameDecoder } from '../../shared/framing.ts';
+import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
+import { Hub, type HostConnection, type HubRuntime, type SqlValue, type ToolCall } from './hub.ts';
+
+/** A host's WebSocket as the Hub sees it; records what the Hub sends and whether it closed it. */
+class FakeConnection implements HostConnection {
+  readonly sent: Frame[] = [];
+  closed: { code: number; reason: string } | undefined;
+  open = true;
+  readonly #decoder = new FrameDecoder();
+  #requestsTaken = 0;
+
+  constructor(readonly hostId: string, readonly connId: string) {}
+
+  send(text: string): void {
+    const frame = this.#decoder.decode(text);
+    if (frame) this.sent.push(frame);
+  }
+
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+    this.open = false;
+  }
+
+  ofType<T extends Frame['type']>(type: T): FrameOf<T>[] {
+    return this.sent.filter((f): f is FrameOf<T> => f.type === type);
+  }
+
+  /** The next rpc.request frame this connection received that no test has taken yet. */
+  async nextRequest(): Promise<FrameOf<'rpc.request'>> {
+    const request = await vi.waitFor(
+      () => {
+        const found = this.ofType('rpc.request')[this.#requestsTaken];
+        if (!found) throw new Error(`host ${this.hostId} (${this.connId}) got no new rpc.request`);
+        return found;
+      },
+      { timeout: 2000, interval: 2 },
+    );
+    this.#requestsTaken++;
+    return request;
+  }
+}
+
+/** An in-memory "Durable Object": a SQLite database and the set of open host sockets. */
+class World {
+  readonly db = new DatabaseSync(':memory:');
+  readonly conns: FakeConnection[] = [];
+  readonly logs: { level: string; message: string }[] = [];
+  clock = Date.parse('2026-01-01T00:00:00Z');
+  #connCounter = 0;
+
+  readonly runtime: HubRuntime = {
+    sql: { exec: (query: string, ...params: SqlValue[]) => this.db.prepare(query).all(...params) as Record<string, SqlValue>[] },
+    connectionsOf: (hostId) => this.conns.filter((c) => c.open && c.hostId === hostId),
+    liveConnIds: () => this.conns.filter((c) => c.open).map((c) => c.connId),
+    now: () => this.clock,
+    log: (level, message) => {
+      this.logs.push({ level, message });
+    },
+  };
+
+  hub(): Hub {
+    return new Hub(this.runtime);
+  }
+
+  connect(hostId: string): FakeConnection {
+    const conn = new FakeConnection(hostId, `conn-${++this.#connCounter}`);
+    this.conns.push(conn);
+    return conn;
+  }
+
+  /** Opens a connection for `hostId`, says hello with `servers`, and checks it was welcomed. */
+  helloHost(hub: Hub, hostId: string, servers: ServerInfo[] = [ECHO]): FakeConnection {
+    const conn = this.connect(hostId);
+    say(hub, conn, hello(hostId, servers));
+    expect(conn.ofType('host.welcome')).toHaveLength(1);
+    return conn;
+  }
+
+  /** The socket goes away the way the runtime reports it. */
+  drop(hub: Hub, conn: FakeConnection): void {
+    conn.open = false;
+    hub.onClose(conn, 1006, 'gone');
+  }
+
+  routeRows(session: string): Record<string, SqlValue>[] {
+    return this.db.prepare('SELECT server, host_id FROM routes WHERE session = ?').all(session) as Record<string, SqlValue>[];
+  }
+}
+
+const ECHO: ServerInfo = {
+  name: 'echo',
+  tools: [
+    { name: 'echo', description: 'Echoes', inputSchema: { type: 'object' } },
+    { name: 'add', inputSchema: { type: 'object' } },
+  ],
+};
+const OTHER: ServerInfo = { name: 'other', tools: [{ name: 'ping' }] };
+
+function hello(hostId: string, servers: ServerInfo[], version = PROTOCOL_VERSION): Frame {
+  return { type: 'host.hello', version, hostId, servers };
+}
+
+function say(hub: Hub, conn: HostConnection, frame: Frame): void {
+  for (const message of encodeFrame(frame)) hub.onMessage(conn, message);
+}
+
+function respond(hub: Hub, conn: HostConnection, id: string, answer: Omit<FrameOf<'rpc.response'>, 'type' | 'id'>): void {
+  say(hub, conn, { type: 'rpc.response', id, ...answer });
+}
+
+function call(hub: Hub, session: string, overrides: Partial<ToolCall> = {}): Promise<unknown> {
+  return hub.callTool({ server: 'echo', session, tool: 'echo', args: { text: 'hi' }, timeoutMs: 5000, ...overrides });
+}
+
+/** Awaits `promise` expecting a GatewayError; returns it. */
+async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(GatewayError);
+  return outcome.error as GatewayError;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<ErrorCode> {
+  return (await rejection(promise)).code;
+}
+
+/** Makes a call on `session`, answers it from whichever host got it, and returns that host's connection. */
+async function callAndAnswer(hub: Hub, hosts: FakeConnection[], session: string): Promise<FakeConnection> {
+  const before = hosts.map((h) => h.ofType('rpc.request').length);
+  const pending = call(hub, session);
+  const index = await vi.waitFor(
+    () => {
+      const i = hosts.findIndex((h, k) => h.ofType('rpc.request').length > before[k]!);
+      if (i < 0) throw new Error('no host got the request');
+      return i;
+    },
+    { timeout: 2000, interval: 2 },
+  );
+  const host = hosts[index]!;
+  const request = await host.nextRequest();
+  respond(hub, host, request.id, { result: { content: [{ type: 'text', text: `from ${host.hostId}` }] } });
+  expect(await pending).toEqual({ content: [{ type: 'text', text: `from ${host.hostId}` }] });
+  // Only that host was asked.
+  hosts.forEach((h, k) => {
+    if (k !== index) expect(h.ofType('rpc.request').length).toBe(before[k]);
+  });
+  return host;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Hub: host connections', () => {
+  it('hello registers the host and its servers, and is answered with a welcome', () => {
+    const world = new World();
+    const hub = world.hub();
+    expect(hub.health()).toMatchObject({ status: 'ok', ready: false, hosts: [], servers: [] });
+
+    const conn = world.connect('laptop');
+    say(hub, conn, hello('laptop', [ECHO, { name: 'broken', tools: [], error: 'spawn failed: ENOENT' }]));
+
+    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION }]);
+    expect(conn.closed).toBeUndefined();
+    const health = hub.health();
+    expect(health.ready).toBe(true);
+    expect(health.hosts).toEqual([{ id: 'laptop', connectedAt: new Date(world.clock).toISOString(), servers: ['broken', 'echo'] }]);
+    expect(health.servers).toEqual([
+      { name: 'broken', host: 'laptop', tools: 0, status: 'failing', error: 'spawn failed: ENOENT' },
+      { name: 'echo', host: 'laptop', tools: 2, status: 'ok' },
+    ]);
+  });
+
+  it('a hello is a full restatement: a second hello replaces the server list', () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop', [ECHO, OTHER]);
+    say(hub, conn, hello('laptop', [OTHER]));
+    expect(hub.health().servers.map((s) => s.name)).toEqual(['other']);
+    expect(conn.ofType('host.welcome')).toHaveLength(2);
+  });
+
+  it('a hello with another major version gets PROTOCOL_MISMATCH and the connection is closed with 4002', () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.connect('laptop');
+    say(hub, conn, hello('laptop', [ECHO], '2.0'));
+
+    const errors = conn.ofType('frame.error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.code).toBe('PROTOCOL_MISMATCH');
+    expect(conn.closed?.code).toBe(CLOSE_PROTOCOL_MISMATCH);
+    expect(conn.closed!.reason.length).toBeLessThanOrEqual(123); // WebSocket close reasons are capped at 123 bytes
+    expect(conn.ofType('host.welcome')).toHaveLength(0);
+    expect(hub.health().hosts).toEqual([]);
+  });
+
+  it('a hello with a newer minor version is accepted', () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.connect('laptop');
+    say(hub, conn, hello('laptop', [ECHO], `${PROTOCOL_VERSION.split('.')[0]}.99`));
+    expect(conn.ofType('host.welcome')).toHaveLength(1);
+  });
+
+  it('a hello naming another host than the connection is refused with 4003', () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.connect('laptop');
+    say(hub, conn, hello('desktop', [ECHO]));
+    expect(conn.ofType('frame.error')[0]?.code).toBe('BAD_FRAME');
+    expect(conn.closed?.code).toBe(CLOSE_BAD_HELLO);
+    expect(hub.health().hosts).toEqual([]);
+  });
+
+  it('frames before hello are refused with a frame.error and do not register the host', () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.connect('laptop');
+    say(hub, conn, { type: 'session.closed', server: 'echo', session: 's', reason: 'x' });
+    expect(conn.ofType('frame.error')[0]?.code).toBe('BAD_FRAME');
+    expect(hub.health().hosts).toEqual([]);
+  });
+
+  it('a bad frame from the host gets a frame.error reply and the hub keeps working', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+
+    hub.onMessage(conn, 'this is not json');
+    hub.onMessage(conn, JSON.stringify({ type: 'rpc.response' })); // no id
+    hub.onMessage(conn, JSON.stringify({ type: 'made.up', id: 'x' }));
+    say(hub, conn, { type: 'rpc.request', id: 'x', server: 'echo', session: 's', method: 'tools/call', timeoutMs: 1 }); // not a host's frame
+    const errors = conn.ofType('frame.error');
+    expect(errors).toHaveLength(4);
+    for (const error of errors) expect(error.code).toBe('BAD_FRAME');
+    expect(conn.closed).toBeUndefined();
+
+    // An oversized message is refused the same way.
+    hub.onMessage(conn, 'x'.repeat(DEFAULT_LIMITS.maxFrameChars + 1));
+    expect(conn.ofType('frame.error').at(-1)?.code).toBe('FRAME_TOO_LARGE');
+
+    const session = hub.createRestSession();
+    const pending = call(hub, session);
+    const request = await conn.nextRequest();
+    respond(hub, conn, request.id, { result: { ok: true } });
+    expect(await pending).toEqual({ ok: true });
+  });
+});
+
+describe('Hub: calls', () => {
+  it('callTool sends an rpc.request to the host and resolves with its rpc.response', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const session = hub.createRestSession();
+
+    const pending = call(hub, session, { tool: 'add', args: { a: 1, b: 2 }, timeoutMs: 4321 });
+    const request = await conn.nextRequest();
+    expect(request).toMatchObject({
+      type: 'rpc.request',
+      server: 'echo',
+      session,
+      method: 'tools/call',
+      params: { name: 'add', arguments: { a: 1, b: 2 } },
+      timeoutMs: 4321,
+    });
+    respond(hub, conn, request.id, { result: { content: [{ type: 'text', text: '3' }] } });
+    expect(await pending).toEqual({ content: [{ type: 'text', text: '3' }] });
+  });
+
+  it('a large result arrives in chunks and resolves whole', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const pending = call(hub, hub.createRestSession());
+    const request = await conn.nextRequest();
+    const text = 'q'.repeat(3 * 1024 * 1024);
+    const messages = encodeFrame({ type: 'rpc.response', id: request.id, result: { content: [{ type: 'text', text }] } });
+    expect(messages.length).toBeGreaterThan(1);
+    for (const message of messages) hub.onMessage(conn, message);
+    expect(await pending).toEqual({ content: [{ type: 'text', text }] });
+  });
+
+  it('maps a JSON-RPC -32602 error to INVALID_ARGUMENTS', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const pending = call(hub, hub.createRestSession());
+    respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32602, message: 'text must be a string' } });
+    const error = await rejection(pending);
+    expect(error.code).toBe('INVALID_ARGUMENTS');
+    expect(error.message).toContain('text must be a string');
+  });
+
+  it('maps any other JSON-RPC error to UPSTREAM_ERROR', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const pending = call(hub, hub.createRestSession());
+    respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32603, message: 'disk on fire' } });
+    const error = await rejection(pending);
+    expect(error.code).toBe('UPSTREAM_ERROR');
+    expect(error.message).toContain('disk on fire');
+  });
+
+  it.each<ErrorCode>(['SERVER_EXITED', 'SPAWN_FAILED', 'REQUEST_TIMEOUT'])('passes a fault %s from the host through', async (code) => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const pending = call(hub, hub.createRestSession());
+    respond(hub, conn, (await conn.nextRequest()).id, { fault: { code, message: 'server echo exited with code 3' } });
+    const error = await rejection(pending);
+    expect(error.code).toBe(code);
+    expect(error.message).toBe('server echo exited with code 3');
+  });
+
+  it('an unknown or expired REST session is SESSION_NOT_FOUND', async () => {
+    const world = new World();
+    const hub = world.hub();
+    world.helloHost(hub, 'laptop');
+    expect(await codeOf(call(hub, 'never-issued'))).toBe('SESSION_NOT_FOUND');
+
+    const session = hub.createRestSession();
+    world.clock += 25 * 60 * 60 * 1000; // past the 24 h TTL
+    expect(await codeOf(call(hub, session))).toBe('SESSION_NOT_FOUND');
+  });
+
+  it('an unknown server is SERVER_NOT_FOUND', async () => {
+    const world = new World();
+    const hub = world.hub();
+    world.helloHost(hub, 'laptop');
+    expect(await codeOf(call(hub, hub.createRestSession(), { server: 'nope' }))).toBe('SERVER_NOT_FOUND');
+  });
+
+  it('a known server whose host left is HOST_OFFLINE, with a retry hint', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    world.drop(hub, conn);
+    expect(hub.health().hosts).toEqual([]);
+
+    const error = await rejection(call(hub, hub.createRestSession()));
+    expect(error.code).toBe('HOST_OFFLINE');
+    expect(error.status).toBe(503);
+    expect(error.retryAfter).toBeGreaterThan(0);
+  });
+
+  it('an unknown tool is TOOL_NOT_FOUND and nothing is sent to the host', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    expect(await codeOf(call(hub, hub.createRestSession(), { tool: 'nope' }))).toBe('TOOL_NOT_FOUND');
+    expect(conn.ofType('rpc.request')).toHaveLength(0);
+  });
+
+  it('a call past its deadline is REQUEST_TIMEOUT, the host is sent rpc.cancel, and a late answer is ignored', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const session = hub.createRestSession();
+    const pending = call(hub, session, { timeoutMs: 30 });
+    const request = await conn.nextRequest();
+
+    const error = await rejection(pending);
+    expect(error.code).toBe('REQUEST_TIMEOUT');
+    expect(conn.ofType('rpc.cancel')).toEqual([expect.objectContaining({ type: 'rpc.cancel', id: request.id })]);
+
+    // The late answer changes nothing and gets no complaint.
+    respond(hub, conn, request.id, { result: { late: true } });
+    expect(conn.ofType('frame.error')).toHaveLength(0);
+
+    const next = call(hub, session);
+    respond(hub, conn, (await conn.nextRequest()).id, { result: { next: true } });
+    expect(await next).toEqual({ next: true });
+  });
+
+  it('closing the host connection rejects in-flight calls at once with HOST_OFFLINE', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const session = hub.createRestSession();
+    const calls = [call(hub, session, { timeoutMs: 60_000 }), call(hub, session, { timeoutMs: 60_000 })];
+    expect(conn.ofType('rpc.request')).toHaveLength(2);
+
+    world.drop(hub, conn);
+    // No timer is advanced: the rejection comes from the close, not from the deadline.
+    for (const pending of calls) expect(await codeOf(pending)).toBe('HOST_OFFLINE');
+    expect(vi.getTimerCount()).toBe(0);
+    expect(hub.health().hosts).toEqual([]);
+  });
+
+  it('50 concurrent calls answered out of order each resolve with their own result', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const session = hub.createRestSession();
+
+    const calls = Array.from({ length: 50 }, (_, n) => call(hub, session, { args: { n } }));
+    const requests = [];
+    for (let i = 0; i < 50; i++) requests.push(await conn.nextRequest());
+    expect(new Set(requests.map((r) => r.id)).size).toBe(50);
+
+    // Answer in a scrambled order: odd ones backwards, then even ones forwards.
+    const order = [...requests.filter((_, i) => i % 2 === 1).reverse(), ...requests.filter((_, i) => i % 2 === 0)];
+    for (const request of order) {
+      const { n } = (request.params as { arguments: { n: number } }).arguments;
+      respond(hub, conn, request.id, { result: { n } });
+    }
+    const results = await Promise.all(calls);
+    expect(results).toEqual(Array.from({ length: 50 }, (_, n) => ({ n })));
+  });
+
+  it('a response from a host that was never asked is ignored', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const a = world.helloHost(hub, 'host-a', [ECHO]);
+    const b = world.helloHost(hub, 'host-b', [OTHER]);
+    const pending = call(hub, hub.createRestSession());
+    const request = await a.nextRequest();
+    respond(hub, b, request.id, { result: { forged: true } });
+    respond(hub, a, request.id, { result: { genuine: true } });
+    expect(await pending).toEqual({ genuine: true });
+  });
+});
+
+describe('Hub: routing and state', () => {
+  it('routes a session back to the same host after "hibernation" (a new Hub over the same storage and sockets)', async () => {
+    const world = new World();
+    const hub1 = world.hub();
+    const hosts = [world.helloHost(hub1, 'host-a'), world.helloHost(hub1, 'host-b')];
+
+    const sessions = Array.from({ length: 12 }, () => hub1.createRestSession());
+    const firstHost = new Map<string, string>();
+    for (const session of sessions) firstHost.set(session, (await callAndAnswer(hub1, hosts, session)).hostId);
+    // Both hosts got sessions, so a lucky random pick could not explain the stickiness below.
+    expect(new Set(firstHost.values()).size).toBe(2);
+
+    const hub2 = world.hub(); // memory wiped; SQLite and the open sockets survive
+    expect(hub2.health().hosts.map((h) => h.id)).toEqual(['host-a', 'host-b']);
+    for (const session of sessions) {
+      expect((await callAndAnswer(hub2, hosts, session)).hostId).toBe(firstHost.get(session));
+    }
+  });
+
+  it('a Hub woken after the host connection died forgets that host', async () => {
+    const world = new World();
+    const hub1 = world.hub();
+    const conn = world.helloHost(hub1, 'laptop');
+    const session = hub1.createRestSession();
+    await callAndAnswer(hub1, [conn], session);
+
+    conn.open = false; // dropped while the object was not running: no onClose
+    const hub2 = world.hub();
+    expect(hub2.health()).toMatchObject({ ready: false, hosts: [], servers: [] });
+    expect(world.routeRows(session)).toEqual([]);
+    expect(await codeOf(call(hub2, session))).toBe('HOST_OFFLINE');
+
+    // The host comes back on a new connection and serves again.
+    const back = world.helloHost(hub2, 'laptop');
+    await callAndAnswer(hub2, [back], session);
+  });
+
+  it('a Hub woken with the host still connected keeps it', () => {
+    const world = new World();
+    world.helloHost(world.hub(), 'laptop');
+    expect(world.hub().health().hosts.map((h) => h.id)).toEqual(['laptop']);
+  });
+
+  it('a second hello from the same host on a new connection fails calls pending on the old one with HOST_OFFLINE', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const old = world.helloHost(hub, 'laptop');
+    const session = hub.createRestSession();
+    const stranded = call(hub, session, { timeoutMs: 60_000 });
+    const oldRequest = await old.nextRequest();
+
+    const fresh = world.helloHost(hub, 'laptop');
+    expect(await codeOf(stranded)).toBe('HOST_OFFLINE');
+
+    // The old socket's answer and its late close change nothing.
+    respond(hub, old, oldRequest.id, { result: { stale: true } });
+    world.drop(hub, old);
+    expect(hub.health().hosts.map((h) => h.id)).toEqual(['laptop']);
+
+    const next = call(hub, session);
+    const request = await fresh.nextRequest();
+    respond(hub, fresh, request.id, { result: { fresh: true } });
+    expect(await next).toEqual({ fresh: true });
+    expect(old.ofType('rpc.request')).toHaveLength(1);
+  });
+
+  it('session.closed from the host drops the route, and the next call still works', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const hosts = [world.helloHost(hub, 'host-a'), world.helloHost(hub, 'host-b')];
+    const session = hub.createRestSession();
+    const first = await callAndAnswer(hub, hosts, session);
+    expect(world.routeRows(session)).toEqual([{ server: 'echo', host_id: first.hostId }]);
+
+    say(hub, first, { type: 'session.closed', server: 'echo', session, reason: 'exited with code 3' });
+    expect(world.routeRows(session)).toEqual([]);
+    expect(first.ofType('frame.error')).toHaveLength(0);
+
+    const second = await callAndAnswer(hub, hosts, session);
+    expect(world.routeRows(session)).toEqual([{ server: 'echo', host_id: second.hostId }]);
+  });
+
+  it('a session whose host left moves to another host offering the server', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const a = world.helloHost(hub, 'host-a');
+    const b = world.helloHost(hub, 'host-b');
+    const session = hub.createRestSession();
+    const first = await callAndAnswer(hub, [a, b], session);
+    world.drop(hub, first);
+    const survivor = first === a ? b : a;
+    expect((await callAndAnswer(hub, [a, b], session)).hostId).toBe(survivor.hostId);
+  });
+
+  it('sessions spread over two hosts offering the same server', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const hosts = [world.helloHost(hub, 'host-a'), world.helloHost(hub, 'host-b')];
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 40; i++) {
+      const host = await callAndAnswer(hub, hosts, hub.createRestSession());
+      counts.set(host.hostId, (counts.get(host.hostId) ?? 0) + 1);
+    }
+    expect(counts.get('host-a')).toBeGreaterThan(0);
+    expect(counts.get('host-b')).toBeGreaterThan(0);
+  });
+
+  it('one session id keeps separate routes per server', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const a = world.helloHost(hub, 'host-a', [ECHO]);
+    const b = world.helloHost(hub, 'host-b', [OTHER]);
+    const session = hub.createRestSession();
+
+    const onA = call(hub, session);
+    const onB = call(hub, session, { server: 'other', tool: 'ping', args: {} });
+    const ra = await a.nextRequest();
+    const rb = await b.nextRequest();
+    expect([ra.server, rb.server]).toEqual(['echo', 'other']);
+    respond(hub, b, rb.id, { result: 'b' });
+    respond(hub, a, ra.id, { result: 'a' });
+    expect(await Promise.all([onA, onB])).toEqual(['a', 'b']);
+  });
+});
