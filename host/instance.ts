@@ -50,6 +50,12 @@ interface Waiter {
 }
 
 const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
+
+/** Process groups of servers still running; killed on the way out, however the host exits. */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+});
 const STDERR_TAIL_LINES = 20;
 const KILL_GRACE_MS = 2000;
 
@@ -83,6 +89,7 @@ export class Instance {
     this.child.stdout!.setEncoding('utf8').on('data', (data: string) => this.#onStdout(data));
     this.child.stderr!.setEncoding('utf8').on('data', (data: string) => this.#onStderr(data));
     this.child.stdin!.on('error', () => {}); // EPIPE after an exit is reported through 'exit'
+    if (this.child.pid !== undefined) liveGroups.add(this.child.pid);
     this.child.on('error', (err) => this.#ended(`could not start ${command}: ${err.message}`));
     this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`));
   }
@@ -246,6 +253,7 @@ export class Instance {
 
   #ended(reason: string): void {
     if (this.#exitReason) return;
+    if (this.child.pid !== undefined) liveGroups.delete(this.child.pid);
     this.#exitReason = reason;
     const error = this.#exitError();
     for (const waiter of this.#waiters.values()) waiter.reject(error);

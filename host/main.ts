@@ -22,8 +22,12 @@ try {
       await running.stop().catch(() => {});
       process.exit(0);
     };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+    // Libraries under the local edge exit at once on these signals; this process stops its
+    // server processes first, then the edge, so it takes the signals over.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, () => void stop(signal));
+    }
     running.failed.catch(async (err) => {
       await running.stop().catch(() => {});
       fail(err);

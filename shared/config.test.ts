@@ -124,9 +124,7 @@ describe('parseConfig', () => {
     expect(Object.keys(ok({ servers: { 'my-server_2': { command: 'x' }, API2: { command: 'y' } } }).servers)).toEqual(['my-server_2', 'API2']);
   });
 
-  // Known bug (see report): zod reports a bad record key as `invalid_key` with the real reason
-  // nested in `issue.issues`; parseConfig passes on only the generic "Invalid key in record".
-  it.fails('explains why a server name is refused (known bug: the reason is lost)', () => {
+  it('explains why a server name is refused', () => {
     const [reserved] = issues({ servers: { api: { command: 'x' } } });
     expect(reserved!.message).toMatch(/reserved/);
     const [badChars] = issues({ servers: { 'a.b': { command: 'x' } } });

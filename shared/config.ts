@@ -8,6 +8,9 @@ import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, NAME_PATTERN, RESERVED
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A whole number, also when written as a string (as `${PORT}` expands to). */
+const WholeNumber = z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int());
+
 const EnvValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
 export const ServerConfigSchema = z.strictObject({
@@ -46,15 +49,15 @@ export type AuthConfig = z.infer<typeof AuthConfigSchema>;
 
 export const ConfigSchema = z.strictObject({
   hostname: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(3000),
+  port: WholeNumber.pipe(z.number().min(0).max(65535)).default(3000),
   debug: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
   auth: AuthConfigSchema.optional(),
   limits: z
     .strictObject({
       /** Deadline for one call through the gateway. */
-      callTimeoutMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_CALL_TIMEOUT_MS),
+      callTimeoutMs: WholeNumber.pipe(z.number().min(100).max(3_600_000)).default(DEFAULT_CALL_TIMEOUT_MS),
       /** Largest request body the edge accepts. */
-      maxBodyBytes: z.number().int().min(1024).max(32 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+      maxBodyBytes: WholeNumber.pipe(z.number().min(1024).max(32 * 1024 * 1024)).default(DEFAULT_MAX_BODY_BYTES),
     })
     .default({ callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }),
   host: z
@@ -105,6 +108,10 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
     return {
       issues: parsed.error.issues.map((issue) => {
         const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+        if (issue.code === 'invalid_key') {
+          // A refused record key (a server name): zod keeps the reason one level down.
+          return { path, message: issue.issues[0]?.message ?? issue.message };
+        }
         if (issue.code === 'unrecognized_keys') {
           return { path: [...path, issue.keys[0] ?? ''], message: `unknown key "${issue.keys.join('", "')}"` };
         }

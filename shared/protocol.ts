@@ -31,7 +31,10 @@ export const HelloFrameSchema = z.object({
   type: z.literal('host.hello'),
   version: z.string().regex(/^\d+\.\d+$/),
   hostId: Name,
-  servers: z.array(ServerInfoSchema).max(1000),
+  servers: z
+    .array(ServerInfoSchema)
+    .max(1000)
+    .refine((servers) => new Set(servers.map((s) => s.name)).size === servers.length, 'each server may be listed once'),
 });
 
 export const WelcomeFrameSchema = z.object({

@@ -14,7 +14,13 @@ class FakeConnection implements HostConnection {
   readonly #decoder = new FrameDecoder();
   #requestsTaken = 0;
 
-  constructor(readonly hostId: string, readonly connId: string) {}
+  readonly hostId: string;
+  readonly connId: string;
+
+  constructor(hostId: string, connId: string) {
+    this.hostId = hostId;
+    this.connId = connId;
+  }
 
   send(text: string): void {
     const frame = this.#decoder.decode(text);
@@ -201,6 +207,14 @@ describe('Hub: host connections', () => {
     expect(conn.closed!.reason.length).toBeLessThanOrEqual(123); // WebSocket close reasons are capped at 123 bytes
     expect(conn.ofType('host.welcome')).toHaveLength(0);
     expect(hub.health().hosts).toEqual([]);
+  });
+
+  it('a hello listing a server twice is answered, not thrown', () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.connect('laptop');
+    expect(() => say(hub, conn, hello('laptop', [ECHO, ECHO]))).not.toThrow();
+    expect(conn.ofType('host.welcome').length + conn.ofType('frame.error').length).toBe(1);
   });
 
   it('a hello with a newer minor version is accepted', () => {
@@ -419,6 +433,7 @@ describe('Hub: calls', () => {
     const results = await Promise.all(calls);
     expect(results).toEqual(Array.from({ length: 50 }, (_, n) => ({ n })));
   });
+
 
   it('a response from a host that was never asked is ignored', async () => {
     const world = new World();

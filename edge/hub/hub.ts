@@ -129,7 +129,7 @@ export class Hub {
     }
     switch (frame.type) {
       case 'rpc.response':
-        return this.#onResponse(frame);
+        return this.#onResponse(conn, frame);
       case 'session.closed':
         this.#dropRoute(frame.server, frame.session);
         return;
@@ -182,9 +182,10 @@ export class Hub {
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
   }
 
-  #onResponse(frame: FrameOf<'rpc.response'>): void {
+  #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
     const pending = this.#pending.get(frame.id);
-    if (!pending) return; // timed out or cancelled already
+    // Timed out or cancelled already, or an answer to a call this connection was never sent.
+    if (!pending || pending.connId !== conn.connId) return;
     this.#pending.delete(frame.id);
     clearTimeout(pending.timer);
     if (frame.fault) {

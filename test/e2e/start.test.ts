@@ -1,0 +1,51 @@
+/**
+ * `npm start` as a user runs it: one command, edge and host together, URLs printed when ready,
+ * Ctrl-C stops everything it started.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, expect, it } from 'vitest';
+import { EVERYTHING, GatewayProcess, killLeftovers, newSession, postJson, processesWithMarker, tempDir, waitUntil, writeConfig } from './harness.ts';
+
+const marker = randomUUID();
+let gateway: GatewayProcess | undefined;
+
+afterAll(async () => {
+  await gateway?.kill('SIGKILL');
+  killLeftovers(marker);
+});
+
+it('starts edge and host with one command, serves a call, and leaves nothing behind on Ctrl-C', async () => {
+  const configFile = writeConfig(
+    tempDir(),
+    `hostname: "127.0.0.1"
+port: 0
+servers:
+  everything:
+    command: ${EVERYTHING}
+    args: ["stdio"]
+`,
+  );
+  gateway = new GatewayProcess(['start'], marker, { CONFIG_PATH: configFile });
+  const ready = await gateway.waitForOutput(/MCP gateway ready at (http:\/\/\S+)/);
+  const base = ready[1]!;
+  expect(gateway.stdout).toContain(`${base}/api/everything/{tool}?sessionId=`);
+
+  const session = await newSession(base);
+  const res = await postJson(`${base}/api/everything/echo?sessionId=${session}`, { message: 'hi' });
+  expect(res.status).toBe(200);
+  expect(res.body.content[0].text).toBe('Echo: hi');
+  expect(processesWithMarker(marker).length).toBeGreaterThan(2); // gateway, workerd, the server
+
+  process.kill(gateway.pid, 'SIGINT');
+  expect(await gateway.exited).toEqual({ code: 0, signal: null });
+  await waitUntil(() => (processesWithMarker(marker).length === 0 ? true : undefined), 10_000, 'every started process to exit');
+});
+
+it('explains a config mistake in one message with the line, without a stack trace', async () => {
+  const configFile = writeConfig(tempDir(), `port: 0\nservers:\n  everything:\n    comand: node\n`);
+  const bad = new GatewayProcess(['start', '--config', configFile], marker);
+  const { code } = await bad.exited;
+  expect(code).toBe(1);
+  expect(bad.stderr).toMatch(/config\.yaml:4: servers\.everything\.comand: unknown key "comand"/);
+  expect(bad.stderr).not.toMatch(/\n\s+at /);
+});
