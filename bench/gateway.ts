@@ -161,14 +161,14 @@ export function restEcho(agent: http.Agent, url: URL, message: string, timeoutMs
         res.on('data', (c: string) => (text += c));
         res.on('end', () => {
           if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 160)}`));
-          let parsed: { content?: { type?: string; text?: string }[]; isError?: boolean };
+          let parsed: { content?: { type?: string; text?: string }[]; isError?: boolean } | null;
           try {
             parsed = JSON.parse(text);
           } catch {
             return reject(new Error(`HTTP 200 with a body that is not JSON: ${text.slice(0, 160)}`));
           }
-          const got = parsed.content?.[0]?.text;
-          if (parsed.isError || got !== `Echo: ${message}`) return reject(new Error(`wrong answer: ${text.slice(0, 160)}`));
+          const got = parsed?.content?.[0]?.text;
+          if (parsed?.isError !== false || got !== `Echo: ${message}`) return reject(new Error(`wrong answer: ${text.slice(0, 160)}`));
           resolve();
         });
         res.on('error', reject);

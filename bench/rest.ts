@@ -10,8 +10,7 @@
  *
  * See bench/README.md for how to read the table. Exits non-zero if any call failed.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,13 +19,17 @@ import { fileURLToPath } from 'node:url';
 import { DirectServer } from './direct.ts';
 import { getJson, restEcho, startGateway, type Gateway } from './gateway.ts';
 import { fixed, formatTable, percentile, runLoad, type Cell, type LoadResult } from './load.ts';
-import { clockTicksPerSecond, cpuMsByRole, gatewayRoles, machineBusyMs, readProc, sampleTicks, type Role } from './proc.ts';
+import { describeRun } from './machine.ts';
+import { cpuMsByRole, gatewayRoles, machineBusyMs, sampleTicks, type Role } from './proc.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER_BIN = path.join(ROOT, 'node_modules/.bin/mcp-server-everything');
 const SERVER_ARGS = ['stdio'];
 const SERVER_MARKER = 'mcp-server-everything';
 const CALL_TIMEOUT_MS = 10_000;
+
+/** A mistake in the command line or environment: reported without a stack trace. */
+class UsageError extends Error {}
 
 interface Options {
   concurrency: number[];
@@ -40,7 +43,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): Options {
     process.exit(0);
   }
   const unknown = argv.filter((a) => a !== '--quick');
-  if (unknown.length) throw new Error(`unknown argument ${unknown[0]} (try --help)`);
+  if (unknown.length) throw new UsageError(`unknown argument ${unknown[0]} (try --help)`);
   const quick = argv.includes('--quick') || env.BENCH_QUICK === '1';
   const list = (value: string | undefined) => value?.split(',').map((s) => Number(s.trim()));
   const concurrency = list(env.BENCH_CONCURRENCY) ?? [1, 16, 64];
@@ -48,7 +51,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): Options {
   let calls = list(env.BENCH_CALLS) ?? defaults;
   if (calls.length === 1) calls = concurrency.map(() => calls[0]!);
   if (calls.length !== concurrency.length || [...calls, ...concurrency].some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error('BENCH_CALLS and BENCH_CONCURRENCY must be positive integers, BENCH_CALLS one number or one per level');
+    throw new UsageError('BENCH_CALLS and BENCH_CONCURRENCY must be positive integers, BENCH_CALLS one number or one per level');
   }
   return { concurrency, calls, warmup: quick ? 300 : 1000 };
 }
@@ -74,7 +77,7 @@ async function main(): Promise<number> {
 
   gateway = await startGateway({ root: ROOT, serverCommand: SERVER_BIN, serverArgs: SERVER_ARGS, env });
   const base = gateway.url;
-  printMachine(gateway.pid);
+  console.log(describeRun(ROOT, gateway.pid, SERVER_MARKER));
 
   const setupAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   const { sessionId } = (await getJson(setupAgent, `${base}/api/sessionid`)) as { sessionId: string };
@@ -112,6 +115,10 @@ async function main(): Promise<number> {
   direct = undefined;
 
   console.log(table(rows));
+  const busy = rows.filter((r) => r.othersPct > 10);
+  if (busy.length) {
+    console.log(`\nnote: other programs used more than 10% of the machine during ${busy.length} of ${rows.length} rows ("others CPU %"); those numbers are skewed, rerun on a quiet machine`);
+  }
   return reportErrors([...unmeasured, ...rows.map((r) => r.load)]);
 }
 
@@ -207,31 +214,6 @@ function reportErrors(loads: LoadResult[]): number {
   return 1;
 }
 
-function printMachine(gatewayPid: number): void {
-  const cpus = os.cpus();
-  const roles = gatewayRoles(gatewayPid, SERVER_MARKER);
-  const edgePid = [...roles].find(([, r]) => r === 'edge')?.[0];
-  let workerd = 'unknown';
-  try {
-    if (edgePid) workerd = execFileSync(readlinkSync(`/proc/${edgePid}/exe`), ['--version'], { encoding: 'utf8' }).trim();
-  } catch { /* keep unknown */ }
-  const version = (pkg: string) => {
-    try {
-      return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-    } catch {
-      return 'unknown';
-    }
-  };
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    if (execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim()) commit += ' (with uncommitted changes)';
-  } catch { /* not a checkout */ }
-  console.log(`machine: ${cpus.length} CPUs, ${cpus[0]?.model ?? 'unknown model'}, ${os.type()} ${os.release()}, load avg ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-  console.log(`node ${process.version}; ${workerd}; miniflare ${version('miniflare')}; server-everything ${version('@modelcontextprotocol/server-everything')}; gateway ${commit}`);
-  console.log(`gateway processes: ${[...roles].map(([pid, role]) => `${role} ${readProc(pid)?.comm ?? '?'}[${pid}]`).join(', ')}; CPU from /proc at ${clockTicksPerSecond()} ticks/s`);
-}
-
 function cleanupSync(): void {
   gateway?.kill();
   direct?.close();
@@ -257,5 +239,6 @@ try {
   process.exit(code);
 } catch (err) {
   const tail = gateway?.tail();
+  if (err instanceof UsageError) await abort(err.message, 64);
   await abort(`benchmark failed: ${(err as Error).stack ?? String(err)}${tail ? `\ngateway output:\n${tail}` : ''}`, 1);
 }
