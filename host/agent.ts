@@ -56,6 +56,7 @@ export class HostAgent extends EventEmitter {
       baseDir: opts.baseDir,
       logger: opts.logger,
       onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason }),
+      onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
     });
   }
 
@@ -195,6 +196,13 @@ export class HostAgent extends EventEmitter {
         running?.instance.cancel(running.rpcId, frame.reason ?? 'cancelled by the edge');
         return;
       }
+      case 'mcp.message':
+        if (!this.#instances.has(frame.server)) {
+          this.#send({ type: 'session.closed', server: frame.server, session: frame.session, reason: `no server named ${frame.server} on this host` });
+        } else {
+          this.#instances.relay(frame.server, frame.session, frame.message);
+        }
+        return;
       case 'session.close':
         void this.#instances.close(frame.server, frame.session);
         return;

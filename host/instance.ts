@@ -25,6 +25,7 @@ export interface InstanceOptions {
 }
 
 export interface JsonRpcMessage {
+  [key: string]: unknown;
   jsonrpc: '2.0';
   id?: string | number | null;
   method?: string;
@@ -67,6 +68,8 @@ export class Instance {
   readonly #log: Logger;
   readonly #waiters = new Map<number, Waiter>();
   readonly #stderrTail: string[] = [];
+  /** Ids of relayed client requests the server has not answered yet. */
+  readonly #relayed = new Set<string | number>();
   #nextId = 1;
   #buffer = '';
   #discarding = false;
@@ -94,6 +97,15 @@ export class Instance {
     this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`));
   }
 
+  /**
+   * Spawns the server for an MCP client session: no handshake of our own, the client's
+   * messages (its `initialize` first) are relayed with `send`, and every message of the
+   * server's goes to `onMessage`.
+   */
+  static spawnRaw(opts: InstanceOptions): Instance {
+    return new Instance(opts);
+  }
+
   /** Spawns the server and completes the MCP initialize handshake. */
   static async start(opts: InstanceOptions): Promise<Instance> {
     const instance = new Instance(opts);
@@ -116,8 +128,16 @@ export class Instance {
     return this.child.pid;
   }
 
+  /** Requests still waiting for the server's answer: ours and the relayed client's. */
   get inFlight(): number {
-    return this.#waiters.size;
+    return this.#waiters.size + this.#relayed.size;
+  }
+
+  /** Relays a client's message to the server (raw mode). */
+  send(message: JsonRpcMessage): void {
+    if (message.method !== undefined && message.id !== undefined && message.id !== null) this.#relayed.add(message.id);
+    this.lastActive = Date.now();
+    this.#write(message);
   }
 
   get exited(): boolean {
@@ -220,6 +240,10 @@ export class Instance {
     }
     if (!message || typeof message !== 'object') return;
     const isResponse = message.method === undefined && (message.result !== undefined || message.error !== undefined);
+    if (isResponse && message.id !== undefined && message.id !== null && this.#relayed.delete(message.id)) {
+      this.#opts.onMessage?.(message);
+      return;
+    }
     if (isResponse && typeof message.id === 'number') {
       const waiter = this.#waiters.get(message.id);
       if (waiter) {
@@ -258,6 +282,7 @@ export class Instance {
     const error = this.#exitError();
     for (const waiter of this.#waiters.values()) waiter.reject(error);
     this.#waiters.clear();
+    this.#relayed.clear();
     this.#opts.onExit?.(reason);
   }
 }

@@ -5,7 +5,7 @@
 import type { Config } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
-import { Instance } from './instance.ts';
+import { Instance, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
 
 export interface InstancesOptions {
@@ -14,6 +14,8 @@ export interface InstancesOptions {
   logger: Logger;
   /** A session's process ended on its own (crash, exit) or was reaped. */
   onSessionEnded?: (server: string, session: string, reason: string) => void;
+  /** A message from the server process of an MCP client session. */
+  onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void;
 }
 
 const key = (server: string, session: string) => `${server}\u0000${session}`;
@@ -48,24 +50,43 @@ export class Instances {
     return instance;
   }
 
-  #start(server: string, session: string): Promise<Instance> {
+  /**
+   * Relays an MCP client's message to its session's server process. An `initialize` request
+   * starts the process; any other message for a session this host does not run ends it.
+   */
+  relay(server: string, session: string, message: JsonRpcMessage): void {
+    const k = key(server, session);
+    let instance = this.#running.get(k);
+    if (!instance) {
+      if (message.method !== 'initialize') {
+        this.#opts.onSessionEnded?.(server, session, 'this host runs no such session');
+        return;
+      }
+      instance = this.#start(server, session, true);
+      this.#running.set(k, instance);
+    }
+    instance.then((i) => i.send(message), () => {});
+  }
+
+  #start(server: string, session: string, raw = false): Promise<Instance> {
     const config = this.#opts.config.servers[server];
     if (!config) return Promise.reject(new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`));
     const k = key(server, session);
-    let self: Promise<Instance> | undefined;
-    self = Instance.start({
+    const options = {
       server,
       session,
       config,
       baseDir: this.#opts.baseDir,
       logger: this.#opts.logger,
-      onExit: (reason) => {
+      onMessage: raw ? (message: JsonRpcMessage) => this.#opts.onServerMessage?.(server, session, message) : undefined,
+      onExit: (reason: string) => {
         if (this.#running.get(k) !== self) return;
         this.#running.delete(k);
         this.#opts.logger.info('server process ended', { server, session: session.slice(0, 8), reason });
         this.#opts.onSessionEnded?.(server, session, reason);
       },
-    });
+    };
+    const self: Promise<Instance> = raw ? Promise.resolve(Instance.spawnRaw(options)) : Instance.start(options);
     return self;
   }
 

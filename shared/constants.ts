@@ -29,3 +29,15 @@ export const RESERVED_NAMES = new Set(['api', 'agent', 'health', 'docs', 'status
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_PROTOCOL_MISMATCH = 4002;
 export const CLOSE_BAD_HELLO = 4003;
+
+/** MCP protocol revisions the HTTP transports accept in `MCP-Protocol-Version`. */
+export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
+/** Assumed when a Streamable HTTP request has no `MCP-Protocol-Version` header. */
+export const MCP_DEFAULT_PROTOCOL_VERSION = '2025-03-26';
+
+export const DEFAULT_SSE_KEEPALIVE_MS = 20_000;
+export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
+/** Bytes an SSE stream may queue for a slow reader before it is closed. */
+export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Events kept per MCP session for replay after Last-Event-ID. */
+export const SSE_BACKLOG_EVENTS = 200;

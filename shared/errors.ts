@@ -59,3 +59,23 @@ export function errorResponse(err: GatewayError): Response {
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
   return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
 }
+
+/** JSON-RPC error codes for gateway errors on the MCP endpoints. */
+const JSON_RPC_CODES: Partial<Record<ErrorCode, number>> = {
+  MALFORMED_JSON: -32700,
+  BAD_REQUEST: -32600,
+  SESSION_REQUIRED: -32600,
+  INVALID_ARGUMENTS: -32602,
+  NOT_FOUND: -32601,
+  SESSION_NOT_FOUND: -32001,
+  REQUEST_TIMEOUT: -32001,
+  INTERNAL: -32603,
+};
+
+/** The one mapping from a GatewayError to a JSON-RPC error response (MCP endpoints). */
+export function jsonRpcErrorResponse(err: GatewayError, id: string | number | null = null): Response {
+  const body = { jsonrpc: '2.0', id, error: { code: JSON_RPC_CODES[err.code] ?? -32000, message: err.message, data: { code: err.code } } };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  return new Response(JSON.stringify(body), { status: err.status, headers });
+}

@@ -82,6 +82,25 @@ export const NotifyFrameSchema = z.object({
   params: z.unknown().optional(),
 });
 
+/** A JSON-RPC message of an MCP session, relayed as it is, in either direction. */
+export const JsonRpcMessageSchema = z.looseObject({
+  jsonrpc: z.literal('2.0'),
+  id: z.union([z.string(), z.number()]).nullable().optional(),
+  method: z.string().optional(),
+});
+export type JsonRpcMessage = z.infer<typeof JsonRpcMessageSchema>;
+
+/**
+ * An MCP client session's message. Edge to host: from the client (an `initialize` request starts
+ * the session's server process). Host to edge: from the session's server process.
+ */
+export const McpMessageFrameSchema = z.object({
+  type: z.literal('mcp.message'),
+  server: Name,
+  session: SessionId,
+  message: JsonRpcMessageSchema,
+});
+
 export const SessionCloseFrameSchema = z.object({
   type: z.literal('session.close'),
   server: Name,
@@ -120,6 +139,7 @@ export const FrameSchema = z.discriminatedUnion('type', [
   ResponseFrameSchema,
   CancelFrameSchema,
   NotifyFrameSchema,
+  McpMessageFrameSchema,
   SessionCloseFrameSchema,
   SessionClosedFrameSchema,
   FrameErrorSchema,

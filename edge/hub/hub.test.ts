@@ -4,7 +4,7 @@ import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../.
 import { GatewayError, type ErrorCode } from '../../shared/errors.ts';
 import { DEFAULT_LIMITS, encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
-import { Hub, type HostConnection, type HubRuntime, type SqlValue, type ToolCall } from './hub.ts';
+import { Hub, type HostConnection, type HubRuntime, type SqlValue, type ToolCall, type HubLimits } from './hub.ts';
 
 /** A host's WebSocket as the Hub sees it; records what the Hub sends and whether it closed it. */
 class FakeConnection implements HostConnection {
@@ -52,6 +52,13 @@ class FakeConnection implements HostConnection {
 }
 
 /** An in-memory "Durable Object": a SQLite database and the set of open host sockets. */
+const TEST_LIMITS: HubLimits = {
+  requestTimeoutMs: 5000,
+  mcpIdleMs: 60_000,
+  backlog: 50,
+  sse: { keepaliveMs: 60_000, maxQueuedBytes: 1024 * 1024 },
+};
+
 class World {
   readonly db = new DatabaseSync(':memory:');
   readonly conns: FakeConnection[] = [];
@@ -67,10 +74,14 @@ class World {
     log: (level, message) => {
       this.logs.push({ level, message });
     },
+    scheduleAlarm: (delayMs) => {
+      this.alarms.push(delayMs);
+    },
   };
+  readonly alarms: number[] = [];
 
   hub(): Hub {
-    return new Hub(this.runtime);
+    return new Hub(this.runtime, TEST_LIMITS);
   }
 
   connect(hostId: string): FakeConnection {

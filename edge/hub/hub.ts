@@ -13,6 +13,7 @@ import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import { SCHEMA } from './schema.ts';
+import { McpSessions, type McpLimits } from './mcp-sessions.ts';
 
 export type SqlValue = string | number | null;
 export interface HubSql {
@@ -37,6 +38,13 @@ export interface HubRuntime {
   liveConnIds(): string[];
   now(): number;
   log(level: HubLogLevel, message: string, fields?: Record<string, unknown>): void;
+  /** Asks for `onAlarm` to run after `delayMs` (a Durable Object alarm outlives hibernation). */
+  scheduleAlarm(delayMs: number): void;
+}
+
+export interface HubLimits extends McpLimits {
+  /** An MCP session unused this long, with no stream open, is ended. */
+  mcpIdleMs: number;
 }
 
 export interface ToolCall {
@@ -77,10 +85,35 @@ export class Hub {
   /** REST session id -> when its last use was written to storage. */
   readonly #sessionTouched = new Map<string, number>();
 
-  constructor(rt: HubRuntime) {
+  /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
+  readonly mcp: McpSessions;
+  readonly #limits: HubLimits;
+
+  constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
+    this.#limits = limits;
     for (const statement of SCHEMA) rt.sql.exec(statement);
+    this.mcp = new McpSessions(
+      {
+        sql: rt.sql,
+        now: rt.now,
+        pickHost: (server) => {
+          const entry = this.#catalogNow().get(server);
+          if (!entry) throw this.#missingServer(server);
+          rt.scheduleAlarm(limits.mcpIdleMs);
+          return this.#pickHost(server, entry);
+        },
+        connectionOf: (hostId) => this.#liveConnection(hostId),
+        send: (conn, frame) => this.#send(conn, frame),
+      },
+      limits,
+    );
     this.#reconcile();
+  }
+
+  /** Periodic upkeep: ends idle MCP sessions, and asks to run again while any remain. */
+  onAlarm(): void {
+    if (this.mcp.reapIdle(this.#limits.mcpIdleMs) > 0) this.#rt.scheduleAlarm(this.#limits.mcpIdleMs);
   }
 
   /** Forget hosts whose connection did not survive (a restart drops every WebSocket). */
@@ -132,6 +165,10 @@ export class Hub {
         return this.#onResponse(conn, frame);
       case 'session.closed':
         this.#dropRoute(frame.server, frame.session);
+        this.mcp.onSessionClosed(frame.session, frame.reason);
+        return;
+      case 'mcp.message':
+        this.mcp.onServerMessage(frame.session, frame.message);
         return;
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
@@ -208,6 +245,7 @@ export class Hub {
     sql.exec('DELETE FROM hosts WHERE id = ?', hostId);
     sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
     sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
+    this.mcp.onHostGone(hostId);
     this.#hostConns?.delete(hostId);
     for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
     this.#catalog = null;
@@ -310,15 +348,19 @@ export class Hub {
       const conn = this.#liveConnection(hostId);
       if (conn) return conn;
     }
-    // New session (or its host is gone): spread over the hosts that offer the server.
+    // New session (or its host is gone).
+    const conn = this.#pickHost(server, entry);
+    this.#rt.sql.exec('INSERT OR REPLACE INTO routes (server, session, host_id) VALUES (?, ?, ?)', server, session, conn.hostId);
+    this.#routes.set(key, conn.hostId);
+    return conn;
+  }
+
+  /** A connected host for a new session of `server`: spread over the hosts that offer it. */
+  #pickHost(server: string, entry: CatalogEntry): HostConnection {
     const start = Math.floor(Math.random() * entry.hosts.length);
     for (let i = 0; i < entry.hosts.length; i++) {
-      const candidate = entry.hosts[(start + i) % entry.hosts.length]!;
-      const conn = this.#liveConnection(candidate);
-      if (!conn) continue;
-      this.#rt.sql.exec('INSERT OR REPLACE INTO routes (server, session, host_id) VALUES (?, ?, ?)', server, session, candidate);
-      this.#routes.set(key, candidate);
-      return conn;
+      const conn = this.#liveConnection(entry.hosts[(start + i) % entry.hosts.length]!);
+      if (conn) return conn;
     }
     throw new GatewayError('HOST_OFFLINE', `no connected host offers server ${server} right now`);
   }

@@ -3,8 +3,18 @@
  * (hibernation API) and an HTTP face for the Worker.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { CLOSE_REPLACED, NAME_PATTERN, PING_TEXT, PONG_TEXT } from '../../shared/constants.ts';
-import { errorResponse, GatewayError } from '../../shared/errors.ts';
+import {
+  CLOSE_REPLACED,
+  DEFAULT_MCP_IDLE_MS,
+  DEFAULT_SSE_KEEPALIVE_MS,
+  NAME_PATTERN,
+  PING_TEXT,
+  PONG_TEXT,
+  SSE_BACKLOG_EVENTS,
+  SSE_MAX_QUEUED_BYTES,
+} from '../../shared/constants.ts';
+import { errorResponse, GatewayError, jsonRpcErrorResponse } from '../../shared/errors.ts';
+import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
@@ -30,12 +40,27 @@ export class HubObject extends DurableObject<EdgeEnv> {
       liveConnIds: () => ctx.getWebSockets().filter(isOpen).map((ws) => attachmentOf(ws).connId),
       now: Date.now,
       log: edgeLog,
+      scheduleAlarm: (delayMs) => {
+        void ctx.storage.getAlarm().then((at) => {
+          if (at === null) return ctx.storage.setAlarm(Date.now() + delayMs);
+        });
+      },
+    }, {
+      requestTimeoutMs: this.#callTimeoutMs,
+      mcpIdleMs: Number(env.MCP_IDLE_MS) || DEFAULT_MCP_IDLE_MS,
+      backlog: SSE_BACKLOG_EVENTS,
+      sse: { keepaliveMs: Number(env.SSE_KEEPALIVE_MS) || DEFAULT_SSE_KEEPALIVE_MS, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
   }
 
+  override alarm(): void {
+    this.#hub.onAlarm();
+  }
+
   override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
     try {
-      const url = new URL(request.url);
+      if (url.pathname.startsWith('/mcp/') || url.pathname.startsWith('/sse/')) return await this.#mcp(url.pathname, request);
       switch (url.pathname) {
         case '/agent':
           return this.#acceptHost(url.searchParams.get('host') ?? '');
@@ -49,9 +74,34 @@ export class HubObject extends DurableObject<EdgeEnv> {
           throw new GatewayError('NOT_FOUND', `hub has no route ${url.pathname}`);
       }
     } catch (err) {
-      if (err instanceof GatewayError) return errorResponse(err);
-      edgeLog('error', 'hub request failed', { error: String(err) });
-      return errorResponse(new GatewayError('INTERNAL', 'internal error in the hub'));
+      const error = err instanceof GatewayError ? err : new GatewayError('INTERNAL', 'internal error in the hub');
+      if (!(err instanceof GatewayError)) edgeLog('error', 'hub request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      return url.pathname.startsWith('/mcp/') || url.pathname.startsWith('/sse/') ? jsonRpcErrorResponse(error) : errorResponse(error);
+    }
+  }
+
+  /** MCP transports; the Worker has authenticated and validated the request. */
+  async #mcp(path: string, request: Request): Promise<Response> {
+    const h = request.headers;
+    const server = h.get('x-server') ?? '';
+    const session = h.get('x-session');
+    const principal = h.get('x-principal') ?? '';
+    const mcp = this.#hub.mcp;
+    switch (path) {
+      case '/mcp/post':
+        return mcp.post({ server, sessionId: session, principal, message: (await request.json()) as JsonRpcMessage, wantsSse: h.get('x-sse') === '1' });
+      case '/mcp/get':
+        return mcp.openStream(server, session ?? '', principal, h.get('x-last-event-id'));
+      case '/mcp/delete':
+        return mcp.delete(server, session ?? '', principal);
+      case '/sse/open': {
+        const endpoint = h.get('x-endpoint') ?? '';
+        return mcp.openLegacy(server, principal, (id) => `${endpoint}${endpoint.includes('?') ? '&' : '?'}sessionId=${id}`);
+      }
+      case '/sse/post':
+        return mcp.postLegacy(server, session ?? '', principal, (await request.json()) as JsonRpcMessage);
+      default:
+        throw new GatewayError('NOT_FOUND', `hub has no route ${path}`);
     }
   }
 

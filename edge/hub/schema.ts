@@ -22,4 +22,13 @@ export const SCHEMA = [
      session TEXT NOT NULL,
      host_id TEXT NOT NULL,
      PRIMARY KEY (server, session))`,
+  /** MCP client sessions; `principal` is who opened it (an id is never a credential). */
+  `CREATE TABLE IF NOT EXISTS mcp_sessions (
+     id TEXT PRIMARY KEY,
+     server TEXT NOT NULL,
+     host_id TEXT NOT NULL,
+     principal TEXT NOT NULL,
+     transport TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_used INTEGER NOT NULL)`,
 ];

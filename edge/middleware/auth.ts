@@ -4,7 +4,7 @@
  */
 import { createMiddleware } from 'hono/factory';
 import { GatewayError } from '../../shared/errors.ts';
-import { matchesAnySecret, secretsEqual } from '../../shared/secure.ts';
+import { secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 
 interface ClientAuth {
@@ -31,24 +31,39 @@ function basicCredentials(header: string | undefined): { username: string; passw
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-async function isAuthorized(auth: ClientAuth, header: string | undefined): Promise<boolean> {
+/** Who the credentials belong to (a name for sessions, never the secret), or undefined. */
+async function principalOf(auth: ClientAuth, header: string | undefined): Promise<string | undefined> {
   const token = bearerToken(header);
-  if (token && auth.bearer?.length) return matchesAnySecret(token, auth.bearer);
+  if (token && auth.bearer?.length) {
+    for (const [i, candidate] of auth.bearer.entries()) if (await secretsEqual(token, candidate)) return `bearer:${i}`;
+    return undefined;
+  }
   const basic = basicCredentials(header);
   if (basic && auth.basic?.length) {
-    const checks = await Promise.all(
-      auth.basic.map(async (c) => (await secretsEqual(basic.username, c.username)) && (await secretsEqual(basic.password, c.password))),
-    );
-    return checks.includes(true);
+    let found: string | undefined;
+    for (const c of auth.basic) {
+      const user = await secretsEqual(basic.username, c.username);
+      const pass = await secretsEqual(basic.password, c.password);
+      if (user && pass) found ??= `basic:${c.username}`;
+    }
+    return found;
   }
-  return false;
+  return undefined;
 }
 
+/** Routes that need no client credentials. */
+const OPEN_PATHS = new Set(['/health', '/agent']);
+
 export const clientAuth = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.env.CLIENT_AUTH) return next();
+  c.set('principal', 'anonymous');
+  if (OPEN_PATHS.has(c.req.path) || c.req.method === 'OPTIONS' || !c.env.CLIENT_AUTH) return next();
   const auth = JSON.parse(c.env.CLIENT_AUTH) as ClientAuth;
   if (!auth.basic?.length && !auth.bearer?.length) return next();
-  if (await isAuthorized(auth, c.req.header('authorization'))) return next();
+  const principal = await principalOf(auth, c.req.header('authorization'));
+  if (principal) {
+    c.set('principal', principal);
+    return next();
+  }
   const schemes = [auth.bearer?.length ? 'Bearer realm="mcp-gateway"' : '', auth.basic?.length ? 'Basic realm="mcp-gateway"' : '']
     .filter(Boolean)
     .join(', ');

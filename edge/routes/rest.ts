@@ -1,25 +1,15 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { DEFAULT_MAX_BODY_BYTES } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
 import { hubFetch } from '../hub/stub.ts';
+import { limitBody } from '../middleware/body-limit.ts';
 
 /** The original project's REST API: a session id, then POST /api/{server}/{tool}. */
 export const restRoutes = new Hono<AppEnv>();
 
 restRoutes.get('/sessionid', (c) => hubFetch(c.env, '/session', { method: 'POST' }));
 
-restRoutes.post(
-  '/:server/:tool',
-  (c, next) =>
-    bodyLimit({
-      maxSize: Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES,
-      onError: () => {
-        throw new GatewayError('PAYLOAD_TOO_LARGE', `request body is over ${c.env.MAX_BODY_BYTES} bytes`);
-      },
-    })(c, next),
-  async (c) => {
+restRoutes.post('/:server/:tool', limitBody, async (c) => {
     const sessionId = c.req.query('sessionId');
     if (!sessionId) {
       throw new GatewayError('SESSION_REQUIRED', 'sessionId query parameter is required: get one from GET /api/sessionid');
@@ -31,8 +21,7 @@ restRoutes.post(
       headers: { 'x-server': c.req.param('server'), 'x-tool': c.req.param('tool'), 'x-session': sessionId },
       body: args,
     });
-  },
-);
+});
 
 /** The body is the tool's arguments: a JSON object, or nothing at all. Returns it as JSON text. */
 function parseArguments(body: string): string {

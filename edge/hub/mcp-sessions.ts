@@ -1,0 +1,347 @@
+/**
+ * MCP client sessions (Streamable HTTP and the legacy HTTP+SSE transport) inside the Hub.
+ * Each session has one server process on one host; its JSON-RPC messages are relayed unchanged.
+ *
+ * Every server message goes on exactly one stream: a response on the stream of the POST that
+ * asked for it; a progress notification on its request's stream; anything else on the session's
+ * GET stream, else on an open request stream, else into a bounded backlog that the next GET
+ * stream replays (also after `Last-Event-ID`).
+ */
+import { GatewayError } from '../../shared/errors.ts';
+import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
+import { randomId } from '../../shared/secure.ts';
+import type { HostConnection, HubSql } from './hub.ts';
+import { SseStream, type SseOptions } from './sse.ts';
+
+export type Transport = 'streamable' | 'sse';
+
+/** What the sessions need from the Hub. */
+export interface McpPorts {
+  sql: HubSql;
+  now(): number;
+  /** A connected host that offers `server`, for a new session (throws HOST_OFFLINE / SERVER_NOT_FOUND). */
+  pickHost(server: string): HostConnection;
+  /** The current connection of a host, if it is connected. */
+  connectionOf(hostId: string): HostConnection | undefined;
+  send(conn: HostConnection, frame: Frame): void;
+}
+
+export interface McpLimits {
+  requestTimeoutMs: number;
+  sse: SseOptions;
+  /** Events kept per session for replay. */
+  backlog: number;
+}
+
+interface Waiter {
+  stream?: SseStream;
+  json?: (text: string) => void;
+  progressToken?: unknown;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface BacklogEntry {
+  id: number;
+  text: string;
+  delivered: boolean;
+}
+
+interface Live {
+  id: string;
+  server: string;
+  hostId: string;
+  transport: Transport;
+  main?: SseStream;
+  waiters: Map<string, Waiter>;
+  backlog: BacklogEntry[];
+  nextEventId: number;
+}
+
+export interface PostRequest {
+  server: string;
+  sessionId: string | null;
+  principal: string;
+  message: JsonRpcMessage;
+  wantsSse: boolean;
+}
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+
+const idKey = (id: unknown) => JSON.stringify(id);
+const isRequest = (m: JsonRpcMessage) => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
+const isResponse = (m: JsonRpcMessage) => m.method === undefined && m.id !== undefined && m.id !== null;
+
+export class McpSessions {
+  readonly #ports: McpPorts;
+  readonly #limits: McpLimits;
+  readonly #live = new Map<string, Live>();
+
+  constructor(ports: McpPorts, limits: McpLimits) {
+    this.#ports = ports;
+    this.#limits = limits;
+  }
+
+  // ---- Streamable HTTP -------------------------------------------------------------------------
+
+  /** A POST to /{server}/mcp: one JSON-RPC message. */
+  post(req: PostRequest): Response | Promise<Response> {
+    const { message } = req;
+    if (message.method === 'initialize' && isRequest(message)) {
+      const conn = this.#ports.pickHost(req.server);
+      const live = this.#create(req.server, req.principal, conn.hostId, 'streamable');
+      return this.#forwardRequest(live, conn, message, req.wantsSse, { 'mcp-session-id': live.id });
+    }
+    if (!req.sessionId) throw new GatewayError('SESSION_REQUIRED', 'Mcp-Session-Id header is required after initialize');
+    const live = this.#resolve(req.server, req.sessionId, req.principal, 'streamable');
+    const conn = this.#connection(live);
+    if (isRequest(message)) return this.#forwardRequest(live, conn, message, req.wantsSse);
+    this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
+    return new Response(null, { status: 202 });
+  }
+
+  /** A GET to /{server}/mcp: the session's stream for server-initiated messages. */
+  openStream(server: string, sessionId: string, principal: string, lastEventId: string | null): Response {
+    const live = this.#resolve(server, sessionId, principal, 'streamable');
+    this.#connection(live);
+    // A newer GET stream replaces the old one; the session itself carries on.
+    live.main?.close();
+    const stream = new SseStream(this.#limits.sse);
+    live.main = stream;
+    stream.onClose(() => {
+      if (live.main === stream) live.main = undefined;
+    });
+    const after = lastEventId !== null && /^\d+$/.test(lastEventId) ? Number(lastEventId) : undefined;
+    for (const entry of live.backlog) {
+      if (after !== undefined ? entry.id > after : !entry.delivered) {
+        stream.send(entry.text, { id: String(entry.id) });
+        entry.delivered = true;
+      }
+    }
+    return new Response(stream.readable, { headers: SSE_HEADERS });
+  }
+
+  /** A DELETE to /{server}/mcp. */
+  delete(server: string, sessionId: string, principal: string): Response {
+    const live = this.#resolve(server, sessionId, principal, 'streamable');
+    const conn = this.#ports.connectionOf(live.hostId);
+    if (conn) this.#ports.send(conn, { type: 'session.close', server: live.server, session: live.id });
+    this.#end(live, 'session deleted by the client');
+    return new Response(null, { status: 200 });
+  }
+
+  // ---- HTTP+SSE (2024-11-05) -------------------------------------------------------------------
+
+  /** GET /{server}: a new session whose stream carries every server message; it ends with the stream. */
+  openLegacy(server: string, principal: string, endpoint: (sessionId: string) => string): Response {
+    const conn = this.#ports.pickHost(server);
+    const live = this.#create(server, principal, conn.hostId, 'sse');
+    const stream = new SseStream(this.#limits.sse);
+    live.main = stream;
+    stream.send(endpoint(live.id), { event: 'endpoint' });
+    stream.onClose(() => {
+      if (!this.#live.has(live.id)) return;
+      const current = this.#ports.connectionOf(live.hostId);
+      if (current) this.#ports.send(current, { type: 'session.close', server: live.server, session: live.id });
+      this.#end(live, 'client disconnected');
+    });
+    return new Response(stream.readable, { headers: SSE_HEADERS });
+  }
+
+  /** POST /{server}?sessionId=…: a client message for a legacy session; answers come on its stream. */
+  postLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): Response {
+    const live = this.#resolve(server, sessionId, principal, 'sse');
+    this.#ports.send(this.#connection(live), { type: 'mcp.message', server: live.server, session: live.id, message });
+    return new Response('Accepted', { status: 202 });
+  }
+
+  // ---- from hosts --------------------------------------------------------------------------------
+
+  onServerMessage(session: string, message: JsonRpcMessage): void {
+    const live = this.#load(session);
+    if (!live) return;
+    const text = JSON.stringify(message);
+    if (live.transport === 'streamable') {
+      if (isResponse(message)) {
+        const key = idKey(message.id);
+        const waiter = live.waiters.get(key);
+        if (waiter) {
+          live.waiters.delete(key);
+          clearTimeout(waiter.timer);
+          if (waiter.json) return waiter.json(text);
+          if (waiter.stream && !waiter.stream.closed) {
+            waiter.stream.send(text, { id: String(live.nextEventId++) });
+            waiter.stream.close();
+            return;
+          }
+        }
+      } else if (message.method === 'notifications/progress') {
+        const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
+        for (const waiter of live.waiters.values()) {
+          if (waiter.stream && !waiter.stream.closed && waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token)) {
+            waiter.stream.send(text, { id: String(live.nextEventId++) });
+            return;
+          }
+        }
+      }
+    }
+    this.#toMain(live, text);
+    this.#touch(live);
+  }
+
+  /** The session's server process ended, or its host went away. */
+  onSessionClosed(session: string, reason: string): void {
+    const live = this.#load(session);
+    if (live) this.#end(live, reason);
+  }
+
+  onHostGone(hostId: string): void {
+    for (const row of this.#ports.sql.exec('SELECT id FROM mcp_sessions WHERE host_id = ?', hostId)) {
+      this.onSessionClosed(String(row.id), `host ${hostId} disconnected`);
+    }
+  }
+
+  /** Ends Streamable HTTP sessions unused for `idleMs` with nothing open; returns how many remain. */
+  reapIdle(idleMs: number): number {
+    const cutoff = this.#ports.now() - idleMs;
+    for (const row of this.#ports.sql.exec("SELECT id FROM mcp_sessions WHERE transport = 'streamable' AND last_used < ?", cutoff)) {
+      const live = this.#live.get(String(row.id));
+      if (live && (live.main || live.waiters.size > 0)) continue;
+      const loaded = live ?? this.#load(String(row.id));
+      if (!loaded) continue;
+      const conn = this.#ports.connectionOf(loaded.hostId);
+      if (conn) this.#ports.send(conn, { type: 'session.close', server: loaded.server, session: loaded.id });
+      this.#end(loaded, 'idle timeout');
+    }
+    return Number(this.#ports.sql.exec('SELECT count(*) AS n FROM mcp_sessions')[0]?.n ?? 0);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  #create(server: string, principal: string, hostId: string, transport: Transport): Live {
+    const id = randomId();
+    const now = this.#ports.now();
+    this.#ports.sql.exec(
+      'INSERT INTO mcp_sessions (id, server, host_id, principal, transport, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      id,
+      server,
+      hostId,
+      principal,
+      transport,
+      now,
+      now,
+    );
+    const live: Live = { id, server, hostId, transport, waiters: new Map(), backlog: [], nextEventId: 1 };
+    this.#live.set(id, live);
+    return live;
+  }
+
+  /** The live state of a stored session (memory is rebuilt after hibernation). */
+  #load(session: string): Live | undefined {
+    const cached = this.#live.get(session);
+    if (cached) return cached;
+    const row = this.#ports.sql.exec('SELECT server, host_id, transport FROM mcp_sessions WHERE id = ?', session)[0];
+    if (!row) return undefined;
+    const live: Live = {
+      id: session,
+      server: String(row.server),
+      hostId: String(row.host_id),
+      transport: row.transport === 'sse' ? 'sse' : 'streamable',
+      waiters: new Map(),
+      backlog: [],
+      nextEventId: 1,
+    };
+    this.#live.set(session, live);
+    return live;
+  }
+
+  /** A session of this server, transport and principal, or 404: an id is never a credential. */
+  #resolve(server: string, sessionId: string, principal: string, transport: Transport): Live {
+    const row = this.#ports.sql.exec('SELECT server, principal, transport FROM mcp_sessions WHERE id = ?', sessionId)[0];
+    if (!row || row.server !== server || row.principal !== principal || row.transport !== transport) {
+      throw new GatewayError('SESSION_NOT_FOUND', 'unknown or ended session: initialize a new one');
+    }
+    const live = this.#load(sessionId)!;
+    this.#touch(live);
+    return live;
+  }
+
+  #connection(live: Live): HostConnection {
+    const conn = this.#ports.connectionOf(live.hostId);
+    if (conn) return conn;
+    this.#end(live, 'its host is gone');
+    throw new GatewayError('SESSION_NOT_FOUND', 'the session ended with its host: initialize a new one');
+  }
+
+  #touch(live: Live): void {
+    this.#ports.sql.exec('UPDATE mcp_sessions SET last_used = ? WHERE id = ?', this.#ports.now(), live.id);
+  }
+
+  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, wantsSse: boolean, headers: Record<string, string> = {}): Response | Promise<Response> {
+    const key = idKey(message.id);
+    if (live.waiters.has(key)) {
+      throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
+    }
+    const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
+    const waiter: Waiter = {
+      progressToken,
+      timer: setTimeout(() => this.#timeout(live, message), this.#limits.requestTimeoutMs),
+    };
+    live.waiters.set(key, waiter);
+    this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
+    if (wantsSse) {
+      const stream = new SseStream(this.#limits.sse);
+      waiter.stream = stream;
+      return new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
+    }
+    return new Promise((resolve) => {
+      waiter.json = (text) => resolve(new Response(text, { headers: { 'content-type': 'application/json', ...headers } }));
+    });
+  }
+
+  #timeout(live: Live, request: JsonRpcMessage): void {
+    const key = idKey(request.id);
+    if (!live.waiters.has(key)) return;
+    const conn = this.#ports.connectionOf(live.hostId);
+    const params = { requestId: request.id, reason: 'the gateway deadline passed' };
+    if (conn) this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message: { jsonrpc: '2.0', method: 'notifications/cancelled', params } });
+    this.onServerMessage(live.id, {
+      jsonrpc: '2.0',
+      id: request.id ?? null,
+      error: { code: -32001, message: `request timed out after ${this.#limits.requestTimeoutMs} ms` },
+    });
+  }
+
+  #toMain(live: Live, text: string): void {
+    const id = live.nextEventId++;
+    const entry: BacklogEntry = { id, text, delivered: false };
+    const event = live.transport === 'sse' ? 'message' : undefined;
+    if (live.main && !live.main.closed) {
+      entry.delivered = live.main.send(text, { id: String(id), event });
+    } else {
+      for (const waiter of live.waiters.values()) {
+        if (waiter.stream && !waiter.stream.closed) {
+          entry.delivered = waiter.stream.send(text, { id: String(id) });
+          break;
+        }
+      }
+    }
+    live.backlog.push(entry);
+    if (live.backlog.length > this.#limits.backlog) live.backlog.shift();
+  }
+
+  #end(live: Live, reason: string): void {
+    this.#live.delete(live.id);
+    this.#ports.sql.exec('DELETE FROM mcp_sessions WHERE id = ?', live.id);
+    for (const [key, waiter] of live.waiters) {
+      clearTimeout(waiter.timer);
+      const text = JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(key), error: { code: -32000, message: `session ended: ${reason}` } });
+      if (waiter.json) waiter.json(text);
+      else if (waiter.stream) {
+        waiter.stream.send(text);
+        waiter.stream.close();
+      }
+    }
+    live.waiters.clear();
+    live.main?.close();
+  }
+}

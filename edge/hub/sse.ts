@@ -1,0 +1,85 @@
+/**
+ * A server-sent-events response body: events, keepalive comments, and a bound on what may wait
+ * for a slow reader (past it the stream is closed rather than growing without limit).
+ */
+const encoder = new TextEncoder();
+
+export interface SseOptions {
+  keepaliveMs: number;
+  /** Bytes that may be queued for the reader before the stream is given up. */
+  maxQueuedBytes: number;
+}
+
+export class SseStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #closed = false;
+  readonly #keepalive: ReturnType<typeof setInterval>;
+  readonly #onClose: (() => void)[] = [];
+
+  constructor(opts: SseOptions) {
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => this.#finish(),
+      },
+      { highWaterMark: opts.maxQueuedBytes, size: (chunk) => chunk.byteLength },
+    );
+    this.#keepalive = setInterval(() => this.#write(': keepalive\n\n'), opts.keepaliveMs);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs once when the stream ends, whichever side ends it. */
+  onClose(listener: () => void): void {
+    if (this.#closed) listener();
+    else this.#onClose.push(listener);
+  }
+
+  /** Writes one event; false if the stream is gone. */
+  send(data: string, fields: { id?: string; event?: string } = {}): boolean {
+    let text = '';
+    if (fields.event) text += `event: ${fields.event}\n`;
+    if (fields.id) text += `id: ${fields.id}\n`;
+    for (const line of data.split('\n')) text += `data: ${line}\n`;
+    return this.#write(text + '\n');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    try {
+      this.#controller.close();
+    } catch {
+      // already errored or cancelled
+    }
+    this.#finish();
+  }
+
+  #write(text: string): boolean {
+    if (this.#closed) return false;
+    const desired = this.#controller.desiredSize;
+    if (desired !== null && desired <= 0) {
+      // The reader has fallen behind by maxQueuedBytes: drop the stream, not the gateway's memory.
+      try {
+        this.#controller.error(new Error('SSE reader too slow'));
+      } catch {
+        // already closed
+      }
+      this.#finish();
+      return false;
+    }
+    this.#controller.enqueue(encoder.encode(text));
+    return true;
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#keepalive);
+    for (const listener of this.#onClose.splice(0)) listener();
+  }
+}
