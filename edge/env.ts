@@ -9,7 +9,4 @@ export interface EdgeEnv extends Env {
   CLIENT_AUTH?: string;
   /** Comma-separated extra origins allowed to call the gateway from a browser. */
   ALLOWED_ORIGINS?: string;
-  /** Overrides for tests: SSE keepalive interval and MCP session idle timeout, in ms. */
-  SSE_KEEPALIVE_MS?: string;
-  MCP_IDLE_MS?: string;
 }

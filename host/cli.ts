@@ -120,6 +120,8 @@ async function startEdge(config: Config, hostToken: string, logger: Logger) {
     HOST_TOKENS: hostToken,
     CALL_TIMEOUT_MS: String(config.limits.callTimeoutMs),
     MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
+    SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
+    MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;

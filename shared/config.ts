@@ -3,7 +3,7 @@
  * Strict: an unknown key is an error, never silently ignored.
  */
 import { z } from 'zod';
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -58,8 +58,17 @@ export const ConfigSchema = z.strictObject({
       callTimeoutMs: WholeNumber.pipe(z.number().min(100).max(3_600_000)).default(DEFAULT_CALL_TIMEOUT_MS),
       /** Largest request body the edge accepts. */
       maxBodyBytes: WholeNumber.pipe(z.number().min(1024).max(32 * 1024 * 1024)).default(DEFAULT_MAX_BODY_BYTES),
+      /** Interval of keepalive comments on SSE streams. */
+      sseKeepaliveMs: WholeNumber.pipe(z.number().min(100).max(60_000)).default(DEFAULT_SSE_KEEPALIVE_MS),
+      /** A Streamable HTTP session unused this long, with no stream open, is ended. */
+      mcpSessionIdleMs: WholeNumber.pipe(z.number().min(1000)).default(DEFAULT_MCP_IDLE_MS),
     })
-    .default({ callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }),
+    .default({
+      callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      sseKeepaliveMs: DEFAULT_SSE_KEEPALIVE_MS,
+      mcpSessionIdleMs: DEFAULT_MCP_IDLE_MS,
+    }),
   host: z
     .strictObject({
       /** This machine's name at the edge; defaults to the OS hostname. */
