@@ -7,6 +7,4 @@ export interface EdgeEnv extends Env {
   HOST_TOKENS?: string;
   /** Client credentials as JSON: {"basic":[{"username","password"}],"bearer":["token"]}. */
   CLIENT_AUTH?: string;
-  /** Comma-separated extra origins allowed to call the gateway from a browser. */
-  ALLOWED_ORIGINS?: string;
 }

@@ -122,6 +122,7 @@ async function startEdge(config: Config, hostToken: string, logger: Logger) {
     MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
     SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
     MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
+    ALLOWED_ORIGINS: config.allowedOrigins.join(','),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;

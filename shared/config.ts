@@ -52,6 +52,8 @@ export const ConfigSchema = z.strictObject({
   port: WholeNumber.pipe(z.number().min(0).max(65535)).default(3000),
   debug: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
   auth: AuthConfigSchema.optional(),
+  /** Browser origins, besides the gateway's own, allowed to call it (DNS-rebinding protection). */
+  allowedOrigins: z.array(z.url().transform((u) => new URL(u).origin)).default([]),
   limits: z
     .strictObject({
       /** Deadline for one call through the gateway. */

@@ -23,6 +23,7 @@ beforeAll(async () => {
     `hostname: 127.0.0.1
 port: 0
 limits: { sseKeepaliveMs: 300 }
+allowedOrigins: [http://allowed.example]
 servers:
   everything:
     command: ${EVERYTHING}
@@ -271,9 +272,11 @@ describe('Streamable HTTP sessions on the wire', () => {
     expect(res.status).toBe(404);
   });
 
-  it('refuses a request from a foreign Origin with 403', async () => {
+  it('refuses a request from a foreign Origin with 403, and lets listed origins through', async () => {
     const res = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { origin: 'http://evil.example' });
     expect(res.status).toBe(403);
+    const allowed = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { origin: 'http://allowed.example' });
+    expect(allowed.status).toBe(400); // past the Origin check; refused for want of a session
   });
 });
 
