@@ -5,6 +5,7 @@ import type { EdgeEnv } from './env.ts';
 import { edgeLog } from './log.ts';
 import { clientAuth } from './middleware/auth.ts';
 import { checkOrigin } from './middleware/origin.ts';
+import { corsHeaders } from './middleware/cors.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { agentRoute } from './routes/agent.ts';
 import { healthRoute } from './routes/health.ts';
@@ -14,6 +15,7 @@ export type AppEnv = { Bindings: EdgeEnv; Variables: { principal: string } };
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', corsHeaders);
   app.route('/', healthRoute);
   app.route('/', agentRoute);
   app.use('*', checkOrigin, clientAuth);

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
@@ -147,7 +147,7 @@ export class HostAgent extends EventEmitter {
     void this.#instances.closeAll();
     this.emit('disconnected', code, reason);
     if (this.#stopped) return;
-    if (code === CLOSE_PROTOCOL_MISMATCH || code === CLOSE_BAD_HELLO) {
+    if (code === CLOSE_PROTOCOL_MISMATCH || code === CLOSE_BAD_HELLO || code === CLOSE_FORBIDDEN) {
       this.#fatal(new GatewayError('PROTOCOL_MISMATCH', `the edge refused this host: ${reason}`));
       return;
     }

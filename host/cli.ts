@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { NAME_PATTERN } from '../shared/constants.ts';
+import type { ClientAuth, HostToken } from '../shared/auth.ts';
 import { type Config } from '../shared/config.ts';
 import { randomId } from '../shared/secure.ts';
 import { HostAgent } from './agent.ts';
@@ -63,8 +64,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     case 'edge': {
       const { config } = loadConfig(configFile, env);
-      const token = requireOption(values.token ?? env.HOST_TOKENS, '--token', 'the token host agents will present');
+      const token = values.token ?? env.HOST_TOKEN;
+      if (!token && config.hostTokens.length === 0) {
+        throw new UserError('no host token', 'host agents need a token to connect to this edge', 'pass --token <token>, or list hostTokens in config.yaml');
+      }
       const logger = new Logger(config.debug.level);
+      if (token) logger.addSecret(token);
       const edge = await startEdge(config, token, logger);
       process.stdout.write(`MCP gateway edge ready at ${edge.url.toString().replace(/\/$/, '')}\n`);
       return { stop: () => edge.dispose(), failed: new Promise<never>(() => {}) };
@@ -115,14 +120,15 @@ function hostIdFor(flag: string | undefined, config: Config): string {
   return id;
 }
 
-async function startEdge(config: Config, hostToken: string, logger: Logger) {
+async function startEdge(config: Config, hostToken: string | undefined, logger: Logger) {
   const bindings: Record<string, string> = {
-    HOST_TOKENS: hostToken,
+    HOST_TOKENS: hostTokensBinding(config, hostToken),
     CALL_TIMEOUT_MS: String(config.limits.callTimeoutMs),
     MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
     SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
     MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
     ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+    MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;
@@ -140,12 +146,23 @@ async function startEdge(config: Config, hostToken: string, logger: Logger) {
 
 /** Client credentials from config.yaml as the edge's CLIENT_AUTH secret. */
 export function clientAuthBinding(config: Config): string | undefined {
-  const { basic, bearer } = config.auth ?? {};
-  const value = {
+  const { basic, bearer, jwt } = config.auth ?? {};
+  const value: ClientAuth = {
     basic: basic?.enabled ? basic.credentials : [],
     bearer: bearer?.enabled ? bearer.tokens : [],
   };
-  return value.basic.length || value.bearer.length ? JSON.stringify(value) : undefined;
+  if (jwt?.enabled) {
+    const { enabled: _enabled, ...rest } = jwt;
+    value.jwt = rest;
+  }
+  return value.basic.length || value.bearer.length || value.jwt ? JSON.stringify(value) : undefined;
+}
+
+/** Host tokens from config.yaml, plus the one this process generated, as the edge's HOST_TOKENS secret. */
+export function hostTokensBinding(config: Config, generated?: string): string {
+  const tokens: HostToken[] = [...config.hostTokens];
+  if (generated) tokens.push({ token: generated });
+  return JSON.stringify(tokens);
 }
 
 function printReady(base: string, servers: string[]): void {

@@ -3,7 +3,8 @@
  * Strict: an unknown key is an error, never silently ignored.
  */
 import { z } from 'zod';
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
+import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,7 +32,8 @@ const ServerName = z
     message: `this name is reserved for the gateway's own paths (${[...RESERVED_NAMES].join(', ')})`,
   });
 
-export const AuthConfigSchema = z.strictObject({
+export const AuthConfigSchema = z
+  .strictObject({
   basic: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -44,7 +46,13 @@ export const AuthConfigSchema = z.strictObject({
       tokens: z.array(z.string().min(1)).default([]),
     })
     .optional(),
-});
+  jwt: JwtAuthFields.extend({ enabled: z.boolean().default(true) })
+    .refine(oneKeySource, 'give exactly one of secret or jwksUrl')
+    .optional(),
+  })
+  .refine((auth) => Boolean(auth.basic?.enabled || auth.bearer?.enabled || auth.jwt?.enabled), {
+    message: 'auth is present but every method is disabled: enable basic, bearer or jwt, or remove the auth section',
+  });
 export type AuthConfig = z.infer<typeof AuthConfigSchema>;
 
 export const ConfigSchema = z.strictObject({
@@ -52,6 +60,8 @@ export const ConfigSchema = z.strictObject({
   port: WholeNumber.pipe(z.number().min(0).max(65535)).default(3000),
   debug: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
   auth: AuthConfigSchema.optional(),
+  /** Tokens host agents present to the edge (`mcp-gateway edge`, deploy); `npm start` adds its own. */
+  hostTokens: z.array(HostTokenSchema).default([]),
   /** Browser origins, besides the gateway's own, allowed to call it (DNS-rebinding protection). */
   allowedOrigins: z.array(z.url().transform((u) => new URL(u).origin)).default([]),
   limits: z
@@ -64,12 +74,15 @@ export const ConfigSchema = z.strictObject({
       sseKeepaliveMs: WholeNumber.pipe(z.number().min(100).max(60_000)).default(DEFAULT_SSE_KEEPALIVE_MS),
       /** A Streamable HTTP session unused this long, with no stream open, is ended. */
       mcpSessionIdleMs: WholeNumber.pipe(z.number().min(1000)).default(DEFAULT_MCP_IDLE_MS),
+      /** REST sessions, and MCP sessions, one client may hold at once; past it: 429. */
+      maxSessionsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL),
     })
     .default({
       callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       sseKeepaliveMs: DEFAULT_SSE_KEEPALIVE_MS,
       mcpSessionIdleMs: DEFAULT_MCP_IDLE_MS,
+      maxSessionsPerPrincipal: DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
     }),
   host: z
     .strictObject({

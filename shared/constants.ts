@@ -29,6 +29,7 @@ export const RESERVED_NAMES = new Set(['api', 'agent', 'health', 'docs', 'status
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_PROTOCOL_MISMATCH = 4002;
 export const CLOSE_BAD_HELLO = 4003;
+export const CLOSE_FORBIDDEN = 4004;
 
 /** MCP protocol revisions the HTTP transports accept in `MCP-Protocol-Version`. */
 export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
@@ -41,3 +42,5 @@ export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
 export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Events kept per MCP session for replay after Last-Event-ID. */
 export const SSE_BACKLOG_EVENTS = 200;
+/** Sessions of each kind (REST, MCP) one principal may hold at once. */
+export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;

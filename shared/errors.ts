@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   TOOL_NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_SESSIONS: 429,
   FRAME_TOO_LARGE: 413,
   BAD_FRAME: 400,
   PROTOCOL_MISMATCH: 400,
@@ -37,7 +38,7 @@ export class GatewayError extends Error {
     super(message);
     this.name = 'GatewayError';
     this.code = code;
-    this.retryAfter = retryAfter ?? (code === 'HOST_OFFLINE' ? 5 : undefined);
+    this.retryAfter = retryAfter ?? (code === 'HOST_OFFLINE' ? 5 : code === 'TOO_MANY_SESSIONS' ? 60 : undefined);
   }
 
   get status(): number {

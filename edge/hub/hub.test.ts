@@ -55,6 +55,7 @@ class FakeConnection implements HostConnection {
 const TEST_LIMITS: HubLimits = {
   requestTimeoutMs: 5000,
   mcpIdleMs: 60_000,
+  maxSessionsPerPrincipal: 1000,
   backlog: 50,
   sse: { keepaliveMs: 60_000, maxQueuedBytes: 1024 * 1024 },
 };
@@ -131,7 +132,7 @@ function respond(hub: Hub, conn: HostConnection, id: string, answer: Omit<FrameO
 }
 
 function call(hub: Hub, session: string, overrides: Partial<ToolCall> = {}): Promise<unknown> {
-  return hub.callTool({ server: 'echo', session, tool: 'echo', args: { text: 'hi' }, timeoutMs: 5000, ...overrides });
+  return hub.callTool({ server: 'echo', session, principal: 'alice', tool: 'echo', args: { text: 'hi' }, timeoutMs: 5000, ...overrides });
 }
 
 /** Awaits `promise` expecting a GatewayError; returns it. */
@@ -273,7 +274,7 @@ describe('Hub: host connections', () => {
     hub.onMessage(conn, 'x'.repeat(DEFAULT_LIMITS.maxFrameChars + 1));
     expect(conn.ofType('frame.error').at(-1)?.code).toBe('FRAME_TOO_LARGE');
 
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
     const pending = call(hub, session);
     const request = await conn.nextRequest();
     respond(hub, conn, request.id, { result: { ok: true } });
@@ -286,7 +287,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
 
     const pending = call(hub, session, { tool: 'add', args: { a: 1, b: 2 }, timeoutMs: 4321 });
     const request = await conn.nextRequest();
@@ -306,7 +307,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const pending = call(hub, hub.createRestSession());
+    const pending = call(hub, hub.createRestSession('alice'));
     const request = await conn.nextRequest();
     const text = 'q'.repeat(3 * 1024 * 1024);
     const messages = encodeFrame({ type: 'rpc.response', id: request.id, result: { content: [{ type: 'text', text }] } });
@@ -319,7 +320,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const pending = call(hub, hub.createRestSession());
+    const pending = call(hub, hub.createRestSession('alice'));
     respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32602, message: 'text must be a string' } });
     const error = await rejection(pending);
     expect(error.code).toBe('INVALID_ARGUMENTS');
@@ -330,7 +331,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const pending = call(hub, hub.createRestSession());
+    const pending = call(hub, hub.createRestSession('alice'));
     respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32603, message: 'disk on fire' } });
     const error = await rejection(pending);
     expect(error.code).toBe('UPSTREAM_ERROR');
@@ -341,7 +342,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const pending = call(hub, hub.createRestSession());
+    const pending = call(hub, hub.createRestSession('alice'));
     respond(hub, conn, (await conn.nextRequest()).id, { fault: { code, message: 'server echo exited with code 3' } });
     const error = await rejection(pending);
     expect(error.code).toBe(code);
@@ -354,7 +355,7 @@ describe('Hub: calls', () => {
     world.helloHost(hub, 'laptop');
     expect(await codeOf(call(hub, 'never-issued'))).toBe('SESSION_NOT_FOUND');
 
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
     world.clock += 25 * 60 * 60 * 1000; // past the 24 h TTL
     expect(await codeOf(call(hub, session))).toBe('SESSION_NOT_FOUND');
   });
@@ -363,7 +364,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     world.helloHost(hub, 'laptop');
-    expect(await codeOf(call(hub, hub.createRestSession(), { server: 'nope' }))).toBe('SERVER_NOT_FOUND');
+    expect(await codeOf(call(hub, hub.createRestSession('alice'), { server: 'nope' }))).toBe('SERVER_NOT_FOUND');
   });
 
   it('a known server whose host left is HOST_OFFLINE, with a retry hint', async () => {
@@ -373,7 +374,7 @@ describe('Hub: calls', () => {
     world.drop(hub, conn);
     expect(hub.health().hosts).toEqual([]);
 
-    const error = await rejection(call(hub, hub.createRestSession()));
+    const error = await rejection(call(hub, hub.createRestSession('alice')));
     expect(error.code).toBe('HOST_OFFLINE');
     expect(error.status).toBe(503);
     expect(error.retryAfter).toBeGreaterThan(0);
@@ -383,7 +384,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    expect(await codeOf(call(hub, hub.createRestSession(), { tool: 'nope' }))).toBe('TOOL_NOT_FOUND');
+    expect(await codeOf(call(hub, hub.createRestSession('alice'), { tool: 'nope' }))).toBe('TOOL_NOT_FOUND');
     expect(conn.ofType('rpc.request')).toHaveLength(0);
   });
 
@@ -391,7 +392,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
     const pending = call(hub, session, { timeoutMs: 30 });
     const request = await conn.nextRequest();
 
@@ -413,7 +414,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
     const calls = [call(hub, session, { timeoutMs: 60_000 }), call(hub, session, { timeoutMs: 60_000 })];
     expect(conn.ofType('rpc.request')).toHaveLength(2);
 
@@ -428,7 +429,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
 
     const calls = Array.from({ length: 50 }, (_, n) => call(hub, session, { args: { n } }));
     const requests = [];
@@ -451,7 +452,7 @@ describe('Hub: calls', () => {
     const hub = world.hub();
     const a = world.helloHost(hub, 'host-a', [ECHO]);
     const b = world.helloHost(hub, 'host-b', [OTHER]);
-    const pending = call(hub, hub.createRestSession());
+    const pending = call(hub, hub.createRestSession('alice'));
     const request = await a.nextRequest();
     respond(hub, b, request.id, { result: { forged: true } });
     respond(hub, a, request.id, { result: { genuine: true } });
@@ -465,7 +466,7 @@ describe('Hub: routing and state', () => {
     const hub1 = world.hub();
     const hosts = [world.helloHost(hub1, 'host-a'), world.helloHost(hub1, 'host-b')];
 
-    const sessions = Array.from({ length: 12 }, () => hub1.createRestSession());
+    const sessions = Array.from({ length: 12 }, () => hub1.createRestSession('alice'));
     const firstHost = new Map<string, string>();
     for (const session of sessions) firstHost.set(session, (await callAndAnswer(hub1, hosts, session)).hostId);
     // Both hosts got sessions, so a lucky random pick could not explain the stickiness below.
@@ -482,7 +483,7 @@ describe('Hub: routing and state', () => {
     const world = new World();
     const hub1 = world.hub();
     const conn = world.helloHost(hub1, 'laptop');
-    const session = hub1.createRestSession();
+    const session = hub1.createRestSession('alice');
     await callAndAnswer(hub1, [conn], session);
 
     conn.open = false; // dropped while the object was not running: no onClose
@@ -506,7 +507,7 @@ describe('Hub: routing and state', () => {
     const world = new World();
     const hub = world.hub();
     const old = world.helloHost(hub, 'laptop');
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
     const stranded = call(hub, session, { timeoutMs: 60_000 });
     const oldRequest = await old.nextRequest();
 
@@ -529,7 +530,7 @@ describe('Hub: routing and state', () => {
     const world = new World();
     const hub = world.hub();
     const hosts = [world.helloHost(hub, 'host-a'), world.helloHost(hub, 'host-b')];
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
     const first = await callAndAnswer(hub, hosts, session);
     expect(world.routeRows(session)).toEqual([{ server: 'echo', host_id: first.hostId }]);
 
@@ -546,7 +547,7 @@ describe('Hub: routing and state', () => {
     const hub = world.hub();
     const a = world.helloHost(hub, 'host-a');
     const b = world.helloHost(hub, 'host-b');
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
     const first = await callAndAnswer(hub, [a, b], session);
     world.drop(hub, first);
     const survivor = first === a ? b : a;
@@ -559,7 +560,7 @@ describe('Hub: routing and state', () => {
     const hosts = [world.helloHost(hub, 'host-a'), world.helloHost(hub, 'host-b')];
     const counts = new Map<string, number>();
     for (let i = 0; i < 40; i++) {
-      const host = await callAndAnswer(hub, hosts, hub.createRestSession());
+      const host = await callAndAnswer(hub, hosts, hub.createRestSession('alice'));
       counts.set(host.hostId, (counts.get(host.hostId) ?? 0) + 1);
     }
     expect(counts.get('host-a')).toBeGreaterThan(0);
@@ -571,7 +572,7 @@ describe('Hub: routing and state', () => {
     const hub = world.hub();
     const a = world.helloHost(hub, 'host-a', [ECHO]);
     const b = world.helloHost(hub, 'host-b', [OTHER]);
-    const session = hub.createRestSession();
+    const session = hub.createRestSession('alice');
 
     const onA = call(hub, session);
     const onB = call(hub, session, { server: 'other', tool: 'ping', args: {} });
@@ -581,5 +582,35 @@ describe('Hub: routing and state', () => {
     respond(hub, b, rb.id, { result: 'b' });
     respond(hub, a, ra.id, { result: 'a' });
     expect(await Promise.all([onA, onB])).toEqual(['a', 'b']);
+  });
+});
+
+describe('Hub: sessions belong to their principal', () => {
+  it('answers SESSION_NOT_FOUND when another principal uses the session id', async () => {
+    const world = new World();
+    const hub = world.hub();
+    world.helloHost(hub, 'host-a', [ECHO]);
+    const session = hub.createRestSession('alice');
+    expect((await rejection(call(hub, session, { principal: 'mallory' }))).code).toBe('SESSION_NOT_FOUND');
+  });
+
+  it('refuses a principal more REST sessions than the cap with TOO_MANY_SESSIONS', () => {
+    const world = new World();
+    const hub = new Hub(world.runtime, { ...TEST_LIMITS, maxSessionsPerPrincipal: 2 });
+    hub.createRestSession('alice');
+    hub.createRestSession('alice');
+    expect(() => hub.createRestSession('alice')).toThrow(expect.objectContaining({ code: 'TOO_MANY_SESSIONS', retryAfter: 60 }));
+    expect(hub.createRestSession('bob')).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('refuses a hello announcing a server its token does not allow', () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.connect('laptop');
+    (conn as { allowedServers?: string[] }).allowedServers = ['other'];
+    say(hub, conn, hello('laptop', [ECHO]));
+    expect(conn.ofType('frame.error')).toEqual([expect.objectContaining({ code: 'FORBIDDEN' })]);
+    expect(conn.closed?.code).toBe(4004);
+    expect(hub.health().hosts).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
  * In-memory maps are caches of it, rebuilt on demand, or state (pending calls) that only lives
  * as long as the request that created it.
  */
-import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION, REST_SESSION_TTL_MS } from '../../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION, REST_SESSION_TTL_MS } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
@@ -24,6 +24,8 @@ export interface HubSql {
 export interface HostConnection {
   readonly hostId: string;
   readonly connId: string;
+  /** Server names this host's token may announce; undefined for any. */
+  readonly allowedServers?: readonly string[];
   send(text: string): void;
   close(code: number, reason: string): void;
 }
@@ -45,11 +47,14 @@ export interface HubRuntime {
 export interface HubLimits extends McpLimits {
   /** An MCP session unused this long, with no stream open, is ended. */
   mcpIdleMs: number;
+  /** REST sessions, and MCP sessions, one principal may hold at once (each kind counted apart). */
+  maxSessionsPerPrincipal: number;
 }
 
 export interface ToolCall {
   server: string;
   session: string;
+  principal: string;
   tool: string;
   args: Record<string, unknown>;
   timeoutMs: number;
@@ -82,8 +87,8 @@ export class Hub {
   #hostConns: Map<string, string> | null = null;
   /** "server\0session" -> host id. */
   readonly #routes = new Map<string, string>();
-  /** REST session id -> when its last use was written to storage. */
-  readonly #sessionTouched = new Map<string, number>();
+  /** REST session id -> when its last use was written to storage, and whose it is. */
+  readonly #sessionTouched = new Map<string, { at: number; principal: string }>();
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
@@ -195,6 +200,14 @@ export class Hub {
       conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
       return;
     }
+    const refused = conn.allowedServers && hello.servers.find((s) => !conn.allowedServers!.includes(s.name));
+    if (refused) {
+      const message = `this host's token may not announce server ${refused.name} (allowed: ${conn.allowedServers!.join(', ') || 'none'})`;
+      this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
+      this.#rt.log('warn', 'host refused: server not allowed for its token', { host: conn.hostId, server: refused.name });
+      conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
+      return;
+    }
     const previous = this.#currentConn(conn.hostId);
     if (previous && previous !== conn.connId) {
       this.#failPending((p) => p.connId === previous, `host ${conn.hostId} reconnected during the call`);
@@ -296,30 +309,36 @@ export class Hub {
 
   // ---- REST sessions and calls --------------------------------------------------------------
 
-  createRestSession(): string {
+  createRestSession(principal: string): string {
     const id = randomId();
     const now = this.#rt.now();
-    this.#rt.sql.exec('DELETE FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS);
-    this.#rt.sql.exec('INSERT INTO rest_sessions (id, created_at, last_used) VALUES (?, ?, ?)', id, now, now);
-    this.#sessionTouched.set(id, now);
+    const { sql } = this.#rt;
+    sql.exec('DELETE FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS);
+    const held = Number(sql.exec('SELECT count(*) AS n FROM rest_sessions WHERE principal = ?', principal)[0]?.n ?? 0);
+    if (held >= this.#limits.maxSessionsPerPrincipal) {
+      throw new GatewayError('TOO_MANY_SESSIONS', `at most ${this.#limits.maxSessionsPerPrincipal} REST sessions at once; reuse one`);
+    }
+    sql.exec('INSERT INTO rest_sessions (id, principal, created_at, last_used) VALUES (?, ?, ?, ?)', id, principal, now, now);
+    this.#sessionTouched.set(id, { at: now, principal });
     return id;
   }
 
-  #touchRestSession(id: string): void {
+  /** Checks that the session exists and belongs to `principal`: an id is never a credential. */
+  #touchRestSession(id: string, principal: string): void {
     const now = this.#rt.now();
     const touched = this.#sessionTouched.get(id);
-    if (touched !== undefined && now - touched < TOUCH_INTERVAL_MS) return;
-    const row = this.#rt.sql.exec('SELECT last_used FROM rest_sessions WHERE id = ?', id)[0];
-    if (!row || Number(row.last_used) < now - REST_SESSION_TTL_MS) {
+    if (touched !== undefined && touched.principal === principal && now - touched.at < TOUCH_INTERVAL_MS) return;
+    const row = this.#rt.sql.exec('SELECT last_used, principal FROM rest_sessions WHERE id = ?', id)[0];
+    if (!row || row.principal !== principal || Number(row.last_used) < now - REST_SESSION_TTL_MS) {
       this.#sessionTouched.delete(id);
       throw new GatewayError('SESSION_NOT_FOUND', 'unknown or expired sessionId: get a new one from GET /api/sessionid');
     }
     this.#rt.sql.exec('UPDATE rest_sessions SET last_used = ? WHERE id = ?', now, id);
-    this.#sessionTouched.set(id, now);
+    this.#sessionTouched.set(id, { at: now, principal });
   }
 
   async callTool(call: ToolCall): Promise<unknown> {
-    this.#touchRestSession(call.session);
+    this.#touchRestSession(call.session, call.principal);
     const entry = this.#catalogNow().get(call.server);
     if (!entry) throw this.#missingServer(call.server);
     if (!entry.tools.has(call.tool)) {

@@ -28,6 +28,7 @@ export interface McpPorts {
 
 export interface McpLimits {
   requestTimeoutMs: number;
+  maxSessionsPerPrincipal: number;
   sse: SseOptions;
   /** Events kept per session for replay. */
   backlog: number;
@@ -218,6 +219,10 @@ export class McpSessions {
   // ---- internals ---------------------------------------------------------------------------------
 
   #create(server: string, principal: string, hostId: string, transport: Transport): Live {
+    const held = Number(this.#ports.sql.exec('SELECT count(*) AS n FROM mcp_sessions WHERE principal = ?', principal)[0]?.n ?? 0);
+    if (held >= this.#limits.maxSessionsPerPrincipal) {
+      throw new GatewayError('TOO_MANY_SESSIONS', `at most ${this.#limits.maxSessionsPerPrincipal} MCP sessions at once; end one (DELETE) first`);
+    }
     const id = randomId();
     const now = this.#ports.now();
     this.#ports.sql.exec(

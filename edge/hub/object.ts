@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   CLOSE_REPLACED,
+  DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
   DEFAULT_MCP_IDLE_MS,
   DEFAULT_SSE_KEEPALIVE_MS,
   NAME_PATTERN,
@@ -23,6 +24,8 @@ import { Hub, type HostConnection, type SqlValue } from './hub.ts';
 interface Attachment {
   hostId: string;
   connId: string;
+  /** Server names the host's token may announce; null for any. */
+  allowed: string[] | null;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
@@ -48,6 +51,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     }, {
       requestTimeoutMs: this.#callTimeoutMs,
       mcpIdleMs: Number(env.MCP_IDLE_MS) || DEFAULT_MCP_IDLE_MS,
+      maxSessionsPerPrincipal: Number(env.MAX_SESSIONS_PER_PRINCIPAL) || DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
       backlog: SSE_BACKLOG_EVENTS,
       sse: { keepaliveMs: Number(env.SSE_KEEPALIVE_MS) || DEFAULT_SSE_KEEPALIVE_MS, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
@@ -63,11 +67,11 @@ export class HubObject extends DurableObject<EdgeEnv> {
       if (url.pathname.startsWith('/mcp/') || url.pathname.startsWith('/sse/')) return await this.#mcp(url.pathname, request);
       switch (url.pathname) {
         case '/agent':
-          return this.#acceptHost(url.searchParams.get('host') ?? '');
+          return this.#acceptHost(url.searchParams.get('host') ?? '', request.headers.get('x-allowed-servers'));
         case '/call':
           return await this.#call(request);
         case '/session':
-          return Response.json({ sessionId: this.#hub.createRestSession() });
+          return Response.json({ sessionId: this.#hub.createRestSession(request.headers.get('x-principal') ?? '') });
         case '/health':
           return Response.json(this.#hub.health());
         default:
@@ -105,7 +109,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     }
   }
 
-  #acceptHost(hostId: string): Response {
+  #acceptHost(hostId: string, allowedServers: string | null): Response {
     if (!NAME_PATTERN.test(hostId)) {
       throw new GatewayError('BAD_REQUEST', 'host id must be 1 to 64 letters, digits, "_" or "-"');
     }
@@ -118,7 +122,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
-    server.serializeAttachment({ hostId, connId: randomId() } satisfies Attachment);
+    const allowed = allowedServers ? (JSON.parse(allowedServers) as string[]) : null;
+    server.serializeAttachment({ hostId, connId: randomId(), allowed } satisfies Attachment);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -126,8 +131,9 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const server = request.headers.get('x-server') ?? '';
     const tool = request.headers.get('x-tool') ?? '';
     const session = request.headers.get('x-session') ?? '';
+    const principal = request.headers.get('x-principal') ?? '';
     const args = (await request.json()) as Record<string, unknown>;
-    const result = await this.#hub.callTool({ server, session, tool, args, timeoutMs: this.#callTimeoutMs });
+    const result = await this.#hub.callTool({ server, session, principal, tool, args, timeoutMs: this.#callTimeoutMs });
     return Response.json(normalizeToolResult(result));
   }
 
@@ -157,10 +163,11 @@ function attachmentOf(ws: WebSocket): Attachment {
 }
 
 function toConnection(ws: WebSocket): HostConnection {
-  const { hostId, connId } = attachmentOf(ws);
+  const { hostId, connId, allowed } = attachmentOf(ws);
   return {
     hostId,
     connId,
+    allowedServers: allowed ?? undefined,
     send: (text) => ws.send(text),
     close: (code, reason) => ws.close(code, reason),
   };

@@ -14,6 +14,7 @@ export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS known_servers (name TEXT PRIMARY KEY)`,
   `CREATE TABLE IF NOT EXISTS rest_sessions (
      id TEXT PRIMARY KEY,
+     principal TEXT NOT NULL,
      created_at INTEGER NOT NULL,
      last_used INTEGER NOT NULL)`,
   /** Which host runs the server process of (server, session). */

@@ -1,19 +1,27 @@
 import { Hono } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
-import { matchesAnySecret } from '../../shared/secure.ts';
+import { parseHostTokens } from '../../shared/auth.ts';
+import { secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { hubStub } from '../hub/stub.ts';
 import { bearerToken } from '../middleware/auth.ts';
 
 /** Host agents dial in here with a host token; the Hub holds the WebSocket. */
 export const agentRoute = new Hono<AppEnv>().get('/agent', async (c) => {
-  const hostTokens = (c.env.HOST_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  const token = bearerToken(c.req.header('authorization'));
-  if (!token || hostTokens.length === 0 || !(await matchesAnySecret(token, hostTokens))) {
-    throw new GatewayError('UNAUTHORIZED', 'a valid host token is required on /agent');
+  const hostTokens = parseHostTokens(c.env.HOST_TOKENS);
+  const token = bearerToken(c.req.header('authorization')) ?? '';
+  const matches = await Promise.all(hostTokens.map((t) => secretsEqual(token, t.token)));
+  const granted = hostTokens[matches.indexOf(true)];
+  if (!token || !granted) {
+    return c.json(new GatewayError('UNAUTHORIZED', 'a valid host token is required on /agent').toJSON(), 401, {
+      'www-authenticate': 'Bearer realm="mcp-gateway-hosts"',
+    });
   }
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new GatewayError('BAD_REQUEST', '/agent expects a WebSocket upgrade');
   }
-  return hubStub(c.env).fetch(c.req.raw);
+  // The Hub learns which servers this token may announce; the token itself goes no further.
+  const headers = new Headers({ upgrade: 'websocket' });
+  if (granted.servers) headers.set('x-allowed-servers', JSON.stringify(granted.servers));
+  return hubStub(c.env).fetch(new Request(c.req.url, { headers }));
 });

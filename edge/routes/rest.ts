@@ -7,7 +7,7 @@ import { limitBody } from '../middleware/body-limit.ts';
 /** The original project's REST API: a session id, then POST /api/{server}/{tool}. */
 export const restRoutes = new Hono<AppEnv>();
 
-restRoutes.get('/sessionid', (c) => hubFetch(c.env, '/session', { method: 'POST' }));
+restRoutes.get('/sessionid', (c) => hubFetch(c.env, '/session', { method: 'POST', headers: { 'x-principal': c.get('principal') } }));
 
 restRoutes.post('/:server/:tool', limitBody, async (c) => {
     const sessionId = c.req.query('sessionId');
@@ -18,7 +18,7 @@ restRoutes.post('/:server/:tool', limitBody, async (c) => {
     const args = parseArguments(body);
     return hubFetch(c.env, '/call', {
       method: 'POST',
-      headers: { 'x-server': c.req.param('server'), 'x-tool': c.req.param('tool'), 'x-session': sessionId },
+      headers: { 'x-server': c.req.param('server'), 'x-tool': c.req.param('tool'), 'x-session': sessionId, 'x-principal': c.get('principal') },
       body: args,
     });
 });

@@ -173,9 +173,9 @@ export async function startHost(configFile: string, base: string, token: string,
  * A POST the way curl sends a large body: `Expect: 100-continue`, so a server that refuses the
  * body (413) answers before any of it is sent.
  */
-export function postExpectContinue(url: string, body: string): Promise<{ status: number; body: any }> {
+export function postExpectContinue(url: string, body: string, extraHeaders: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' };
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue', ...extraHeaders };
     const req = http.request(url, { method: 'POST', headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));

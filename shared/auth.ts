@@ -1,0 +1,51 @@
+/**
+ * What the edge needs to check credentials: the CLIENT_AUTH secret (client credentials) and the
+ * HOST_TOKENS secret (host agents). One schema for both ends: the CLI writes them, the edge reads them.
+ */
+import { z } from 'zod';
+import { NAME_PATTERN } from './constants.ts';
+
+export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'] as const;
+
+/** The fields of a JWT setup; `JwtAuthSchema` adds the rule that exactly one key source is given. */
+export const JwtAuthFields = z.strictObject({
+    /** Shared secret for HMAC algorithms. */
+    secret: z.string().min(32, 'a JWT secret needs at least 32 characters').optional(),
+    /** Where the issuer publishes its keys. */
+    jwksUrl: z.url().optional(),
+    issuer: z.string().min(1),
+    audience: z.string().min(1),
+    /** Accepted signing algorithms; anything else (and `none`) is refused. */
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+});
+export const oneKeySource = (jwt: { secret?: string | undefined; jwksUrl?: string | undefined }) => Boolean(jwt.secret) !== Boolean(jwt.jwksUrl);
+export const JwtAuthSchema = JwtAuthFields.refine(oneKeySource, 'give exactly one of secret or jwksUrl');
+export type JwtAuth = z.infer<typeof JwtAuthSchema>;
+
+export const ClientAuthSchema = z.object({
+  basic: z.array(z.object({ username: z.string(), password: z.string() })).default([]),
+  bearer: z.array(z.string()).default([]),
+  jwt: JwtAuthSchema.optional(),
+});
+export type ClientAuth = z.infer<typeof ClientAuthSchema>;
+
+export const HostTokenSchema = z.object({
+  token: z.string().min(16, 'host tokens need at least 16 characters'),
+  /** Server names this token may announce; absent means any. */
+  servers: z.array(z.string().regex(NAME_PATTERN)).optional(),
+});
+export type HostToken = z.infer<typeof HostTokenSchema>;
+
+/** HOST_TOKENS: a JSON list of HostToken, or plain comma-separated tokens. */
+export function parseHostTokens(value: string | undefined): HostToken[] {
+  const text = (value ?? '').trim();
+  if (!text) return [];
+  if (text.startsWith('[')) return z.array(HostTokenSchema).parse(JSON.parse(text));
+  return text.split(',').map((token) => ({ token: token.trim() })).filter((t) => t.token);
+}
+
+/** The algorithms a JWT config accepts: as configured, else HS256 for a secret and RS256/ES256 for JWKS. */
+export function jwtAlgorithms(jwt: JwtAuth): string[] {
+  return jwt.algorithms ?? (jwt.secret ? ['HS256'] : ['RS256', 'ES256']);
+}
