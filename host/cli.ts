@@ -128,7 +128,9 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
     SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
     MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
     ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+    ALLOWED_HOSTS: allowedHosts(config.hostname).join(','),
     MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
+    MAX_RESULT_CHARS: String(config.limits.maxResultChars),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;
@@ -142,6 +144,19 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
     logger.error('the local edge failed to start');
     throw err;
   }
+}
+
+/**
+ * Host names the local edge answers to (DNS-rebinding protection): the one it listens on, the
+ * loopback names, and when it listens on every interface, this machine's names and addresses.
+ */
+export function allowedHosts(hostname: string): string[] {
+  const hosts = new Set([hostname, 'localhost', '127.0.0.1', '::1']);
+  if (hostname === '0.0.0.0' || hostname === '::') {
+    hosts.add(os.hostname());
+    for (const addresses of Object.values(os.networkInterfaces())) for (const a of addresses ?? []) hosts.add(a.address);
+  }
+  return [...hosts];
 }
 
 /** Client credentials from config.yaml as the edge's CLIENT_AUTH secret. */

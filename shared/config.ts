@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_RESULT_CHARS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -74,6 +74,8 @@ export const ConfigSchema = z.strictObject({
       sseKeepaliveMs: WholeNumber.pipe(z.number().min(100).max(60_000)).default(DEFAULT_SSE_KEEPALIVE_MS),
       /** A Streamable HTTP session unused this long, with no stream open, is ended. */
       mcpSessionIdleMs: WholeNumber.pipe(z.number().min(1000)).default(DEFAULT_MCP_IDLE_MS),
+      /** REST tool results longer than this many characters are cut, with a marker; 0 never cuts. */
+      maxResultChars: WholeNumber.pipe(z.number().min(0)).default(DEFAULT_MAX_RESULT_CHARS),
       /** REST sessions, and MCP sessions, one client may hold at once; past it: 429. */
       maxSessionsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL),
     })
@@ -83,6 +85,7 @@ export const ConfigSchema = z.strictObject({
       sseKeepaliveMs: DEFAULT_SSE_KEEPALIVE_MS,
       mcpSessionIdleMs: DEFAULT_MCP_IDLE_MS,
       maxSessionsPerPrincipal: DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+      maxResultChars: DEFAULT_MAX_RESULT_CHARS,
     }),
   host: z
     .strictObject({

@@ -44,3 +44,5 @@ export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 export const SSE_BACKLOG_EVENTS = 200;
 /** Sessions of each kind (REST, MCP) one principal may hold at once. */
 export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
+/** REST tool results longer than this are cut (GPT Actions accept 100,000 characters); 0 never cuts. */
+export const DEFAULT_MAX_RESULT_CHARS = 100_000;

@@ -3,7 +3,7 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   MALFORMED_JSON: 400,
   SESSION_REQUIRED: 400,
-  INVALID_ARGUMENTS: 400,
+  INVALID_ARGUMENTS: 422,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -33,11 +33,14 @@ export class GatewayError extends Error {
   readonly code: ErrorCode;
   /** Seconds a client should wait before trying again (503). */
   readonly retryAfter: number | undefined;
+  /** Per-field problems (INVALID_ARGUMENTS). */
+  readonly fields: { path: string; message: string }[] | undefined;
 
-  constructor(code: ErrorCode, message: string, retryAfter?: number) {
+  constructor(code: ErrorCode, message: string, retryAfter?: number, fields?: { path: string; message: string }[]) {
     super(message);
     this.name = 'GatewayError';
     this.code = code;
+    this.fields = fields;
     this.retryAfter = retryAfter ?? (code === 'HOST_OFFLINE' ? 5 : code === 'TOO_MANY_SESSIONS' ? 60 : undefined);
   }
 
@@ -46,12 +49,12 @@ export class GatewayError extends Error {
   }
 
   toJSON(): ErrorBody {
-    return { error: { code: this.code, message: this.message } };
+    return { error: { code: this.code, message: this.message, ...(this.fields ? { fields: this.fields } : {}) } };
   }
 }
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  error: { code: ErrorCode; message: string; fields?: { path: string; message: string }[] };
 }
 
 /** The one mapping from a GatewayError to an HTTP response, used by the Worker and the Hub. */

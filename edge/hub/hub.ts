@@ -12,6 +12,7 @@ import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
+import { ArgumentsValidator } from '../../shared/tool-arguments.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions, type McpLimits } from './mcp-sessions.ts';
 
@@ -53,10 +54,21 @@ export interface HubLimits extends McpLimits {
 
 export interface ToolCall {
   server: string;
-  session: string;
+  /** A REST session id, or null for a one-off call on a fresh process. */
+  session: string | null;
   principal: string;
   tool: string;
   args: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+/** Any request to a server's process on behalf of a REST client. */
+export interface ServerRequest {
+  server: string;
+  session: string | null;
+  principal: string;
+  method: string;
+  params: unknown;
   timeoutMs: number;
 }
 
@@ -71,6 +83,7 @@ interface Pending {
 interface CatalogEntry {
   hosts: string[];
   tools: Map<string, Tool>;
+  validators: Map<string, ArgumentsValidator>;
 }
 
 /** How often, at most, a REST session's last use is written to storage. */
@@ -299,7 +312,7 @@ export class Hub {
       let entry = catalog.get(name);
       if (!entry) {
         const tools = JSON.parse(String(row.tools)) as Tool[];
-        entry = { hosts: [], tools: new Map(tools.map((t) => [t.name, t])) };
+        entry = { hosts: [], tools: new Map(tools.map((t) => [t.name, t])), validators: new Map() };
         catalog.set(name, entry);
       }
       entry.hosts.push(String(row.host_id));
@@ -337,15 +350,53 @@ export class Hub {
     this.#sessionTouched.set(id, { at: now, principal });
   }
 
-  async callTool(call: ToolCall): Promise<unknown> {
-    this.#touchRestSession(call.session, call.principal);
-    const entry = this.#catalogNow().get(call.server);
-    if (!entry) throw this.#missingServer(call.server);
-    if (!entry.tools.has(call.tool)) {
-      throw new GatewayError('TOOL_NOT_FOUND', `server ${call.server} has no tool named ${call.tool}`);
+  /** A tool call: the tool must exist and its arguments match its input schema (422 otherwise). */
+  callTool(call: ToolCall): Promise<unknown> {
+    const entry = this.#entry(call.server);
+    const tool = entry.tools.get(call.tool);
+    if (!tool) throw new GatewayError('TOOL_NOT_FOUND', `server ${call.server} has no tool named ${call.tool}`);
+    if (tool.inputSchema) {
+      let validator = entry.validators.get(call.tool);
+      if (!validator) entry.validators.set(call.tool, (validator = new ArgumentsValidator(tool.inputSchema)));
+      const fields = validator.check(call.args);
+      if (fields.length) {
+        const summary = fields.map((f) => `${f.path || '(arguments)'}: ${f.message}`).join('; ');
+        throw new GatewayError('INVALID_ARGUMENTS', `arguments do not match the input schema of ${call.tool}: ${summary}`.slice(0, 2000), undefined, fields);
+      }
     }
-    const conn = this.#route(call.server, call.session, entry);
-    return this.#request(conn, call.server, call.session, 'tools/call', { name: call.tool, arguments: call.args }, call.timeoutMs);
+    const { tool: name, args, ...rest } = call;
+    return this.request({ ...rest, method: 'tools/call', params: { name, arguments: args } });
+  }
+
+  /** The tools a server's hosts announced. */
+  tools(server: string): Tool[] {
+    return [...this.#entry(server).tools.values()];
+  }
+
+  /**
+   * Runs one request on the session's process; without a session, on a fresh process that is
+   * stopped as soon as the answer is in.
+   */
+  async request(req: ServerRequest): Promise<unknown> {
+    if (req.session !== null) this.#touchRestSession(req.session, req.principal);
+    const entry = this.#entry(req.server);
+    if (req.session !== null) {
+      const conn = this.#route(req.server, req.session, entry);
+      return this.#request(conn, req.server, req.session, req.method, req.params, req.timeoutMs);
+    }
+    const session = `once-${randomId()}`;
+    const conn = this.#pickHost(req.server, entry);
+    try {
+      return await this.#request(conn, req.server, session, req.method, req.params, req.timeoutMs);
+    } finally {
+      this.#send(conn, { type: 'session.close', server: req.server, session });
+    }
+  }
+
+  #entry(server: string): CatalogEntry {
+    const entry = this.#catalogNow().get(server);
+    if (!entry) throw this.#missingServer(server);
+    return entry;
   }
 
   #missingServer(server: string): GatewayError {

@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   CLOSE_REPLACED,
+  DEFAULT_MAX_RESULT_CHARS,
   DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
   DEFAULT_MCP_IDLE_MS,
   DEFAULT_SSE_KEEPALIVE_MS,
@@ -16,6 +17,7 @@ import {
 } from '../../shared/constants.ts';
 import { errorResponse, GatewayError, jsonRpcErrorResponse } from '../../shared/errors.ts';
 import type { JsonRpcMessage } from '../../shared/protocol.ts';
+import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
@@ -31,10 +33,12 @@ interface Attachment {
 export class HubObject extends DurableObject<EdgeEnv> {
   readonly #hub: Hub;
   readonly #callTimeoutMs: number;
+  readonly #maxResultChars: number;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
     this.#callTimeoutMs = Number(env.CALL_TIMEOUT_MS) || 30_000;
+    this.#maxResultChars = env.MAX_RESULT_CHARS === undefined ? DEFAULT_MAX_RESULT_CHARS : Number(env.MAX_RESULT_CHARS);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     const sql = ctx.storage.sql;
     this.#hub = new Hub({
@@ -70,6 +74,10 @@ export class HubObject extends DurableObject<EdgeEnv> {
           return this.#acceptHost(url.searchParams.get('host') ?? '', request.headers.get('x-allowed-servers'));
         case '/call':
           return await this.#call(request);
+        case '/request':
+          return await this.#request(request);
+        case '/tools':
+          return Response.json({ tools: this.#hub.tools(request.headers.get('x-server') ?? '') });
         case '/session':
           return Response.json({ sessionId: this.#hub.createRestSession(request.headers.get('x-principal') ?? '') });
         case '/health':
@@ -128,13 +136,31 @@ export class HubObject extends DurableObject<EdgeEnv> {
   }
 
   async #call(request: Request): Promise<Response> {
-    const server = request.headers.get('x-server') ?? '';
-    const tool = request.headers.get('x-tool') ?? '';
-    const session = request.headers.get('x-session') ?? '';
-    const principal = request.headers.get('x-principal') ?? '';
+    const h = request.headers;
     const args = (await request.json()) as Record<string, unknown>;
-    const result = await this.#hub.callTool({ server, session, principal, tool, args, timeoutMs: this.#callTimeoutMs });
-    return Response.json(normalizeToolResult(result));
+    const result = await this.#hub.callTool({
+      server: h.get('x-server') ?? '',
+      tool: h.get('x-tool') ?? '',
+      session: h.get('x-session') || null,
+      principal: h.get('x-principal') ?? '',
+      args,
+      timeoutMs: this.#callTimeoutMs,
+    });
+    return new Response(fitResult(normalizeToolResult(result), this.#maxResultChars), { headers: { 'content-type': 'application/json' } });
+  }
+
+  /** resources/list, resources/read, prompts/list, prompts/get for REST clients. */
+  async #request(request: Request): Promise<Response> {
+    const h = request.headers;
+    const result = await this.#hub.request({
+      server: h.get('x-server') ?? '',
+      session: h.get('x-session') || null,
+      principal: h.get('x-principal') ?? '',
+      method: h.get('x-method') ?? '',
+      params: await request.json(),
+      timeoutMs: this.#callTimeoutMs,
+    });
+    return Response.json(result ?? {});
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {

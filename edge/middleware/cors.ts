@@ -1,6 +1,7 @@
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app.ts';
+import { listOf } from './origin.ts';
 
 /** Headers a browser client must be able to read from responses. */
 const EXPOSED = ['Mcp-Session-Id', 'Mcp-Protocol-Version', 'WWW-Authenticate', 'Retry-After'];
@@ -11,8 +12,11 @@ const EXPOSED = ['Mcp-Session-Id', 'Mcp-Protocol-Version', 'WWW-Authenticate', '
  * and Mcp-Session-Id is exposed.
  */
 export const corsHeaders = createMiddleware<AppEnv>((c, next) => {
-  const allowed = new Set((c.env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean));
-  const own = new URL(c.req.url).origin;
+  const allowed = new Set(listOf(c.env.ALLOWED_ORIGINS));
+  const url = new URL(c.req.url);
+  const hosts = listOf(c.env.ALLOWED_HOSTS);
+  // The request's own origin counts only when its Host is one the gateway serves.
+  const own = hosts.length === 0 || hosts.includes(url.hostname.replace(/^\[|\]$/g, '')) ? url.origin : undefined;
   return cors({
     origin: (origin) => (origin === own || allowed.has(origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],

@@ -3,14 +3,25 @@ import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
 
 /**
- * DNS-rebinding protection: a request that carries an `Origin` must come from the gateway's own
- * origin or one listed in ALLOWED_ORIGINS; requests without `Origin` (non-browser clients) pass.
+ * DNS-rebinding protection, in two parts:
+ * - `Host` must name the gateway (ALLOWED_HOSTS, set by the local runtime; on Cloudflare the
+ *   platform only routes the gateway's own hostnames here, so the list is empty there);
+ * - an `Origin`, when present, must be the gateway's own origin or one in ALLOWED_ORIGINS.
+ * Requests without `Origin` (non-browser clients) pass the second part.
  */
 export const checkOrigin = createMiddleware<AppEnv>(async (c, next) => {
+  const url = new URL(c.req.url);
+  const hosts = listOf(c.env.ALLOWED_HOSTS);
+  if (hosts.length && !hosts.includes(url.hostname.replace(/^\[|\]$/g, ''))) {
+    throw new GatewayError('FORBIDDEN', `host ${url.hostname} is not one this gateway serves`);
+  }
   const origin = c.req.header('origin');
-  if (origin !== undefined && origin !== new URL(c.req.url).origin) {
-    const allowed = (c.env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
-    if (!allowed.includes(origin)) throw new GatewayError('FORBIDDEN', `origin ${origin} is not allowed`);
+  if (origin !== undefined && origin !== url.origin && !listOf(c.env.ALLOWED_ORIGINS).includes(origin)) {
+    throw new GatewayError('FORBIDDEN', `origin ${origin} is not allowed`);
   }
   await next();
 });
+
+export function listOf(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+}

@@ -4,6 +4,7 @@
  * and real servers (server-everything and the test server).
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -277,6 +278,22 @@ describe('Streamable HTTP sessions on the wire', () => {
     expect(res.status).toBe(403);
     const allowed = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { origin: 'http://allowed.example' });
     expect(allowed.status).toBe(400); // past the Origin check; refused for want of a session
+  });
+
+  it('refuses a rebound Host name with 403, even with a matching Origin', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${base}/test/mcp`);
+      const req = http.request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { host: 'evil.example.com', origin: 'http://evil.example.com', 'content-type': 'application/json', accept: 'application/json, text/event-stream' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }));
+    });
+    expect(status).toBe(403);
   });
 });
 

@@ -36,7 +36,8 @@ beforeAll(async () => {
     `hostname: 127.0.0.1
 port: 0
 debug: { level: info }
-limits: { callTimeoutMs: ${CALL_TIMEOUT_MS} }
+# The 5 MiB result must arrive whole: no cutting for GPTs here.
+limits: { callTimeoutMs: ${CALL_TIMEOUT_MS}, maxResultChars: 0 }
 servers:
   everything:
     command: ${EVERYTHING}
@@ -89,6 +90,23 @@ describe('REST tool calls', () => {
     expect(b.body.content[0].text).toBe('this tool always fails');
   });
 
+  it('runs a call without a sessionId on a fresh process, stopped afterwards', async () => {
+    const first = await postJson(`${base}/api/test/pid`, {});
+    const second = await postJson(`${base}/api/test/pid`, {});
+    expect(first.status).toBe(200);
+    const pids = [first, second].map((r) => Number(r.body.content[0].text));
+    expect(pids[0]).not.toBe(pids[1]);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitUntil(() => (pids.some(alive) ? undefined : true), 10_000, 'the one-off processes to stop');
+  });
+
   it('returns a tool error as 200 with isError: true', async () => {
     const res = await call('test', 'fail', await newSession(base));
     expect(res.status).toBe(200);
@@ -123,11 +141,19 @@ describe('REST errors', () => {
   });
 
   it('400 for arguments that are not an object', async () => {
-    expectError(await call('everything', 'echo', await newSession(base), '[1,2]'), 400, 'INVALID_ARGUMENTS');
+    expectError(await call('everything', 'echo', await newSession(base), '[1,2]'), 400, 'BAD_REQUEST');
   });
 
-  it('400 without a sessionId', async () => {
-    expectError(await postJson(`${base}/api/everything/echo`, { message: 'x' }), 400, 'SESSION_REQUIRED');
+  it('422 with one entry per failing field when the arguments do not match the input schema', async () => {
+    const res = await call('everything', 'get-sum', await newSession(base), { a: 'one' });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('INVALID_ARGUMENTS');
+    expect(res.body.error.fields).toEqual(
+      expect.arrayContaining([
+        { path: '/a', message: expect.any(String) },
+        { path: '', message: expect.stringContaining('b') },
+      ]),
+    );
   });
 
   it('404 for an unknown server, tool or session', async () => {
