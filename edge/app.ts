@@ -7,6 +7,8 @@ import { clientAuth } from './middleware/auth.ts';
 import { checkOrigin } from './middleware/origin.ts';
 import { corsHeaders } from './middleware/cors.ts';
 import { mcpRoutes } from './routes/mcp.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { openapiRoutes } from './routes/openapi.ts';
 import { agentRoute } from './routes/agent.ts';
 import { healthRoute } from './routes/health.ts';
 import { restRoutes } from './routes/rest.ts';
@@ -19,6 +21,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', healthRoute);
   app.route('/', agentRoute);
   app.use('*', checkOrigin, clientAuth);
+  app.route('/', openapiRoutes);
+  app.route('/', docsRoutes);
   app.route('/api', restRoutes);
   app.route('/', mcpRoutes);
 

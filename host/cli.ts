@@ -5,7 +5,10 @@ import { NAME_PATTERN } from '../shared/constants.ts';
 import type { ClientAuth, HostToken } from '../shared/auth.ts';
 import { type Config } from '../shared/config.ts';
 import { randomId } from '../shared/secure.ts';
+import { stringify } from 'yaml';
+import { buildOpenApi } from '../shared/openapi.ts';
 import { HostAgent } from './agent.ts';
+import { Instances } from './instances.ts';
 import { defaultConfigPath, loadConfig } from './config.ts';
 import { startLocalEdge } from './local-edge.ts';
 import { Logger } from './logger.ts';
@@ -20,6 +23,8 @@ Usage:
   mcp-gateway edge  --token <host-token>    only the edge, on this machine
   mcp-gateway host  --edge <url> --token <host-token>
                                             only the host agent, serving config.yaml's servers
+  mcp-gateway schema [--format yaml|json]   print the OpenAPI document for config.yaml's servers
+                                            (also: --schemaDump [--schemaFormat json], as the original)
 Options:
   --config <file>    config file (default: $CONFIG_PATH or ./config.yaml)
   --host-id <id>     this machine's name at the edge (default: config host.id or the OS hostname)
@@ -43,7 +48,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.stdout.write(`${VERSION}\n`);
     return undefined;
   }
-  const command = positionals[0] ?? 'start';
+  const command = values.schemaDump ? 'schema' : (positionals[0] ?? 'start');
   if (positionals.length > 1) throw new UserError(`unexpected argument "${positionals[1]}"`, '', 'run mcp-gateway --help');
   const configFile = values.config ?? defaultConfigPath(env);
 
@@ -85,8 +90,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       await agent.start();
       return { stop: () => agent.stop(), failed };
     }
+    case 'schema': {
+      const { config, dir } = loadConfig(configFile, env);
+      const format = values.format ?? values.schemaFormat ?? 'yaml';
+      if (format !== 'yaml' && format !== 'json') throw new UserError(`unknown schema format "${format}"`, 'formats: yaml, json', 'pass --format yaml or --format json');
+      process.stdout.write(await schemaDocument(config, dir, format));
+      return undefined;
+    }
     default:
-      throw new UserError(`unknown command "${command}"`, 'commands: start, edge, host', 'run mcp-gateway --help');
+      throw new UserError(`unknown command "${command}"`, 'commands: start, edge, host, schema', 'run mcp-gateway --help');
   }
 }
 
@@ -100,6 +112,9 @@ function parseCliArgs(argv: string[]) {
         edge: { type: 'string' },
         token: { type: 'string' },
         'host-id': { type: 'string' },
+        format: { type: 'string' },
+        schemaDump: { type: 'boolean' },
+        schemaFormat: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -128,7 +143,8 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
     SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
     MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
     ALLOWED_ORIGINS: config.allowedOrigins.join(','),
-    ALLOWED_HOSTS: allowedHosts(config.hostname).join(','),
+    ALLOWED_HOSTS: [...allowedHosts(config.hostname), ...(config.publicUrl ? [new URL(config.publicUrl).hostname] : [])].join(','),
+    PUBLIC_URL: config.publicUrl ?? '',
     MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
     MAX_RESULT_CHARS: String(config.limits.maxResultChars),
   };
@@ -180,9 +196,39 @@ export function hostTokensBinding(config: Config, generated?: string): string {
   return JSON.stringify(tokens);
 }
 
+/** The OpenAPI document the edge would serve for this config's servers, without an edge. */
+async function schemaDocument(config: Config, baseDir: string, format: 'yaml' | 'json'): Promise<string> {
+  const logger = new Logger(config.debug.level === 'info' ? 'warn' : config.debug.level);
+  const instances = new Instances({ config, baseDir, logger });
+  try {
+    const servers = await Promise.all(
+      Object.keys(config.servers).map(async (name) => {
+        try {
+          return { name, tools: await instances.listTools(name) };
+        } catch (err) {
+          logger.warn(`server ${name} left out of the document: it failed to start`, { error: (err as Error).message });
+          return { name, tools: [] };
+        }
+      }),
+    );
+    const auth = config.auth;
+    const document = buildOpenApi({
+      servers,
+      serverUrl: (config.publicUrl ?? `http://${['0.0.0.0', '::'].includes(config.hostname) ? '127.0.0.1' : config.hostname}:${config.port}`).replace(/\/$/, ''),
+      auth: { basic: Boolean(auth?.basic?.enabled), bearer: Boolean(auth?.bearer?.enabled), jwt: Boolean(auth?.jwt?.enabled) },
+    });
+    return format === 'json' ? `${JSON.stringify(document, null, 2)}\n` : stringify(document, { aliasDuplicateObjects: false });
+  } finally {
+    await instances.dispose();
+  }
+}
+
 function printReady(base: string, servers: string[]): void {
   const lines = [`MCP gateway ready at ${base}`, `  health:   ${base}/health`, `  session:  ${base}/api/sessionid`];
-  for (const server of servers) lines.push(`  ${server}: POST ${base}/api/${server}/{tool}?sessionId=...`);
+  lines.push(`  OpenAPI:  ${base}/openapi.json  (docs: ${base}/docs)`);
+  for (const server of servers) {
+    lines.push(`  ${server}:`, `    REST:            POST ${base}/api/${server}/{tool}`, `    Streamable HTTP: ${base}/${server}/mcp`, `    HTTP+SSE:        ${base}/${server}`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -62,6 +62,8 @@ export const ConfigSchema = z.strictObject({
   auth: AuthConfigSchema.optional(),
   /** Tokens host agents present to the edge (`mcp-gateway edge`, deploy); `npm start` adds its own. */
   hostTokens: z.array(HostTokenSchema).default([]),
+  /** The gateway's public URL (for the OpenAPI document's servers); default: the request's origin. */
+  publicUrl: z.url().optional(),
   /** Browser origins, besides the gateway's own, allowed to call it (DNS-rebinding protection). */
   allowedOrigins: z.array(z.url().transform((u) => new URL(u).origin)).default([]),
   limits: z

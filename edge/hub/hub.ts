@@ -351,7 +351,7 @@ export class Hub {
   }
 
   /** A tool call: the tool must exist and its arguments match its input schema (422 otherwise). */
-  callTool(call: ToolCall): Promise<unknown> {
+  async callTool(call: ToolCall): Promise<unknown> {
     const entry = this.#entry(call.server);
     const tool = entry.tools.get(call.tool);
     if (!tool) throw new GatewayError('TOOL_NOT_FOUND', `server ${call.server} has no tool named ${call.tool}`);
@@ -366,6 +366,11 @@ export class Hub {
     }
     const { tool: name, args, ...rest } = call;
     return this.request({ ...rest, method: 'tools/call', params: { name, arguments: args } });
+  }
+
+  /** Every server some connected host offers, with its tools (for the OpenAPI document). */
+  catalog(): { name: string; tools: Tool[] }[] {
+    return [...this.#catalogNow()].map(([name, entry]) => ({ name, tools: [...entry.tools.values()] })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** The tools a server's hosts announced. */

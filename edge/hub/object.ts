@@ -76,6 +76,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
           return await this.#call(request);
         case '/request':
           return await this.#request(request);
+        case '/catalog':
+          return Response.json({ servers: this.#hub.catalog() });
         case '/tools':
           return Response.json({ tools: this.#hub.tools(request.headers.get('x-server') ?? '') });
         case '/session':
