@@ -69,7 +69,7 @@ export class HostAgent extends EventEmitter {
     this.#servers = await Promise.all(
       Object.keys(this.#opts.config.servers).map(async (name): Promise<ServerInfo> => {
         try {
-          const tools = await this.#instances.listTools(name);
+          const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
           this.#log.info(`server ${name}: ${tools.length} tools`);
           return { name, tools };
         } catch (err) {
@@ -80,6 +80,14 @@ export class HostAgent extends EventEmitter {
       }),
     );
     this.#connect();
+  }
+
+  #toolsChanged(name: string, tools: ServerInfo['tools']): void {
+    const server: ServerInfo = { name, tools };
+    if (JSON.stringify(this.#servers.find((s) => s.name === name)) === JSON.stringify(server)) return;
+    this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
+    this.#log.info(`server ${name}: its tools changed, now ${tools.length}`);
+    this.#send({ type: 'server.update', server });
   }
 
   async stop(): Promise<void> {

@@ -24,6 +24,8 @@ export class Instances {
   readonly #opts: InstancesOptions;
   readonly #running = new Map<string, Promise<Instance>>();
   readonly #reaper: ReturnType<typeof setInterval>;
+  /** Processes kept to hear about tool list changes. */
+  readonly #watchers = new Set<Instance>();
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
@@ -108,6 +110,8 @@ export class Instances {
 
   dispose(): Promise<void> {
     clearInterval(this.#reaper);
+    for (const watcher of this.#watchers) watcher.stop();
+    this.#watchers.clear();
     return this.closeAll();
   }
 
@@ -131,16 +135,56 @@ export class Instances {
   async listTools(server: string): Promise<Tool[]> {
     const instance = await this.#start(server, 'probe');
     try {
-      const tools: Tool[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = (await instance.request('tools/list', cursor ? { cursor } : {}, 30_000).done) as { tools?: Tool[]; nextCursor?: string };
-        tools.push(...(page.tools ?? []));
-        cursor = page.nextCursor;
-      } while (cursor && tools.length < 10_000);
-      return tools;
+      return await listAllTools(instance);
     } finally {
       instance.stop();
     }
   }
+
+  /**
+   * Learns the server's tools and keeps a process of it running to hear when they change
+   * (`notifications/tools/list_changed`); `onChange` gets each new list.
+   */
+  async watchTools(server: string, onChange: (tools: Tool[]) => void): Promise<Tool[]> {
+    const config = this.#opts.config.servers[server];
+    if (!config) throw new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`);
+    let debounce: ReturnType<typeof setTimeout> | undefined;
+    const instance = await Instance.start({
+      server,
+      session: 'catalog',
+      config,
+      baseDir: this.#opts.baseDir,
+      logger: this.#opts.logger,
+      onMessage: (message) => {
+        if (message.method !== 'notifications/tools/list_changed') return;
+        clearTimeout(debounce);
+        debounce = setTimeout(() => {
+          listAllTools(instance).then(onChange, (err: Error) => this.#opts.logger.warn(`could not list the tools of ${server} again`, { error: err.message }));
+        }, 200);
+      },
+      onExit: (reason) => {
+        clearTimeout(debounce);
+        if (this.#watchers.delete(instance)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
+      },
+    });
+    this.#watchers.add(instance);
+    try {
+      return await listAllTools(instance);
+    } catch (err) {
+      this.#watchers.delete(instance);
+      instance.stop();
+      throw err;
+    }
+  }
+}
+
+async function listAllTools(instance: Instance): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = (await instance.request('tools/list', cursor ? { cursor } : {}, 30_000).done) as { tools?: Tool[]; nextCursor?: string };
+    tools.push(...(page.tools ?? []));
+    cursor = page.nextCursor;
+  } while (cursor && tools.length < 10_000);
+  return tools;
 }

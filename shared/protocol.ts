@@ -37,6 +37,12 @@ export const HelloFrameSchema = z.object({
     .refine((servers) => new Set(servers.map((s) => s.name)).size === servers.length, 'each server may be listed once'),
 });
 
+/** Host to edge: a server's tool list changed (a full restatement of that one server). */
+export const ServerUpdateFrameSchema = z.object({
+  type: z.literal('server.update'),
+  server: ServerInfoSchema,
+});
+
 export const WelcomeFrameSchema = z.object({
   type: z.literal('host.welcome'),
   version: z.string(),
@@ -134,6 +140,7 @@ export const ChunkFrameSchema = z.object({
 
 export const FrameSchema = z.discriminatedUnion('type', [
   HelloFrameSchema,
+  ServerUpdateFrameSchema,
   WelcomeFrameSchema,
   RequestFrameSchema,
   ResponseFrameSchema,

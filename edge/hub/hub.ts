@@ -188,6 +188,8 @@ export class Hub {
       case 'mcp.message':
         this.mcp.onServerMessage(frame.session, frame.message);
         return;
+      case 'server.update':
+        return this.#onServerUpdate(conn, frame.server);
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
         return;
@@ -243,6 +245,18 @@ export class Hub {
     this.#catalog = null;
     this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
+  }
+
+  /** A server's tools changed: the catalog (and so the OpenAPI document) follows. */
+  #onServerUpdate(conn: HostConnection, server: FrameOf<'server.update'>['server']): void {
+    const known = this.#rt.sql.exec('SELECT 1 FROM servers WHERE name = ? AND host_id = ?', server.name, conn.hostId).length > 0;
+    if (!known) {
+      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `server ${server.name} was not in this host's hello` });
+      return;
+    }
+    this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
+    this.#catalog = null;
+    this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
   }
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
