@@ -28,7 +28,8 @@ servers:
   gateway = new GatewayProcess(['start'], marker, { CONFIG_PATH: configFile });
   const ready = await gateway.waitForOutput(/MCP gateway ready at (http:\/\/\S+)/);
   const base = ready[1]!;
-  expect(gateway.stdout).toContain(`${base}/api/everything/{tool}?sessionId=`);
+  expect(gateway.stdout).toContain(`POST ${base}/api/everything/{tool}`);
+  expect(gateway.stdout).toContain(`${base}/everything/mcp`);
 
   const session = await newSession(base);
   const res = await postJson(`${base}/api/everything/echo?sessionId=${session}`, { message: 'hi' });
