@@ -9,6 +9,7 @@ import { corsHeaders } from './middleware/cors.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { openapiRoutes } from './routes/openapi.ts';
+import { statusRoutes } from './routes/status.ts';
 import { agentRoute } from './routes/agent.ts';
 import { healthRoute } from './routes/health.ts';
 import { restRoutes } from './routes/rest.ts';
@@ -23,6 +24,7 @@ export function createApp(): Hono<AppEnv> {
   app.use('*', checkOrigin, clientAuth);
   app.route('/', openapiRoutes);
   app.route('/', docsRoutes);
+  app.route('/', statusRoutes);
   app.route('/api', restRoutes);
   app.route('/', mcpRoutes);
 

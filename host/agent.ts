@@ -10,7 +10,7 @@ import { GatewayError } from '../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
-import { Instances } from './instances.ts';
+import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 
@@ -24,19 +24,23 @@ export interface AgentOptions {
   logger: Logger;
 }
 
+/** How often the host looks whether its process counts changed. */
+const STATS_INTERVAL_MS = 1000;
+
 interface Running {
   instance: Instance;
   rpcId: number;
 }
 
 /**
- * Events: `welcome` (the edge accepted the hello), `disconnected`, and `fatal` (a GatewayError
- * that retrying cannot fix: refused token, protocol mismatch).
+ * Events: `welcome` (the edge accepted the hello), `disconnected`, `fatal` (a GatewayError
+ * that retrying cannot fix: refused token, protocol mismatch), and `connectError` (an Error: a
+ * connection attempt failed, or the edge answered it with an HTTP error; the agent retries).
  */
 export class HostAgent extends EventEmitter {
   readonly #opts: AgentOptions;
   readonly #log: Logger;
-  readonly #instances: Instances;
+  readonly #instances: ServerSet;
   readonly #running = new Map<string, Running>();
   #servers: ServerInfo[] = [];
   #ws: WebSocket | undefined;
@@ -45,18 +49,21 @@ export class HostAgent extends EventEmitter {
   #stopped = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+  #statsSent = '';
   #lastPong = 0;
 
   constructor(opts: AgentOptions) {
     super();
     this.#opts = opts;
     this.#log = opts.logger.child('host');
-    this.#instances = new Instances({
+    this.#instances = new ServerSet({
       config: opts.config,
       baseDir: opts.baseDir,
       logger: opts.logger,
       onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason }),
       onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
+      onServerHealth: (server, error) => this.#serverHealth(server, error),
     });
   }
 
@@ -66,20 +73,52 @@ export class HostAgent extends EventEmitter {
 
   /** Learns every server's tools, then connects. */
   async start(): Promise<void> {
-    this.#servers = await Promise.all(
-      Object.keys(this.#opts.config.servers).map(async (name): Promise<ServerInfo> => {
-        try {
-          const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
-          this.#log.info(`server ${name}: ${tools.length} tools`);
-          return { name, tools };
-        } catch (err) {
-          const error = err instanceof Error ? err.message : String(err);
-          this.#log.error(`server ${name} failed to start`, { error });
-          return { name, tools: [], error: error.slice(0, 2000) };
-        }
-      }),
-    );
+    this.#servers = await Promise.all(this.#instances.names.map((name) => this.#describe(name)));
+    this.#instances.startPools();
     this.#connect();
+  }
+
+  /** Starts the server's catalog process to learn its tools, or the error that kept it from starting. */
+  async #describe(name: string): Promise<ServerInfo> {
+    try {
+      const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
+      this.#log.info(`server ${name}: ${tools.length} tools`);
+      return { name, tools };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.#log.error(`server ${name} failed to start`, { error });
+      return { name, tools: [], error: error.slice(0, 2000) };
+    }
+  }
+
+  /**
+   * Hot reload: takes a new config's servers. A changed server's processes stop and it is
+   * announced again with `server.update` (its MCP sessions are reported closed); the others keep
+   * running. Added or removed servers need a new `host.hello`, after which the edge has forgotten
+   * this host's MCP sessions, so their processes are stopped too (REST sessions keep theirs).
+   */
+  async applyConfig(config: Config): Promise<ServerChanges> {
+    const changes = await this.#instances.update(config);
+    const fresh = new Map<string, ServerInfo>();
+    await Promise.all([...changes.added, ...changes.changed].map(async (name) => fresh.set(name, await this.#describe(name))));
+    const old = new Map(this.#servers.map((s) => [s.name, s]));
+    this.#servers = this.#instances.names.map((name) => fresh.get(name) ?? old.get(name)!).filter(Boolean);
+    if (changes.added.length || changes.removed.length) {
+      await this.#instances.closeMcpSessions();
+      this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
+    } else {
+      for (const name of changes.changed) this.#send({ type: 'server.update', server: fresh.get(name)! });
+    }
+    return changes;
+  }
+
+  /** A server's processes stopped (or started again) starting: /health follows. */
+  #serverHealth(name: string, error: string | undefined): void {
+    const current = this.#servers.find((s) => s.name === name);
+    if (!current || current.error === error) return;
+    const server: ServerInfo = { name, tools: current.tools, ...(error ? { error: error.slice(0, 2000) } : {}) };
+    this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
+    this.#send({ type: 'server.update', server });
   }
 
   #toolsChanged(name: string, tools: ServerInfo['tools']): void {
@@ -94,6 +133,7 @@ export class HostAgent extends EventEmitter {
     this.#stopped = true;
     clearTimeout(this.#reconnectTimer);
     clearInterval(this.#pingTimer);
+    clearInterval(this.#statsTimer);
     this.#ws?.close(1000, 'host stopping');
     await this.#instances.dispose();
   }
@@ -114,6 +154,8 @@ export class HostAgent extends EventEmitter {
       this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
       this.#lastPong = Date.now();
       this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
+      this.#statsSent = '';
+      this.#statsTimer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
     });
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
@@ -130,11 +172,24 @@ export class HostAgent extends EventEmitter {
         this.#fatal(new GatewayError('UNAUTHORIZED', `the edge at ${url.origin} refused the host token (HTTP ${status})`));
       } else {
         this.#log.warn('the edge refused the connection', { status });
+        this.emit('connectError', Object.assign(new Error(`the edge answered HTTP ${status} on /agent`), { status }));
       }
       ws.terminate();
     });
-    ws.on('error', (err) => this.#log.debug('connection error', { error: err.message }));
+    ws.on('error', (err) => {
+      this.#log.debug('connection error', { error: err.message });
+      this.emit('connectError', err);
+    });
     ws.on('close', (code, reason) => this.#onClose(ws, code, reason.toString()));
+  }
+
+  /** Process counts for the edge's /status, sent only when they change (so an idle edge can sleep). */
+  #sendStats(): void {
+    const counts = this.#instances.counts();
+    const text = JSON.stringify(counts);
+    if (text === this.#statsSent) return;
+    this.#statsSent = text;
+    this.#send({ type: 'host.stats', ...counts });
   }
 
   #ping(ws: WebSocket): void {
@@ -149,6 +204,7 @@ export class HostAgent extends EventEmitter {
   #onClose(ws: WebSocket, code: number, reason: string): void {
     if (this.#ws !== ws) return;
     clearInterval(this.#pingTimer);
+    clearInterval(this.#statsTimer);
     this.#ws = undefined;
     // Sessions end with the connection: the edge forgets them too.
     this.#running.clear();
@@ -226,6 +282,7 @@ export class HostAgent extends EventEmitter {
     const { id, server, session, method, params, timeoutMs } = frame;
     try {
       if (!this.#instances.has(server)) throw new GatewayError('SERVER_NOT_FOUND', `host ${this.#opts.hostId} has no server named ${server}`);
+      this.#instances.checkRequest(server, method, params);
       const instance = await this.#instances.get(server, session);
       const call = instance.request(method, params, timeoutMs);
       this.#running.set(id, { instance, rpcId: call.id });

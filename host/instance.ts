@@ -3,6 +3,7 @@
  * to in newline-delimited JSON-RPC. Lines are capped; non-JSON lines are dropped and logged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
@@ -12,7 +13,7 @@ import type { Logger } from './logger.ts';
 export interface InstanceOptions {
   server: string;
   session: string;
-  config: ServerConfig;
+  config: Pick<ServerConfig, 'command' | 'args' | 'env' | 'path'>;
   /** Folder that relative `command` and `path` are resolved against. */
   baseDir: string;
   logger: Logger;
@@ -21,7 +22,8 @@ export interface InstanceOptions {
   initializeTimeoutMs?: number;
   /** Messages from the server that are not responses to our requests. */
   onMessage?: (message: JsonRpcMessage) => void;
-  onExit?: (reason: string) => void;
+  raw?: boolean;
+  onExit?: (reason: string, instance: Instance) => void;
 }
 
 export interface JsonRpcMessage {
@@ -52,6 +54,9 @@ interface Waiter {
 
 const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
 
+/** util-linux's setpriv, to give server processes a parent-death signal. */
+const PDEATHSIG = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
+
 /** Process groups of servers still running; killed on the way out, however the host exits. */
 const liveGroups = new Set<number>();
 process.once('exit', () => {
@@ -62,7 +67,11 @@ const KILL_GRACE_MS = 2000;
 
 export class Instance {
   readonly server: string;
-  readonly session: string;
+  /** The session it serves; a pooled process gets one when it is taken from the pool. */
+  session: string;
+  /** Started for an MCP client session: messages are relayed, not made by the host. */
+  readonly raw: boolean;
+  readonly startedAt = Date.now();
   readonly child: ChildProcess;
   readonly #opts: InstanceOptions;
   readonly #log: Logger;
@@ -80,10 +89,13 @@ export class Instance {
     this.#opts = opts;
     this.server = opts.server;
     this.session = opts.session;
+    this.raw = opts.raw ?? false;
     this.#log = opts.logger.child(`${opts.server}/${opts.session.slice(0, 8)}`);
     const { command, args, env, path: workDir } = opts.config;
     const resolvedCommand = command.includes('/') ? path.resolve(opts.baseDir, command) : command;
-    this.child = spawn(resolvedCommand, args, {
+    // On Linux, the kernel kills the server if this host agent dies without stopping it (SIGKILL, a crash).
+    const [program, argv] = PDEATHSIG ? [PDEATHSIG, ['--pdeathsig', 'KILL', '--', resolvedCommand, ...args]] : [resolvedCommand, args];
+    this.child = spawn(program, argv, {
       cwd: workDir ? path.resolve(opts.baseDir, workDir) : opts.baseDir,
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -103,7 +115,7 @@ export class Instance {
    * server's goes to `onMessage`.
    */
   static spawnRaw(opts: InstanceOptions): Instance {
-    return new Instance(opts);
+    return new Instance({ ...opts, raw: true });
   }
 
   /** Spawns the server and completes the MCP initialize handshake. */
@@ -283,7 +295,7 @@ export class Instance {
     for (const waiter of this.#waiters.values()) waiter.reject(error);
     this.#waiters.clear();
     this.#relayed.clear();
-    this.#opts.onExit?.(reason);
+    this.#opts.onExit?.(reason, this);
   }
 }
 

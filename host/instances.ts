@@ -1,11 +1,18 @@
 /**
- * The server processes of one host: one per (server, session), started on first use,
- * stopped when the session closes, when idle too long, or when the host disconnects.
+ * The server processes of one host. Per server, by its `instances` policy:
+ * - `per-session` (the default): one process per (server, session), started on first use, or
+ *   taken ready-made from a warm pool of `pool` initialized processes;
+ * - `shared`: one process serves every REST session of the server.
+ * MCP client sessions always get a process of their own (their `initialize` is the client's).
+ * Processes stop when their session closes, after `host.idleTimeoutMs` with nothing in flight
+ * (REST; the edge times out MCP sessions, which may hold open streams), after
+ * `host.maxLifetimeMs`, or when the host disconnects.
  */
 import type { Config } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
-import { Instance, type JsonRpcMessage } from './instance.ts';
+import { nextDelay } from './backoff.ts';
+import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
 
 export interface InstancesOptions {
@@ -16,21 +23,42 @@ export interface InstancesOptions {
   onSessionEnded?: (server: string, session: string, reason: string) => void;
   /** A message from the server process of an MCP client session. */
   onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void;
+  /** A server's warm pool cannot start processes (error), or can again (undefined). */
+  onServerHealth?: (server: string, error: string | undefined) => void;
+}
+
+interface Entry {
+  promise: Promise<Instance>;
+  instance?: Instance;
+}
+
+interface Pool {
+  spares: Instance[];
+  starting: number;
+  failures: number;
+  retry?: ReturnType<typeof setTimeout>;
 }
 
 const key = (server: string, session: string) => `${server}\u0000${session}`;
+/** The one session key of a `shared` server's process. */
+const SHARED = '(shared)';
+/** A pooled process that dies younger than this counts as a failed start. */
+const HEALTHY_AFTER_MS = 10_000;
 
 export class Instances {
   readonly #opts: InstancesOptions;
-  readonly #running = new Map<string, Promise<Instance>>();
+  readonly #running = new Map<string, Entry>();
+  readonly #pools = new Map<string, Pool>();
   readonly #reaper: ReturnType<typeof setInterval>;
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
+  #disposed = false;
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
-    const idle = opts.config.host.idleTimeoutMs;
-    this.#reaper = setInterval(() => this.#reapIdle(), Math.min(30_000, Math.max(250, idle / 4)));
+    const { idleTimeoutMs, maxLifetimeMs } = opts.config.host;
+    const every = Math.min(30_000, Math.max(250, Math.min(idleTimeoutMs, maxLifetimeMs) / 4));
+    this.#reaper = setInterval(() => this.#reap(), every);
     this.#reaper.unref();
   }
 
@@ -38,18 +66,30 @@ export class Instances {
     return Object.hasOwn(this.#opts.config.servers, server);
   }
 
-  /** The session's server process, started and initialized if it is not running yet. */
-  get(server: string, session: string): Promise<Instance> {
-    const k = key(server, session);
-    let instance = this.#running.get(k);
-    if (!instance) {
-      instance = this.#start(server, session);
-      this.#running.set(k, instance);
-      instance.catch(() => {
-        if (this.#running.get(k) === instance) this.#running.delete(k);
-      });
+  /** Fills every server's warm pool. */
+  startPools(): void {
+    for (const [server, config] of Object.entries(this.#opts.config.servers)) {
+      if (config.pool > 0 && config.instances === 'per-session') this.#fill(server);
     }
-    return instance;
+  }
+
+  /** The process for a REST session's request, started and initialized if needed. */
+  get(server: string, session: string): Promise<Instance> {
+    const shared = this.#opts.config.servers[server]?.instances === 'shared';
+    const k = key(server, shared ? SHARED : session);
+    let entry = this.#running.get(k);
+    if (!entry) {
+      const created: Entry = { promise: this.#start(server, shared ? SHARED : session) };
+      entry = created;
+      this.#running.set(k, created);
+      created.promise.then(
+        (instance) => (created.instance = instance),
+        () => {
+          if (this.#running.get(k) === created) this.#running.delete(k);
+        },
+      );
+    }
+    return entry.promise;
   }
 
   /**
@@ -58,60 +98,132 @@ export class Instances {
    */
   relay(server: string, session: string, message: JsonRpcMessage): void {
     const k = key(server, session);
-    let instance = this.#running.get(k);
-    if (!instance) {
+    let entry = this.#running.get(k);
+    if (!entry) {
       if (message.method !== 'initialize') {
         this.#opts.onSessionEnded?.(server, session, 'this host runs no such session');
         return;
       }
-      instance = this.#start(server, session, true);
-      this.#running.set(k, instance);
+      const instance = Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
+      entry = { promise: Promise.resolve(instance), instance };
+      this.#running.set(k, entry);
     }
-    instance.then((i) => i.send(message), () => {});
+    entry.promise.then((i) => i.send(message), () => {});
   }
 
-  #start(server: string, session: string, raw = false): Promise<Instance> {
+  #options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {
     const config = this.#opts.config.servers[server];
-    if (!config) return Promise.reject(new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`));
-    const k = key(server, session);
-    const options = {
+    if (!config) throw new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`);
+    return {
       server,
       session,
       config,
       baseDir: this.#opts.baseDir,
       logger: this.#opts.logger,
-      onMessage: raw ? (message: JsonRpcMessage) => this.#opts.onServerMessage?.(server, session, message) : undefined,
-      onExit: (reason: string) => {
-        if (this.#running.get(k) !== self) return;
-        this.#running.delete(k);
-        this.#opts.logger.info('server process ended', { server, session: session.slice(0, 8), reason });
-        this.#opts.onSessionEnded?.(server, session, reason);
-      },
+      onMessage,
+      onExit: (reason, instance) => this.#onExit(instance, reason),
     };
-    const self: Promise<Instance> = raw ? Promise.resolve(Instance.spawnRaw(options)) : Instance.start(options);
-    return self;
   }
 
-  /** Stops a session's process, if it runs. */
+  async #start(server: string, session: string): Promise<Instance> {
+    const pool = this.#pools.get(server);
+    // A spare past half its lifetime would be replaced soon after: stop it, take a younger one.
+    while (pool?.spares[0] && Date.now() - pool.spares[0].startedAt > this.#opts.config.host.maxLifetimeMs / 2) pool.spares.shift()!.stop();
+    const spare = pool?.spares.shift();
+    if (spare) {
+      spare.session = session;
+      this.#fill(server);
+      return spare;
+    }
+    return Instance.start(this.#options(server, session));
+  }
+
+  #onExit(instance: Instance, reason: string): void {
+    const pool = this.#pools.get(instance.server);
+    const spareAt = pool?.spares.indexOf(instance) ?? -1;
+    if (pool && spareAt >= 0) {
+      pool.spares.splice(spareAt, 1);
+      if (Date.now() - instance.startedAt < HEALTHY_AFTER_MS) pool.failures++;
+      this.#opts.logger.warn(`server ${instance.server}: a pooled process ended`, { reason });
+      this.#fill(instance.server);
+      return;
+    }
+    const k = key(instance.server, instance.session);
+    if (this.#running.get(k)?.instance !== instance) return;
+    this.#running.delete(k);
+    this.#opts.logger.info('server process ended', { server: instance.server, session: instance.session.slice(0, 8), reason });
+    if (instance.session !== SHARED) this.#opts.onSessionEnded?.(instance.server, instance.session, reason);
+  }
+
+  /** Starts processes until the pool is full; failures back off instead of looping. */
+  #fill(server: string): void {
+    const size = this.#opts.config.servers[server]?.pool ?? 0;
+    let pool = this.#pools.get(server);
+    if (!pool) this.#pools.set(server, (pool = { spares: [], starting: 0, failures: 0 }));
+    if (this.#disposed || pool.retry) return;
+    const p = pool;
+    const missing = size - p.spares.length - p.starting;
+    if (missing <= 0) return;
+    if (p.failures > 0) {
+      // Crashing at start: wait, longer each time, before the next try.
+      const delay = nextDelay(p.failures + 2);
+      p.retry = setTimeout(() => {
+        p.retry = undefined;
+        this.#spawnSpares(server, p, missing);
+      }, delay);
+      p.retry.unref();
+      return;
+    }
+    this.#spawnSpares(server, p, missing);
+  }
+
+  #spawnSpares(server: string, pool: Pool, count: number): void {
+    for (let i = 0; i < count; i++) {
+      pool.starting++;
+      Instance.start(this.#options(server, 'pool')).then(
+        (instance) => {
+          pool.starting--;
+          if (this.#disposed) return instance.stop();
+          pool.spares.push(instance);
+          if (pool.failures > 0) this.#opts.onServerHealth?.(server, undefined);
+          pool.failures = 0;
+        },
+        (err: Error) => {
+          pool.starting--;
+          pool.failures++;
+          this.#opts.logger.warn(`server ${server}: a pooled process failed to start`, { error: err.message, failures: pool.failures });
+          this.#opts.onServerHealth?.(server, err.message);
+          this.#fill(server);
+        },
+      );
+    }
+  }
+
+  /** Stops a session's process, if it runs (a shared process keeps serving the others). */
   async close(server: string, session: string): Promise<void> {
     const k = key(server, session);
-    const instance = this.#running.get(k);
-    if (!instance) return;
+    const entry = this.#running.get(k);
+    if (!entry) return;
     this.#running.delete(k);
-    (await instance.catch(() => undefined))?.stop();
+    (await entry.promise.catch(() => undefined))?.stop();
   }
 
-  /** Stops every process this host started. */
+  /** Stops every session's process (warm pools and watchers stay). */
   async closeAll(): Promise<void> {
     const all = [...this.#running.values()];
     this.#running.clear();
-    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.stop()));
+    await Promise.all(all.map(async (e) => (await e.promise.catch(() => undefined))?.stop()));
   }
 
   dispose(): Promise<void> {
+    this.#disposed = true;
     clearInterval(this.#reaper);
     for (const watcher of this.#watchers) watcher.stop();
     this.#watchers.clear();
+    for (const pool of this.#pools.values()) {
+      clearTimeout(pool.retry);
+      for (const spare of pool.spares.splice(0)) spare.stop();
+    }
     return this.closeAll();
   }
 
@@ -119,21 +231,42 @@ export class Instances {
     return this.#running.size;
   }
 
-  async #reapIdle(): Promise<void> {
-    const cutoff = Date.now() - this.#opts.config.host.idleTimeoutMs;
-    for (const [k, pending] of this.#running) {
-      const instance = await pending.catch(() => undefined);
-      if (!instance || instance.inFlight > 0 || instance.lastActive > cutoff) continue;
-      if (this.#running.get(k) !== pending) continue;
+  /** Counts for the status page: session processes, pooled spares, watchers. */
+  counts(): { sessions: number; pooled: number; watching: number } {
+    let pooled = 0;
+    for (const pool of this.#pools.values()) pooled += pool.spares.length;
+    return { sessions: this.#running.size, pooled, watching: this.#watchers.size };
+  }
+
+  #reap(): void {
+    const now = Date.now();
+    const { idleTimeoutMs, maxLifetimeMs } = this.#opts.config.host;
+    for (const [k, entry] of this.#running) {
+      const instance = entry.instance;
+      if (!instance) continue;
+      const age = now - instance.startedAt;
+      const idle = !instance.raw && instance.inFlight === 0 && now - instance.lastActive > idleTimeoutMs;
+      // Past its lifetime a process finishes what it is doing, unless that takes another lifetime.
+      const old = age > maxLifetimeMs && (instance.inFlight === 0 || age > maxLifetimeMs * 2);
+      if (!idle && !old) continue;
       this.#running.delete(k);
       instance.stop();
-      this.#opts.onSessionEnded?.(instance.server, instance.session, 'idle timeout');
+      if (instance.session !== SHARED) this.#opts.onSessionEnded?.(instance.server, instance.session, idle ? 'idle timeout' : 'lifetime reached');
+    }
+    for (const pool of this.#pools.values()) {
+      for (const spare of [...pool.spares]) {
+        if (now - spare.startedAt > maxLifetimeMs / 2) {
+          pool.spares.splice(pool.spares.indexOf(spare), 1);
+          spare.stop();
+          this.#fill(spare.server);
+        }
+      }
     }
   }
 
   /** Starts a throwaway process of the server to learn its tools. */
   async listTools(server: string): Promise<Tool[]> {
-    const instance = await this.#start(server, 'probe');
+    const instance = await Instance.start(this.#options(server, 'probe'));
     try {
       return await listAllTools(instance);
     } finally {
@@ -146,27 +279,19 @@ export class Instances {
    * (`notifications/tools/list_changed`); `onChange` gets each new list.
    */
   async watchTools(server: string, onChange: (tools: Tool[]) => void): Promise<Tool[]> {
-    const config = this.#opts.config.servers[server];
-    if (!config) throw new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`);
     let debounce: ReturnType<typeof setTimeout> | undefined;
-    const instance = await Instance.start({
-      server,
-      session: 'catalog',
-      config,
-      baseDir: this.#opts.baseDir,
-      logger: this.#opts.logger,
-      onMessage: (message) => {
-        if (message.method !== 'notifications/tools/list_changed') return;
-        clearTimeout(debounce);
-        debounce = setTimeout(() => {
-          listAllTools(instance).then(onChange, (err: Error) => this.#opts.logger.warn(`could not list the tools of ${server} again`, { error: err.message }));
-        }, 200);
-      },
-      onExit: (reason) => {
-        clearTimeout(debounce);
-        if (this.#watchers.delete(instance)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
-      },
+    const options = this.#options(server, 'catalog', (message) => {
+      if (message.method !== 'notifications/tools/list_changed') return;
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        listAllTools(instance).then(onChange, (err: Error) => this.#opts.logger.warn(`could not list the tools of ${server} again`, { error: err.message }));
+      }, 200);
     });
+    options.onExit = (reason, ended) => {
+      clearTimeout(debounce);
+      if (this.#watchers.delete(ended)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
+    };
+    const instance = await Instance.start(options);
     this.#watchers.add(instance);
     try {
       return await listAllTools(instance);

@@ -43,6 +43,8 @@ describe('parseConfig', () => {
       args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'],
       path: '/srv/files',
       env: {},
+      instances: 'per-session',
+      pool: 0,
     });
     expect(config.servers.memory?.args).toEqual(['memory.js']);
   });

@@ -22,8 +22,30 @@ export const ServerConfigSchema = z.strictObject({
   path: z.string().min(1).optional(),
   /** Extra environment variables for the server process. */
   env: z.record(z.string(), EnvValue).default({}),
+  /** per-session: a process per session (as the original); shared: one process for every REST session. */
+  instances: z.enum(['per-session', 'shared']).default('per-session'),
+  /** Initialized processes kept ready, so a new session does not wait for a start (per-session only). */
+  pool: WholeNumber.pipe(z.number().min(0).max(32)).default(0),
+  /** `false` keeps the server in the file but does not run or announce it. */
+  enabled: z.boolean().optional(),
+  /** Which of the server's tools are offered: only those in `allow`, or all but those in `deny` (`*` matches any characters). */
+  tools: z
+    .strictObject({
+      allow: z.array(z.string().min(1)).optional(),
+      deny: z.array(z.string().min(1)).optional(),
+    })
+    .refine((t) => (t.allow === undefined) !== (t.deny === undefined), 'give either allow or deny (a list of tool names), not both')
+    .optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+
+/** A server the host runs and announces (not `enabled: false`). */
+export function isEnabled(server: Pick<ServerConfig, 'enabled'>): boolean {
+  return server.enabled !== false;
+}
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const ServerName = z
   .string()
@@ -58,7 +80,13 @@ export type AuthConfig = z.infer<typeof AuthConfigSchema>;
 export const ConfigSchema = z.strictObject({
   hostname: z.string().min(1).default('127.0.0.1'),
   port: WholeNumber.pipe(z.number().min(0).max(65535)).default(3000),
-  debug: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+  debug: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+      /** text: one readable line per entry (coloured on a terminal); json: one JSON object per line. */
+      format: z.enum(LOG_FORMATS).default('text'),
+    })
+    .default({ level: 'info', format: 'text' }),
   auth: AuthConfigSchema.optional(),
   /** Tokens host agents present to the edge (`mcp-gateway edge`, deploy); `npm start` adds its own. */
   hostTokens: z.array(HostTokenSchema).default([]),
@@ -94,9 +122,11 @@ export const ConfigSchema = z.strictObject({
       /** This machine's name at the edge; defaults to the OS hostname. */
       id: z.string().regex(NAME_PATTERN).optional(),
       /** A session's server process that has had nothing to do this long is stopped. */
-      idleTimeoutMs: z.number().int().min(1000).default(15 * 60 * 1000),
+      idleTimeoutMs: WholeNumber.pipe(z.number().min(100)).default(15 * 60 * 1000),
+      /** A server process older than this is stopped (when it has nothing in flight). */
+      maxLifetimeMs: WholeNumber.pipe(z.number().min(1000)).default(24 * 60 * 60 * 1000),
     })
-    .default({ idleTimeoutMs: 15 * 60 * 1000 }),
+    .default({ idleTimeoutMs: 15 * 60 * 1000, maxLifetimeMs: 24 * 60 * 60 * 1000 }),
   servers: z.record(ServerName, ServerConfigSchema).default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -43,6 +43,14 @@ export const ServerUpdateFrameSchema = z.object({
   server: ServerInfoSchema,
 });
 
+/** Host to edge: how many server processes the host runs, sent when the counts change. */
+export const HostStatsFrameSchema = z.object({
+  type: z.literal('host.stats'),
+  sessions: z.number().int().nonnegative(),
+  pooled: z.number().int().nonnegative(),
+  watching: z.number().int().nonnegative(),
+});
+
 export const WelcomeFrameSchema = z.object({
   type: z.literal('host.welcome'),
   version: z.string(),
@@ -141,6 +149,7 @@ export const ChunkFrameSchema = z.object({
 export const FrameSchema = z.discriminatedUnion('type', [
   HelloFrameSchema,
   ServerUpdateFrameSchema,
+  HostStatsFrameSchema,
   WelcomeFrameSchema,
   RequestFrameSchema,
   ResponseFrameSchema,

@@ -15,6 +15,9 @@ import { randomId } from '../../shared/secure.ts';
 import { ArgumentsValidator } from '../../shared/tool-arguments.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions, type McpLimits } from './mcp-sessions.ts';
+import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
+
+export type { HubHealth, HubStatus } from './status.ts';
 
 export type SqlValue = string | number | null;
 export interface HubSql {
@@ -105,12 +108,14 @@ export class Hub {
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
+  readonly #stats: ServerStats;
   readonly #limits: HubLimits;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
     for (const statement of SCHEMA) rt.sql.exec(statement);
+    this.#stats = new ServerStats(rt.sql, rt.now);
     this.mcp = new McpSessions(
       {
         sql: rt.sql,
@@ -123,6 +128,7 @@ export class Hub {
         },
         connectionOf: (hostId) => this.#liveConnection(hostId),
         send: (conn, frame) => this.#send(conn, frame),
+        count: (server, ok) => this.#count(server, ok),
       },
       limits,
     );
@@ -190,6 +196,9 @@ export class Hub {
         return;
       case 'server.update':
         return this.#onServerUpdate(conn, frame.server);
+      case 'host.stats':
+        this.#stats.host(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
+        return;
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
         return;
@@ -397,6 +406,17 @@ export class Hub {
    * stopped as soon as the answer is in.
    */
   async request(req: ServerRequest): Promise<unknown> {
+    try {
+      const result = await this.#run(req);
+      this.#count(req.server, true);
+      return result;
+    } catch (err) {
+      if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') this.#count(req.server, false);
+      throw err;
+    }
+  }
+
+  async #run(req: ServerRequest): Promise<unknown> {
     if (req.session !== null) this.#touchRestSession(req.session, req.principal);
     const entry = this.#entry(req.server);
     if (req.session !== null) {
@@ -476,29 +496,15 @@ export class Hub {
   // ---- status -------------------------------------------------------------------------------
 
   health(): HubHealth {
-    const hosts = this.#rt.sql.exec('SELECT id, connected_at FROM hosts ORDER BY id');
-    const servers = this.#rt.sql.exec('SELECT name, host_id, tools, error FROM servers ORDER BY name, host_id');
-    return {
-      status: 'ok',
-      ready: hosts.length > 0,
-      hosts: hosts.map((h) => ({
-        id: String(h.id),
-        connectedAt: new Date(Number(h.connected_at)).toISOString(),
-        servers: servers.filter((s) => s.host_id === h.id).map((s) => String(s.name)),
-      })),
-      servers: servers.map((s) => ({
-        name: String(s.name),
-        host: String(s.host_id),
-        tools: (JSON.parse(String(s.tools)) as unknown[]).length,
-        ...(s.error ? { status: 'failing' as const, error: String(s.error) } : { status: 'ok' as const }),
-      })),
-    };
+    return healthOf(this.#rt.sql);
   }
-}
 
-export interface HubHealth {
-  status: 'ok';
-  ready: boolean;
-  hosts: { id: string; connectedAt: string; servers: string[] }[];
-  servers: { name: string; host: string; tools: number; status: 'ok' | 'failing'; error?: string }[];
+  status(): HubStatus {
+    return statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size);
+  }
+
+  /** Counts one finished call of a server. */
+  #count(server: string, ok: boolean): void {
+    this.#stats.count(server, ok);
+  }
 }

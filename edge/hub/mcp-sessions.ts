@@ -24,6 +24,8 @@ export interface McpPorts {
   /** The current connection of a host, if it is connected. */
   connectionOf(hostId: string): HostConnection | undefined;
   send(conn: HostConnection, frame: Frame): void;
+  /** Counts one answered request of a server (for /status). */
+  count(server: string, ok: boolean): void;
 }
 
 export interface McpLimits {
@@ -168,6 +170,7 @@ export class McpSessions {
         if (waiter) {
           live.waiters.delete(key);
           clearTimeout(waiter.timer);
+          this.#ports.count(live.server, message.error === undefined);
           if (waiter.json) return waiter.json(text);
           if (waiter.stream && !waiter.stream.closed) {
             waiter.stream.send(text, { id: String(live.nextEventId++) });

@@ -84,6 +84,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
           return Response.json({ sessionId: this.#hub.createRestSession(request.headers.get('x-principal') ?? '') });
         case '/health':
           return Response.json(this.#hub.health());
+        case '/status':
+          return Response.json(this.#hub.status());
         default:
           throw new GatewayError('NOT_FOUND', `hub has no route ${url.pathname}`);
       }

@@ -165,7 +165,11 @@ export async function startEdge(configFile: string, token: string, marker: strin
 /** Starts a host agent and waits until the edge lists it. */
 export async function startHost(configFile: string, base: string, token: string, hostId: string, marker: string): Promise<GatewayProcess> {
   const host = new GatewayProcess(['host', '--config', configFile, '--edge', base, '--token', token, '--host-id', hostId], marker);
-  await waitUntil(async () => ((await health(base)).hosts.some((h) => h.id === hostId) ? true : undefined), 30_000, `host ${hostId} at the edge`, () => host.child.exitCode !== null);
+  try {
+    await waitUntil(async () => ((await health(base)).hosts.some((h) => h.id === hostId) ? true : undefined), 30_000, `host ${hostId} at the edge`, () => host.child.exitCode !== null);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- host stderr:\n${host.stderr}`);
+  }
   return host;
 }
 
