@@ -7,7 +7,7 @@
  * In-memory maps are caches of it, rebuilt on demand, or state (pending calls) that only lives
  * as long as the request that created it.
  */
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION, REST_SESSION_TTL_MS } from '../../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
@@ -15,6 +15,7 @@ import { randomId } from '../../shared/secure.ts';
 import { ArgumentsValidator } from '../../shared/tool-arguments.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions, type McpLimits } from './mcp-sessions.ts';
+import { RestSessions } from './rest-sessions.ts';
 import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
 
 export type { HubHealth, HubStatus } from './status.ts';
@@ -89,8 +90,6 @@ interface CatalogEntry {
   validators: Map<string, ArgumentsValidator>;
 }
 
-/** How often, at most, a REST session's last use is written to storage. */
-const TOUCH_INTERVAL_MS = 60_000;
 
 export class Hub {
   readonly #rt: HubRuntime;
@@ -103,8 +102,7 @@ export class Hub {
   #hostConns: Map<string, string> | null = null;
   /** "server\0session" -> host id. */
   readonly #routes = new Map<string, string>();
-  /** REST session id -> when its last use was written to storage, and whose it is. */
-  readonly #sessionTouched = new Map<string, { at: number; principal: string }>();
+  readonly #restSessions: RestSessions;
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
@@ -116,6 +114,7 @@ export class Hub {
     this.#limits = limits;
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#stats = new ServerStats(rt.sql, rt.now);
+    this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
     this.mcp = new McpSessions(
       {
         sql: rt.sql,
@@ -346,31 +345,7 @@ export class Hub {
   // ---- REST sessions and calls --------------------------------------------------------------
 
   createRestSession(principal: string): string {
-    const id = randomId();
-    const now = this.#rt.now();
-    const { sql } = this.#rt;
-    sql.exec('DELETE FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS);
-    const held = Number(sql.exec('SELECT count(*) AS n FROM rest_sessions WHERE principal = ?', principal)[0]?.n ?? 0);
-    if (held >= this.#limits.maxSessionsPerPrincipal) {
-      throw new GatewayError('TOO_MANY_SESSIONS', `at most ${this.#limits.maxSessionsPerPrincipal} REST sessions at once; reuse one`);
-    }
-    sql.exec('INSERT INTO rest_sessions (id, principal, created_at, last_used) VALUES (?, ?, ?, ?)', id, principal, now, now);
-    this.#sessionTouched.set(id, { at: now, principal });
-    return id;
-  }
-
-  /** Checks that the session exists and belongs to `principal`: an id is never a credential. */
-  #touchRestSession(id: string, principal: string): void {
-    const now = this.#rt.now();
-    const touched = this.#sessionTouched.get(id);
-    if (touched !== undefined && touched.principal === principal && now - touched.at < TOUCH_INTERVAL_MS) return;
-    const row = this.#rt.sql.exec('SELECT last_used, principal FROM rest_sessions WHERE id = ?', id)[0];
-    if (!row || row.principal !== principal || Number(row.last_used) < now - REST_SESSION_TTL_MS) {
-      this.#sessionTouched.delete(id);
-      throw new GatewayError('SESSION_NOT_FOUND', 'unknown or expired sessionId: get a new one from GET /api/sessionid');
-    }
-    this.#rt.sql.exec('UPDATE rest_sessions SET last_used = ? WHERE id = ?', now, id);
-    this.#sessionTouched.set(id, { at: now, principal });
+    return this.#restSessions.create(principal);
   }
 
   /** A tool call: the tool must exist and its arguments match its input schema (422 otherwise). */
@@ -417,7 +392,7 @@ export class Hub {
   }
 
   async #run(req: ServerRequest): Promise<unknown> {
-    if (req.session !== null) this.#touchRestSession(req.session, req.principal);
+    if (req.session !== null) this.#restSessions.touch(req.session, req.principal);
     const entry = this.#entry(req.server);
     if (req.session !== null) {
       const conn = this.#route(req.server, req.session, entry);

@@ -1,0 +1,49 @@
+/** REST session ids (from GET /api/sessionid): stored with their principal, forgotten after a day unused. */
+import { REST_SESSION_TTL_MS } from '../../shared/constants.ts';
+import { GatewayError } from '../../shared/errors.ts';
+import { randomId } from '../../shared/secure.ts';
+import type { HubSql } from './hub.ts';
+
+/** How often, at most, a session's last use is written to storage. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class RestSessions {
+  readonly #sql: HubSql;
+  readonly #now: () => number;
+  readonly #maxPerPrincipal: number;
+  /** Session id -> when its last use was written, and whose it is. */
+  readonly #touched = new Map<string, { at: number; principal: string }>();
+
+  constructor(sql: HubSql, now: () => number, maxPerPrincipal: number) {
+    this.#sql = sql;
+    this.#now = now;
+    this.#maxPerPrincipal = maxPerPrincipal;
+  }
+
+  create(principal: string): string {
+    const id = randomId();
+    const now = this.#now();
+    this.#sql.exec('DELETE FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS);
+    const held = Number(this.#sql.exec('SELECT count(*) AS n FROM rest_sessions WHERE principal = ?', principal)[0]?.n ?? 0);
+    if (held >= this.#maxPerPrincipal) {
+      throw new GatewayError('TOO_MANY_SESSIONS', `at most ${this.#maxPerPrincipal} REST sessions at once; reuse one`);
+    }
+    this.#sql.exec('INSERT INTO rest_sessions (id, principal, created_at, last_used) VALUES (?, ?, ?, ?)', id, principal, now, now);
+    this.#touched.set(id, { at: now, principal });
+    return id;
+  }
+
+  /** Checks that the session exists and belongs to `principal`: an id is never a credential. */
+  touch(id: string, principal: string): void {
+    const now = this.#now();
+    const touched = this.#touched.get(id);
+    if (touched !== undefined && touched.principal === principal && now - touched.at < TOUCH_INTERVAL_MS) return;
+    const row = this.#sql.exec('SELECT last_used, principal FROM rest_sessions WHERE id = ?', id)[0];
+    if (!row || row.principal !== principal || Number(row.last_used) < now - REST_SESSION_TTL_MS) {
+      this.#touched.delete(id);
+      throw new GatewayError('SESSION_NOT_FOUND', 'unknown or expired sessionId: get a new one from GET /api/sessionid');
+    }
+    this.#sql.exec('UPDATE rest_sessions SET last_used = ? WHERE id = ?', now, id);
+    this.#touched.set(id, { at: now, principal });
+  }
+}
