@@ -1,16 +1,24 @@
 /**
- * MCP conformance, side by side: the official server suite (@modelcontextprotocol/conformance)
- * against server-everything on its own Streamable HTTP transport ("direct"), then against the
- * same server behind the gateway (`node host/main.ts start`, stdio server, /everything/mcp).
+ * MCP conformance through the gateway, with the official server suite (@modelcontextprotocol/conformance):
+ *
+ * 1. Side by side: the suite against server-everything on its own Streamable HTTP transport
+ *    ("direct"), then against the same server behind the gateway (`node host/main.ts start`,
+ *    stdio server, /everything/mcp).
+ * 2. The twin: the suite against test/fixtures/conformance-server.mjs (a stdio server with the
+ *    suite's fixtures) behind a gateway of its own, /conformance/mcp, with the expected failures
+ *    of scripts/conformance-expected-failures.yaml (`--expected-failures`).
  *
  *   npm run conformance
  *   npm run conformance -- --out results/        # keep the suite's output (checks.json per scenario)
  *   npm run conformance -- --timeout 600         # seconds per suite run (default 300)
+ *   npm run conformance -- --budget 900          # seconds for the whole run (default 480)
  *   npm run conformance -- --suite all           # active + pending scenarios
  *
- * Prints a summary per target and every check whose status differs. Exit status: 0 when the
- * gateway fails nothing that passes directly and passes the DNS-rebinding check; 1 when it does
- * not; 2 when the comparison could not be made (a target did not start, a suite run timed out).
+ * Prints a summary per target, every check whose status differs between direct and gateway, and
+ * every twin check that did not pass. Exit status: 0 when the gateway fails nothing that passes
+ * directly, passes the DNS-rebinding check, and fails no twin scenario outside the expected
+ * failures (and every expected failure still fails); 1 when any of that is not so; 2 when the
+ * runs could not be made (a target did not start, a suite run timed out).
  * See docs/conformance.md.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,12 +26,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isScalar, isSeq, parseDocument } from 'yaml';
 import { deadline, freePort, startProc, type Proc } from './procs.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODULES = path.join(ROOT, 'node_modules');
 const CONFORMANCE_BIN = path.join(MODULES, '@modelcontextprotocol/conformance/dist/index.js');
 const EVERYTHING_BIN = path.join(MODULES, '@modelcontextprotocol/server-everything/dist/index.js');
+/** The stdio twin of the suite's reference server, and the server name it has behind the gateway. */
+const TWIN_BIN = path.join(ROOT, 'test/fixtures/conformance-server.mjs');
+const TWIN_SERVER = 'conformance';
+const EXPECTED_FAILURES = path.join(ROOT, 'scripts/conformance-expected-failures.yaml');
 /** The check the suite's dns-rebinding-protection scenario makes with a foreign Host and Origin. */
 const DNS_REBINDING_CHECK = 'localhost-host-rebinding-rejected';
 const START_TIMEOUT_MS = 60_000;
@@ -53,6 +66,8 @@ class HarnessError extends Error {}
 interface Options {
   out: string | undefined;
   timeoutMs: number;
+  /** For the whole run: each suite run gets at most what is left of it. */
+  budgetMs: number;
   suite: string;
   specVersion: string;
 }
@@ -62,18 +77,30 @@ function options(): Options {
     options: {
       out: { type: 'string', short: 'o' },
       timeout: { type: 'string', default: '300' },
+      budget: { type: 'string', default: '480' },
       suite: { type: 'string', default: 'active' },
       'spec-version': { type: 'string', default: '2025-11-25' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run conformance -- [--out DIR] [--timeout SECONDS] [--suite active|all|pending] [--spec-version 2025-11-25]\n');
+    process.stdout.write(
+      'usage: npm run conformance -- [--out DIR] [--timeout SECONDS] [--budget SECONDS] [--suite active|all|pending] [--spec-version 2025-11-25]\n',
+    );
     process.exit(0);
   }
-  const seconds = Number(values.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new HarnessError(`--timeout must be a positive number of seconds, not ${values.timeout}`);
-  return { out: values.out, timeoutMs: seconds * 1000, suite: values.suite!, specVersion: values['spec-version']! };
+  const seconds = (name: string, value: string | undefined) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new HarnessError(`--${name} must be a positive number of seconds, not ${value}`);
+    return n * 1000;
+  };
+  return {
+    out: values.out,
+    timeoutMs: seconds('timeout', values.timeout),
+    budgetMs: seconds('budget', values.budget),
+    suite: values.suite!,
+    specVersion: values['spec-version']!,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,7 +108,7 @@ function options(): Options {
 
 const procs: Proc[] = [];
 
-async function startDirect(dir: string): Promise<string> {
+async function startDirect(dir: string): Promise<{ url: string; proc: Proc }> {
   const port = await freePort();
   const proc = startProc('server-everything (streamableHttp)', process.execPath, [EVERYTHING_BIN, 'streamableHttp'], {
     cwd: ROOT,
@@ -90,11 +117,15 @@ async function startDirect(dir: string): Promise<string> {
   });
   procs.push(proc);
   await proc.waitFor(/listening on port (\d+)/, START_TIMEOUT_MS);
-  return `http://127.0.0.1:${port}/mcp`;
+  return { url: `http://127.0.0.1:${port}/mcp`, proc };
 }
 
-async function startGateway(dir: string): Promise<string> {
-  const config = path.join(dir, 'gateway.yaml');
+/**
+ * A gateway (`node host/main.ts start`) serving one stdio server, `server`, run by this Node.
+ * Its config and log are `<prefix>.yaml` and `<prefix>.log` in `dir`.
+ */
+async function startGateway(dir: string, prefix: string, server: string, args: string[]): Promise<{ url: string; proc: Proc }> {
+  const config = path.join(dir, `${prefix}.yaml`);
   writeFileSync(
     config,
     [
@@ -102,34 +133,39 @@ async function startGateway(dir: string): Promise<string> {
       'port: 0',
       'debug: { level: warn }',
       'servers:',
-      '  everything:',
+      `  ${server}:`,
       // This Node, not whichever `node` is first on PATH.
       `    command: ${JSON.stringify(process.execPath)}`,
-      `    args: ${JSON.stringify([EVERYTHING_BIN, 'stdio'])}`,
+      `    args: ${JSON.stringify(args)}`,
       '',
     ].join('\n'),
   );
-  const proc = startProc('gateway', process.execPath, [path.join(ROOT, 'host/main.ts'), 'start', '--config', config], {
+  const proc = startProc(prefix, process.execPath, [path.join(ROOT, 'host/main.ts'), 'start', '--config', config], {
     cwd: ROOT,
-    logFile: path.join(dir, 'gateway.log'),
+    logFile: path.join(dir, `${prefix}.log`),
   });
   procs.push(proc);
   const match = await proc.waitFor(/MCP gateway ready at (http:\/\/\S+)/, START_TIMEOUT_MS);
-  return `${match[1]!.replace(/\/$/, '')}/everything/mcp`;
+  return { url: `${match[1]!.replace(/\/$/, '')}/${server}/mcp`, proc };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The suite
 
-async function runSuite(name: string, url: string, dir: string, opts: Options): Promise<TargetResult> {
+/** Time left for suite runs: the budget less a margin for stopping everything afterwards. */
+let budgetEnds = Infinity;
+const STOP_MARGIN_MS = 20_000;
+
+async function runSuite(name: string, url: string, dir: string, opts: Options, extraArgs: string[] = []): Promise<TargetResult> {
   const outDir = path.join(dir, name);
   mkdirSync(outDir, { recursive: true });
-  const args = [CONFORMANCE_BIN, 'server', '--url', url, '--suite', opts.suite, '--spec-version', opts.specVersion, '-o', outDir];
+  const args = [CONFORMANCE_BIN, 'server', '--url', url, '--suite', opts.suite, '--spec-version', opts.specVersion, '-o', outDir, ...extraArgs];
   process.stderr.write(`running the server suite (--suite ${opts.suite}, --spec-version ${opts.specVersion}) against ${name}: ${url}\n`);
   const started = Date.now();
+  const allowedMs = Math.max(1000, Math.min(opts.timeoutMs, budgetEnds - STOP_MARGIN_MS - started));
   const proc = startProc(`conformance (${name})`, process.execPath, args, { cwd: ROOT, logFile: path.join(dir, `${name}-suite.log`) });
   procs.push(proc);
-  const timedOut = await Promise.race([proc.exited.then(() => false), deadline(opts.timeoutMs).then(() => true)]);
+  const timedOut = await Promise.race([proc.exited.then(() => false), deadline(allowedMs).then(() => true)]);
   if (timedOut) await proc.stop(2000);
   const exit = await proc.exited;
   await Promise.race([proc.drained, deadline(2000)]);
@@ -142,7 +178,7 @@ async function runSuite(name: string, url: string, dir: string, opts: Options): 
     exit: { ...exit, timedOut },
     seconds: (Date.now() - started) / 1000,
   };
-  if (timedOut) process.stderr.write(`  timed out after ${opts.timeoutMs / 1000} s: results are partial\n`);
+  if (timedOut) process.stderr.write(`  timed out after ${(allowedMs / 1000).toFixed(0)} s: results are partial\n`);
   process.stderr.write(`  ${result.scenarios.size} scenarios in ${result.seconds.toFixed(1)} s\n`);
   return result;
 }
@@ -241,7 +277,7 @@ function table(head: string[], rows: string[][]): string {
 const short = (s: string | undefined, n = 110) => (s === undefined ? '' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const status = (c: Check | undefined) => c?.status ?? '(not run)';
 
-function report(direct: TargetResult, gateway: TargetResult, opts: Options): { text: string; regressions: Difference[]; dnsOk: boolean; dnsStatus: string } {
+function report(direct: TargetResult, gateway: TargetResult, opts: Options): { text: string; verdict: string[]; regressions: Difference[]; dnsOk: boolean } {
   const out: string[] = [];
   const sums = [direct, gateway].map((r) => [r, summarize(r)] as const);
   out.push(`## Summary (suite ${opts.suite}, spec ${opts.specVersion})`, '');
@@ -302,10 +338,104 @@ function report(direct: TargetResult, gateway: TargetResult, opts: Options): { t
   const dns = [...keyed(gateway)].find(([k]) => k.endsWith(`/${DNS_REBINDING_CHECK}`))?.[1];
   const dnsOk = dns?.status === 'SUCCESS';
   const dnsStatus = dns ? `${dns.status}${dns.errorMessage ? `: ${dns.errorMessage}` : ''}` : 'not run (the suite did not include dns-rebinding-protection)';
-  out.push('## Verdict', '');
-  out.push(`- checks that pass directly but fail through the gateway: ${regressions.length === 0 ? 'none' : regressions.map((x) => x.key).join(', ')}`);
-  out.push(`- DNS-rebinding protection through the gateway (\`${DNS_REBINDING_CHECK}\`): ${dnsStatus}`);
-  return { text: out.join('\n'), regressions, dnsOk, dnsStatus };
+  const verdict = [
+    `- checks that pass directly but fail through the gateway: ${regressions.length === 0 ? 'none' : regressions.map((x) => x.key).join(', ')}`,
+    `- DNS-rebinding protection through the gateway (\`${DNS_REBINDING_CHECK}\`): ${dnsStatus}`,
+  ];
+  return { text: out.join('\n'), verdict, regressions, dnsOk };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The twin: every scenario passes through the gateway, but for the expected failures
+
+/** scripts/conformance-expected-failures.yaml: scenario → the reason in its entry's comment. */
+function readExpectedFailures(file: string): Map<string, string> {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  if (doc.errors.length > 0) throw new HarnessError(`${path.relative(ROOT, file)}: ${doc.errors[0]!.message}`);
+  const list = doc.get('server', true);
+  const expected = new Map<string, string>();
+  if (list === undefined || list === null) return expected;
+  if (!isSeq(list)) throw new HarnessError(`${path.relative(ROOT, file)}: 'server' must be a list of scenario names`);
+  for (const item of list.items) {
+    if (!isScalar(item) || typeof item.value !== 'string') throw new HarnessError(`${path.relative(ROOT, file)}: 'server' must be a list of scenario names`);
+    expected.set(item.value, (item.comment ?? item.commentBefore ?? '').trim());
+  }
+  return expected;
+}
+
+/** A scenario fails, for the suite's expected-failures baseline, on any FAILURE or WARNING. */
+const failing = (c: Check) => c.status === 'FAILURE' || c.status === 'WARNING';
+
+interface TwinVerdict {
+  text: string;
+  verdict: string[];
+  ok: boolean;
+}
+
+function twinReport(twin: TargetResult, expected: Map<string, string>, opts: Options): TwinVerdict {
+  const out: string[] = [];
+  const s = summarize(twin);
+  const failed = [...twin.scenarios].filter(([, checks]) => checks.some(failing)).map(([name]) => name);
+  const unexpected = [...failed, ...s.missing].filter((name) => !expected.has(name)).sort();
+  const stale = [...expected.keys()].filter((name) => twin.scenarios.has(name) && !failed.includes(name));
+  const expectedFailing = failed.filter((name) => expected.has(name));
+
+  out.push(`## The twin through the gateway (suite ${opts.suite}, spec ${opts.specVersion})`, '');
+  out.push(
+    `\`${path.relative(ROOT, TWIN_BIN)}\` over stdio behind a gateway of its own, with \`--expected-failures ${path.relative(ROOT, EXPECTED_FAILURES)}\`.`,
+    '',
+  );
+  out.push(
+    table(
+      ['target', 'endpoint', 'scenarios', 'scenarios passed', 'checks', 'passed', 'failed', 'warnings', 'info', 'time'],
+      [
+        [
+          twin.name,
+          `\`${twin.url.replace(/:\d+\//, ':PORT/')}\``,
+          String(s.scenarios) + (s.missing.length > 0 ? ` (${s.missing.length} without results)` : ''),
+          String(s.scenarios - failed.length),
+          String(s.checks),
+          String(s.counts.SUCCESS),
+          String(s.counts.FAILURE),
+          String(s.counts.WARNING),
+          String(s.counts.INFO),
+          `${twin.seconds.toFixed(1)} s`,
+        ],
+      ],
+    ),
+    '',
+  );
+  if (s.missing.length > 0) out.push(`twin: no results for ${s.missing.join(', ')}`, '');
+  if (twin.exit.timedOut) out.push('twin: the suite run timed out; its results are partial', '');
+
+  const notPassed = [...keyed(twin)].filter(([, c]) => failing(c));
+  out.push(`### Twin checks that did not pass (${notPassed.length})`, '');
+  if (notPassed.length === 0) out.push('None.', '');
+  else {
+    out.push(
+      table(
+        ['check (scenario/id)', 'status', 'expected', 'message'],
+        notPassed.map(([k, c]) => [`\`${k}\``, c.status, expected.has(k.slice(0, k.indexOf('/'))) ? 'yes' : '**no**', short(c.errorMessage)]),
+      ),
+      '',
+    );
+  }
+  out.push(`### Expected failures (${expected.size})`, '');
+  if (expected.size === 0) out.push(`None: \`${path.relative(ROOT, EXPECTED_FAILURES)}\` lists no scenario.`, '');
+  else {
+    const state = (name: string) => (!twin.scenarios.has(name) ? 'not run' : failed.includes(name) ? 'fails, as expected' : '**passes: stale entry**');
+    out.push(table(['scenario', 'this run', 'why it cannot pass through a gateway'], [...expected].map(([name, why]) => [`\`${name}\``, state(name), why])), '');
+  }
+
+  const code = twin.exit.code;
+  const suiteOk = code === 0 && !twin.exit.timedOut;
+  const verdict = [
+    `- twin scenarios that fail through the gateway, other than the expected failures: ${unexpected.length === 0 ? 'none' : unexpected.join(', ')}`,
+    `- expected failures that now pass (stale): ${stale.length === 0 ? 'none' : stale.join(', ')}`,
+    `- expected failures that still fail: ${expectedFailing.length === 0 ? 'none' : expectedFailing.join(', ')}`,
+    `- the suite's own verdict on the twin run (\`--expected-failures\`): exit status ${code ?? twin.exit.signal ?? '?'}${suiteOk ? '' : ' (not 0)'}`,
+  ];
+  return { text: out.join('\n'), verdict, ok: unexpected.length === 0 && stale.length === 0 && suiteOk };
 }
 
 function versions(): string {
@@ -328,27 +458,38 @@ function cleanup(): Promise<void> {
 
 async function main(): Promise<number> {
   const opts = options();
-  for (const file of [CONFORMANCE_BIN, EVERYTHING_BIN]) {
-    if (!existsSync(file)) throw new HarnessError(`${path.relative(ROOT, file)} is missing: run npm install`);
+  budgetEnds = Date.now() + opts.budgetMs;
+  for (const file of [CONFORMANCE_BIN, EVERYTHING_BIN, TWIN_BIN, EXPECTED_FAILURES]) {
+    if (!existsSync(file)) throw new HarnessError(`${path.relative(ROOT, file)} is missing${file.includes('node_modules') ? ': run npm install' : ''}`);
   }
+  const expected = readExpectedFailures(EXPECTED_FAILURES);
   const dir = opts.out ? path.resolve(opts.out) : mkdtempSync(path.join(os.tmpdir(), 'mcp-conformance-'));
   mkdirSync(dir, { recursive: true });
   let keep = opts.out !== undefined;
   try {
-    process.stderr.write(`starting server-everything (streamableHttp) and the gateway; output in ${dir}\n`);
-    const [directUrl, gatewayUrl] = await Promise.all([startDirect(dir), startGateway(dir)]);
-    const direct = await runSuite('direct', directUrl, dir, opts);
-    const gateway = await runSuite('gateway', gatewayUrl, dir, opts);
+    process.stderr.write(`starting server-everything (streamableHttp), a gateway with server-everything and a gateway with the twin; output in ${dir}\n`);
+    const [directTarget, gatewayTarget, twinTarget] = await Promise.all([
+      startDirect(dir),
+      startGateway(dir, 'gateway', 'everything', [EVERYTHING_BIN, 'stdio']),
+      startGateway(dir, 'twin-gateway', TWIN_SERVER, [TWIN_BIN]),
+    ]);
+    const direct = await runSuite('direct', directTarget.url, dir, opts);
+    const gateway = await runSuite('gateway', gatewayTarget.url, dir, opts);
+    // Every session of that run still has a server-everything process: stop them before the next run.
+    await Promise.all([directTarget.proc.stop(), gatewayTarget.proc.stop()]);
+    const twin = await runSuite('twin', twinTarget.url, dir, opts, ['--expected-failures', EXPECTED_FAILURES]);
     await cleanup();
 
-    const { text, regressions, dnsOk } = report(direct, gateway, opts);
-    process.stdout.write(`# MCP conformance: server-everything direct vs through the gateway\n\n${new Date().toISOString().slice(0, 10)}; ${versions()}\n\n${text}\n`);
+    const sideBySide = report(direct, gateway, opts);
+    const twinResult = twinReport(twin, expected, opts);
+    const text = [sideBySide.text, twinResult.text, '## Verdict', '', ...sideBySide.verdict, ...twinResult.verdict].join('\n');
+    process.stdout.write(`# MCP conformance through the gateway\n\n${new Date().toISOString().slice(0, 10)}; ${versions()}\n\n${text}\n`);
     writeFileSync(path.join(dir, 'report.md'), text + '\n');
-    for (const r of [direct, gateway]) {
+    for (const r of [direct, gateway, twin]) {
       if (r.scenarios.size === 0) throw new HarnessError(`the suite produced no results against ${r.name} (see ${path.join(dir, `${r.name}-suite.log`)})`);
-      if (r.exit.timedOut) throw new HarnessError(`the suite run against ${r.name} timed out after ${opts.timeoutMs / 1000} s`);
+      if (r.exit.timedOut) throw new HarnessError(`the suite run against ${r.name} timed out (see ${path.join(dir, `${r.name}-suite.log`)})`);
     }
-    const failed = regressions.length > 0 || !dnsOk;
+    const failed = sideBySide.regressions.length > 0 || !sideBySide.dnsOk || !twinResult.ok;
     if (failed) keep = true;
     process.stdout.write(`\n${failed ? 'FAIL' : 'OK'}${keep ? ` (suite output kept in ${dir})` : ''}\n`);
     return failed ? 1 : 0;
