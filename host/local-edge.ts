@@ -1,15 +1,28 @@
 /**
  * The edge on this machine, the fast way: the same Worker and Durable Object that
- * `wrangler deploy` ships, bundled with esbuild and run on workerd through Miniflare's API,
- * without `wrangler dev`'s proxy process and per-request tracing (see docs/local-runtime.md).
+ * `wrangler deploy` ships, bundled with esbuild and run on a workerd process of our own, with
+ * nothing in front of the Worker. Miniflare's entry worker, which wraps every request (about
+ * 0.35 ms of workerd CPU per request here, see bench/README.md), and `wrangler dev`'s proxy and
+ * per-request tracing are all left out.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { SOCKET_NAME, workerdConfig } from './workerd-config.ts';
+import { readEdgeSettings } from './wrangler-toml.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const START_TIMEOUT_MS = 30_000;
+/** Kills workerd if this process dies without running its exit handlers (SIGKILL, a crash). */
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface LocalEdgeOptions {
   hostname: string;
@@ -34,6 +47,15 @@ export async function bundleEdge(): Promise<string> {
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
     external: ['cloudflare:*'],
+    // As wrangler.toml's [[rules]]: Swagger UI's files are served as text.
+    plugins: [
+      {
+        name: 'text-assets',
+        setup(b) {
+          b.onLoad({ filter: /swagger-ui-dist[\\/](swagger-ui-bundle\.js|swagger-ui\.css)$/ }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text' }));
+        },
+      },
+    ],
     write: false,
     logLevel: 'silent',
   });
@@ -41,30 +63,143 @@ export async function bundleEdge(): Promise<string> {
 }
 
 export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge> {
-  // Offline by design: no fetch of the `request.cf` sample, no wrangler metrics.
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
-  process.env.WRANGLER_SEND_METRICS ??= 'false';
   // wrangler.toml stays the one source of compatibility date, Durable Objects and vars.
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml')) as {
-    workerOptions: Record<string, unknown> & { bindings?: Record<string, unknown> };
-  };
+  const settings = readEdgeSettings(path.join(ROOT, 'wrangler.toml'));
   const code = await bundleEdge();
-  const worker = {
-    ...workerOptions,
-    name: 'mcp-gateway',
-    rootPath: ROOT,
-    modules: [{ type: 'ESModule', path: path.join(ROOT, 'edge/index.js'), contents: code }],
-    bindings: { ...workerOptions.bindings, ...opts.bindings },
+
+  // A private temp dir for the config, the bundle and the Durable Objects' SQLite files, removed
+  // when the edge stops (like Miniflare's, state lasts one run). Secrets never touch it: workerd
+  // takes them from its environment (`fromEnvironment` bindings).
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-edge-'));
+  const storageDir = path.join(dir, 'do');
+  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
+  const envBindings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(opts.bindings)) {
+    envBindings[name] = `MCP_GATEWAY_EDGE_BINDING_${name}`;
+    env[envBindings[name]] = value;
+  }
+  let child: ChildProcess;
+  try {
+    mkdirSync(storageDir);
+    writeFileSync(path.join(dir, 'index.js'), code, { mode: 0o600 });
+    const address = `${net.isIPv6(opts.hostname) ? `[${opts.hostname}]` : opts.hostname}:${opts.port}`;
+    const config = workerdConfig({ settings, moduleFile: 'index.js', envBindings, trustedCertificates: trustedCertificates(), storageDir, address });
+    writeFileSync(path.join(dir, 'edge.capnp'), config, { mode: 0o600 });
+    const workerd = workerdPath();
+    const args = ['serve', '--experimental', '--control-fd=3', path.join(dir, 'edge.capnp')];
+    const [command, argv] = process.platform === 'linux' && existsSync(SETPRIV)
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', workerd, ...args]]
+      : [workerd, args];
+    child = spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  // However this process ends, workerd ends with it (it holds no state worth a graceful stop).
+  const killNow = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  // wrangler describes the Worker in Miniflare's v4 option shape; Miniflare converts it.
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: opts.hostname,
-      port: opts.port,
-      log: new Log(LogLevel.WARN),
-      workers: [worker],
-    } as unknown as Parameters<typeof convertV4MiniflareOptions>[0]),
-  );
-  const url = await mf.ready;
-  return { url, dispose: () => mf.dispose() };
+  const onProcessExit = () => {
+    killNow();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onProcessExit);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.on('error', () => child.pid === undefined && resolve()); // never started
+  });
+
+  // Worker console output goes where this process's goes. Until workerd listens, its stderr is
+  // held back: a failed start reports it in the error instead.
+  let startStderr: string | undefined = '';
+  child.stdout!.pipe(process.stdout, { end: false });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (startStderr === undefined) process.stderr.write(chunk);
+    else if (startStderr.length < 16_384) startStderr += chunk.toString('utf8');
+  });
+
+  let disposing = false;
+  const dispose = async () => {
+    disposing = true;
+    killNow();
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    process.off('exit', onProcessExit);
+  };
+
+  let port: number;
+  try {
+    port = await waitForListen(child, () => startStderr ?? '');
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  if (startStderr) process.stderr.write(startStderr);
+  startStderr = undefined;
+  void exited.then(() => {
+    // Ctrl-C in a terminal signals workerd too (same process group): it exits with status 0, and
+    // this process is stopping as well.
+    const stopping = child.exitCode === 0 || ['SIGINT', 'SIGTERM', 'SIGHUP'].includes(child.signalCode ?? '');
+    if (!disposing && !stopping) process.stderr.write(`the local edge (workerd) exited unexpectedly (${child.signalCode ?? `code ${child.exitCode}`})\n`);
+  });
+
+  const host = ['0.0.0.0', '::', '*'].includes(opts.hostname) ? '127.0.0.1' : net.isIPv6(opts.hostname) ? `[${opts.hostname}]` : opts.hostname;
+  return { url: new URL(`http://${host}:${port}/`), dispose };
+}
+
+/** CA certificates to trust on top of the browsers' (which workerd has built in), as Miniflare does. */
+function trustedCertificates(): string[] {
+  const certs = process.platform === 'win32' ? [...tls.rootCertificates] : [];
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  if (extra) {
+    try {
+      certs.push(...(readFileSync(extra, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
+    } catch {
+      // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS
+    }
+  }
+  return certs;
+}
+
+/** The workerd binary of the `workerd` package (the one Miniflare and wrangler also run). */
+function workerdPath(): string {
+  if (process.env.MINIFLARE_WORKERD_PATH) return process.env.MINIFLARE_WORKERD_PATH;
+  const require = createRequire(import.meta.url);
+  return (require('workerd') as { default: string }).default;
+}
+
+/** Resolves with the port once workerd reports (on its control fd) that the socket is listening. */
+function waitForListen(child: ChildProcess, stderr: () => string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdio[3] as Readable });
+    const fail = (why: string) => {
+      const detail = stderr().trim();
+      done(new Error(`the local edge (workerd) ${why}${detail ? `:\n${detail}` : ''}`));
+    };
+    // 'close', not 'exit': by then its stderr has been read to the end.
+    const onExit = (code: number | null, signal: string | null) => fail(`exited before listening (${signal ?? `code ${code}`})`);
+    const onError = (err: Error) => done(new Error(`could not start workerd: ${err.message}`));
+    const timer = setTimeout(() => fail(`did not start listening within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    const done = (err: Error | undefined, port?: number) => {
+      clearTimeout(timer);
+      child.off('close', onExit);
+      child.off('error', onError);
+      lines.removeAllListeners('line');
+      lines.on('line', () => {}); // keep draining the control pipe
+      if (err) reject(err);
+      else resolve(port!);
+    };
+    lines.on('line', (line) => {
+      let message: { event?: string; socket?: string; port?: number };
+      try {
+        message = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (message.event === 'listen' && message.socket === SOCKET_NAME && typeof message.port === 'number') done(undefined, message.port);
+    });
+    child.once('close', onExit);
+    child.once('error', onError);
+  });
 }
