@@ -60,10 +60,9 @@ class_name = "Other"
     });
   });
 
-  it('refuses what it does not read, with the line', () => {
-    expect(() => parseToml('a = 1\nb = """x"""\n')).toThrow(/wrangler\.toml:2: multi-line strings/);
-    expect(() => parseToml('d = 1979-05-27\n')).toThrow(/wrangler\.toml:1: unsupported value/);
-    expect(() => parseToml('a = 1\na = 2\n')).toThrow(/wrangler\.toml:2: "a" is defined twice/);
+  it('refuses invalid TOML, with the line', () => {
+    expect(() => parseToml('a = 1\na = 2\n')).toThrow(/wrangler\.toml:2: /);
+    expect(() => parseToml('a = 1\nb = [\n')).toThrow(/wrangler\.toml:\d+: /);
   });
 });
 

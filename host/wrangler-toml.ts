@@ -3,13 +3,12 @@
  * Durable Object classes with their storage kind (from [[migrations]]). wrangler.toml stays the one
  * source of these; this reads them without loading wrangler (about 1.8 s of startup).
  *
- * It reads the part of TOML that wrangler.toml files use (tables, arrays of tables, strings,
- * numbers, booleans, arrays and inline tables) and refuses the rest with the line, and refuses
- * wrangler keys that would change the Worker's behaviour but that the local edge does not set up
+ * It refuses wrangler keys that would change the Worker's behaviour but that the local edge does not set up
  * (KV, R2, service bindings, ...), so a binding is never silently missing locally.
  * host/wrangler-toml.test.ts checks it against wrangler's own reading of wrangler.toml.
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseTomlText, TomlError } from 'smol-toml';
 
 export interface DurableObjectClass {
   className: string;
@@ -108,161 +107,12 @@ function isTable(value: unknown): value is Record<string, unknown> {
 }
 
 /** Parses the subset of TOML described above; anything else is an error naming the line. */
+/** TOML as wrangler reads it (smol-toml: the full TOML 1.0 spec), with the file and line on errors. */
 export function parseToml(text: string, file = 'wrangler.toml'): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
-  let current = root;
-  let pos = 0;
-  let line = 1;
-  const fail = (message: string): never => {
-    throw new WranglerTomlError(`${file}:${line}: ${message} (the local edge reads a subset of TOML: host/wrangler-toml.ts)`);
-  };
-  const peek = () => text[pos] ?? '';
-  const skipSpaces = () => {
-    while (peek() === ' ' || peek() === '\t') pos++;
-  };
-  /** Spaces, newlines and comments, as allowed inside arrays. */
-  const skipBlank = () => {
-    for (;;) {
-      skipSpaces();
-      if (peek() === '#') while (pos < text.length && peek() !== '\n') pos++;
-      else if (peek() === '\n' || peek() === '\r') {
-        if (peek() === '\n') line++;
-        pos++;
-      } else return;
-    }
-  };
-  const endOfLine = () => {
-    skipSpaces();
-    if (peek() === '#') while (pos < text.length && peek() !== '\n') pos++;
-    if (peek() === '\r') pos++;
-    if (pos < text.length && peek() !== '\n') fail(`unexpected "${peek()}"`);
-  };
-  const key = (): string[] => {
-    const parts: string[] = [];
-    for (;;) {
-      skipSpaces();
-      if (peek() === '"' || peek() === "'") parts.push(string());
-      else {
-        const match = /^[A-Za-z0-9_-]+/.exec(text.slice(pos));
-        if (!match) fail('expected a key');
-        parts.push(match![0]);
-        pos += match![0].length;
-      }
-      skipSpaces();
-      if (peek() !== '.') return parts;
-      pos++;
-    }
-  };
-  const string = (): string => {
-    const quote = text[pos++];
-    if (text.startsWith(quote!.repeat(2), pos)) fail('multi-line strings are not supported');
-    let out = '';
-    for (;;) {
-      const c = text[pos++];
-      if (c === undefined || c === '\n') fail('unterminated string');
-      if (c === quote) return out;
-      if (c === '\\' && quote === '"') {
-        const e = text[pos++];
-        const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' };
-        if (e! in simple) out += simple[e!];
-        else if (e === 'u' || e === 'U') {
-          const hex = text.slice(pos, pos + (e === 'u' ? 4 : 8));
-          if (!/^[0-9A-Fa-f]+$/.test(hex) || hex.length !== (e === 'u' ? 4 : 8)) fail('bad unicode escape');
-          out += String.fromCodePoint(parseInt(hex, 16));
-          pos += hex.length;
-        } else fail(`bad escape "\\${e}"`);
-      } else out += c;
-    }
-  };
-  const value = (): unknown => {
-    skipSpaces();
-    const c = peek();
-    if (c === '"' || c === "'") return string();
-    if (c === '[') {
-      pos++;
-      const items: unknown[] = [];
-      for (;;) {
-        skipBlank();
-        if (peek() === ']') break;
-        items.push(value());
-        skipBlank();
-        if (peek() === ',') pos++;
-        else if (peek() !== ']') fail('expected "," or "]" in an array');
-      }
-      pos++;
-      return items;
-    }
-    if (c === '{') {
-      pos++;
-      const table: Record<string, unknown> = {};
-      skipSpaces();
-      if (peek() === '}') {
-        pos++;
-        return table;
-      }
-      for (;;) {
-        const path = key();
-        if (peek() !== '=') fail('expected "=" in an inline table');
-        pos++;
-        assign(table, path, value());
-        skipSpaces();
-        if (peek() === ',') pos++;
-        else if (peek() === '}') {
-          pos++;
-          return table;
-        } else fail('expected "," or "}" in an inline table');
-      }
-    }
-    const match = /^(true|false|[+-]?\d[\d_]*(\.\d[\d_]*)?([eE][+-]?\d+)?)(?=[\s,\]}#]|$)/.exec(text.slice(pos));
-    if (!match) fail('unsupported value (dates, hex and special floats are not read)');
-    pos += match![0].length;
-    return match![1] === 'true' ? true : match![1] === 'false' ? false : Number(match![0].replace(/_/g, ''));
-  };
-  const assign = (target: Record<string, unknown>, path: string[], v: unknown) => {
-    let t = target;
-    for (const part of path.slice(0, -1)) {
-      const next = (t[part] ??= {});
-      if (!isTable(next)) fail(`"${part}" is already a value`);
-      t = next as Record<string, unknown>;
-    }
-    const last = path.at(-1)!;
-    if (last in t) fail(`"${path.join('.')}" is defined twice`);
-    t[last] = v;
-  };
-
-  for (;;) {
-    skipBlank();
-    if (pos >= text.length) return root;
-    if (peek() === '[') {
-      const arrayOfTables = text[pos + 1] === '[';
-      pos += arrayOfTables ? 2 : 1;
-      const path = key();
-      if (!text.startsWith(arrayOfTables ? ']]' : ']', pos)) fail('expected "]" after a table name');
-      pos += arrayOfTables ? 2 : 1;
-      let t = root;
-      for (const part of path.slice(0, -1)) {
-        let next = t[part] ?? (t[part] = {});
-        if (Array.isArray(next)) next = next.at(-1);
-        if (!isTable(next)) fail(`"${part}" is not a table`);
-        t = next as Record<string, unknown>;
-      }
-      const last = path.at(-1)!;
-      if (arrayOfTables) {
-        const list = (t[last] ??= []);
-        if (!Array.isArray(list)) fail(`"${path.join('.')}" is not an array of tables`);
-        current = {};
-        (list as unknown[]).push(current);
-      } else {
-        const existing = t[last];
-        if (existing !== undefined && !isTable(existing)) fail(`"${path.join('.')}" is not a table`);
-        current = (t[last] ??= {}) as Record<string, unknown>;
-      }
-    } else {
-      const path = key();
-      if (peek() !== '=') fail('expected "="');
-      pos++;
-      assign(current, path, value());
-    }
-    endOfLine();
+  try {
+    return parseTomlText(text) as Record<string, unknown>;
+  } catch (err) {
+    const line = err instanceof TomlError ? `:${err.line}` : '';
+    throw new WranglerTomlError(`${file}${line}: ${(err as Error).message.split('\n')[0]}`);
   }
 }
