@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, parseConfigText } from './config.ts';
+import { loadConfig, parseConfigFile, parseConfigText } from './config.ts';
 import { UserError } from './user-error.ts';
 
 const FILE = '/etc/gw/config.yaml';
@@ -234,5 +234,101 @@ describe('loadConfig', () => {
     const file = path.join(dir, 'nope.yaml');
     expect(() => loadConfig(file, {})).toThrow(UserError);
     expect(() => loadConfig(file, {})).toThrow(file);
+  });
+});
+
+describe('Claude Desktop config files', () => {
+  const CLAUDE = `{
+  "globalShortcut": "Ctrl+Space",
+  "mcpServers": {
+    "filesystem": {
+      "command": "npx",
+      "args": ["-y", "@modelcontextprotocol/server-filesystem", "/Users/me/Desktop"]
+    },
+    "github": {
+      "command": "docker",
+      "args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"],
+      "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_x" }
+    }
+  }
+}
+`;
+
+  it('are accepted as they are: mcpServers become the servers, other keys are ignored', () => {
+    const parsed = parseConfigFile(CLAUDE, '/home/me/claude_desktop_config.json', {});
+    expect(parsed.format).toBe('claude-desktop');
+    expect(parsed.warnings).toEqual([]);
+    expect(Object.keys(parsed.config.servers)).toEqual(['filesystem', 'github']);
+    expect(parsed.config.servers.github).toMatchObject({ command: 'docker', env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_x' } });
+    expect(parsed.config.port).toBe(3000);
+  });
+
+  it('are detected by content too (any file name), and a gateway JSON config stays a gateway config', () => {
+    expect(parseConfigFile(CLAUDE, '/x/servers.conf', {}).format).toBe('claude-desktop');
+    const gateway = parseConfigFile('{"port": 0, "servers": {"a": {"command": "x"}}}', '/x/config.json', {});
+    expect(gateway.format).toBe('yaml');
+    expect(gateway.config.port).toBe(0);
+  });
+
+  it('leave out remote (url) entries with a warning, map disabled and cwd, and note ignored keys', () => {
+    const parsed = parseConfigFile(
+      JSON.stringify({
+        mcpServers: {
+          remote: { url: 'https://example.com/mcp' },
+          sse: { type: 'sse', url: 'https://example.com/sse' },
+          off: { command: 'x', disabled: true },
+          here: { type: 'stdio', command: 'y', cwd: '/srv', autoApprove: ['a'] },
+        },
+      }),
+      '/x/claude_desktop_config.json',
+      {},
+    );
+    expect(Object.keys(parsed.config.servers)).toEqual(['off', 'here']);
+    expect(parsed.config.servers.off?.enabled).toBe(false);
+    expect(parsed.config.servers.here?.path).toBe('/srv');
+    expect(parsed.warnings.join('\n')).toMatch(/mcpServers\.remote: left out: it is a remote server/);
+    expect(parsed.warnings.join('\n')).toMatch(/mcpServers\.sse: left out/);
+    expect(parsed.warnings.join('\n')).toMatch(/mcpServers\.here: ignored "autoApprove"/);
+  });
+
+  it('report errors with the file\'s own key paths and lines', () => {
+    const text = `{
+  "mcpServers": {
+    "ok": { "command": "x" },
+    "bad name": { "command": "y" },
+    "noargs": {
+      "command": "z",
+      "args": "not-a-list"
+    }
+  }
+}
+`;
+    let error: UserError | undefined;
+    try {
+      parseConfigFile(text, '/x/claude_desktop_config.json', {});
+    } catch (err) {
+      error = err as UserError;
+    }
+    expect(error).toBeInstanceOf(UserError);
+    expect(error!.detail).toContain('/x/claude_desktop_config.json:4: mcpServers.bad name:');
+    expect(error!.detail).toContain('/x/claude_desktop_config.json:7: mcpServers.noargs.args:');
+    expect(error!.fix).toMatch(/Claude Desktop/);
+  });
+
+  it('a broken JSON file is "not valid JSON" at its line', () => {
+    expect(() => parseConfigFile('{\n  "mcpServers": {\n    "a": { "command": "x", }\n  ,,\n}\n', '/x/c.json', {})).toThrow(/c\.json:\d+: not valid JSON/);
+  });
+
+  it('loadConfig reads one and says which format it was', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gw-claude-'));
+    try {
+      const file = path.join(dir, 'claude_desktop_config.json');
+      writeFileSync(file, CLAUDE);
+      const loaded = loadConfig(file, {});
+      expect(loaded.format).toBe('claude-desktop');
+      expect(loaded.dir).toBe(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

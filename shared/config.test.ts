@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandEnv, parseConfig, type Config, type ConfigIssue } from './config.ts';
+import { expandEnv, isEnabled, parseConfig, type Config, type ConfigIssue } from './config.ts';
 
 /** The original project's config.yaml, as parsed YAML. */
 const original = {
@@ -144,5 +144,30 @@ describe('expandEnv', () => {
 
   it('does not expand $VAR without braces', () => {
     expect(expandEnv('$HOME and ${X}', { HOME: '/h', X: 'x' })).toBe('$HOME and x');
+  });
+});
+
+describe('per-server enabled and tools, log format', () => {
+  it('enabled: false is kept in the config and reported by isEnabled', () => {
+    const config = ok({ servers: { a: { command: 'x', enabled: false }, b: { command: 'y' } } });
+    expect(isEnabled(config.servers.a!)).toBe(false);
+    expect(isEnabled(config.servers.b!)).toBe(true);
+    expect(paths(issues({ servers: { a: { command: 'x', enabled: 'no' } } }))).toEqual(['servers.a.enabled']);
+  });
+
+  it('tools takes allow or deny, not both, not something else', () => {
+    expect(ok({ servers: { a: { command: 'x', tools: { allow: ['read_*'] } } } }).servers.a?.tools).toEqual({ allow: ['read_*'] });
+    expect(ok({ servers: { a: { command: 'x', tools: { deny: ['write'] } } } }).servers.a?.tools).toEqual({ deny: ['write'] });
+    const both = issues({ servers: { a: { command: 'x', tools: { allow: ['a'], deny: ['b'] } } } });
+    expect(paths(both)).toEqual(['servers.a.tools']);
+    expect(both[0]!.message).toMatch(/either allow or deny/);
+    expect(paths(issues({ servers: { a: { command: 'x', tools: {} } } }))).toEqual(['servers.a.tools']);
+    expect(paths(issues({ servers: { a: { command: 'x', tools: { alow: ['a'] } } } }))).toContain('servers.a.tools.alow');
+  });
+
+  it('debug.format is text by default, or json', () => {
+    expect(ok({}).debug).toEqual({ level: 'info', format: 'text' });
+    expect(ok({ debug: { format: 'json' } }).debug).toEqual({ level: 'info', format: 'json' });
+    expect(paths(issues({ debug: { format: 'xml' } }))).toEqual(['debug.format']);
   });
 });

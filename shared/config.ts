@@ -174,6 +174,9 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
         if (issue.code === 'unrecognized_keys') {
           return { path: [...path, issue.keys[0] ?? ''], message: `unknown key "${issue.keys.join('", "')}"` };
         }
+        if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+          return { path, message: `missing: a ${issue.expected} is required here` };
+        }
         return { path, message: issue.message };
       }),
     };

@@ -1,0 +1,196 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { GatewayError } from '../shared/errors.ts';
+import { commandHelp, configSummary, fatalError, HELP, loggerFor, runCli, startFailureHint, unreachable, VERSION } from './cli.ts';
+import { loadConfig } from './config.ts';
+import { UserError } from './user-error.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+function stdoutOf(fn: () => Promise<unknown>): Promise<string> {
+  let out = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  return fn().then(() => out);
+}
+
+async function mistake(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<UserError> {
+  const err = await runCli(argv, env).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UserError);
+  return err as UserError;
+}
+
+describe('help and version', () => {
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    expect(await stdoutOf(() => runCli(['--version'], {}))).toBe(`${VERSION}\n`);
+  });
+
+  it('--help lists every command', async () => {
+    const out = await stdoutOf(() => runCli(['--help'], {}));
+    expect(out).toBe(HELP);
+    for (const command of ['[start]', 'edge', 'host', 'schema', 'config check', 'deploy']) expect(out).toContain(`mcp-gateway ${command}`);
+  });
+
+  it.each(['start', 'edge', 'host', 'schema', 'config', 'deploy'])('%s --help prints that command\'s usage and options', async (command) => {
+    const out = await stdoutOf(() => runCli([command, '--help'], {}));
+    expect(out).toBe(commandHelp(command));
+    expect(out.startsWith(`mcp-gateway ${command}: `)).toBe(true);
+    expect(out).toContain('--config <file>');
+  });
+
+  it('help <command> is the same as <command> --help', async () => {
+    expect(await stdoutOf(() => runCli(['help', 'host'], {}))).toBe(commandHelp('host'));
+    expect(commandHelp('host')).toContain('--edge <url>');
+    expect(commandHelp('host')).toContain('--retry');
+    expect(commandHelp('deploy')).toContain('--dry-run');
+  });
+});
+
+describe('mistakes', () => {
+  it('an unknown command, with a suggestion', async () => {
+    const err = await mistake(['hots']);
+    expect(err.message).toBe('unknown command "hots" (did you mean "host"?)');
+    expect(err.detail).toContain('commands: start, edge, host, schema, config, deploy');
+  });
+
+  it('an unknown option names the command\'s options', async () => {
+    const err = await mistake(['host', '--edg', 'x']);
+    expect(err.message).toBe('unknown option --edg');
+    expect(err.detail).toContain('--edge');
+    expect(err.fix).toBe('run mcp-gateway host --help');
+  });
+
+  it('an option of another command', async () => {
+    expect((await mistake(['start', '--edge', 'http://x'])).message).toBe('--edge does not apply to mcp-gateway start');
+  });
+
+  it('a missing --edge or --token for host, before the config is read', async () => {
+    const err = await mistake(['host', '--token', 't', '--config', path.join(dir, 'missing.yaml')]);
+    expect(err.message).toBe('--edge is required');
+    expect((await mistake(['host', '--edge', 'http://127.0.0.1:1'])).message).toBe('--token is required');
+  });
+
+  it('an option without its value', async () => {
+    expect((await mistake(['host', '--edge'])).message).toBe('--edge needs a value');
+  });
+
+  it('an --edge that is not an http(s) URL', async () => {
+    expect((await mistake(['host', '--edge', 'edge.example.com', '--token', 't'])).message).toMatch(/is not a URL/);
+    expect((await mistake(['host', '--edge', 'ftp://x', '--token', 't'])).message).toMatch(/not an http\(s\) URL/);
+  });
+
+  it('config without check, an extra argument, --outdir without --dry-run, arguments after -- outside deploy', async () => {
+    expect((await mistake(['config'])).message).toBe('config needs a command');
+    expect((await mistake(['config', 'lint'])).message).toBe('unknown config command "lint"');
+    expect((await mistake(['schema', 'extra'])).message).toBe('unexpected argument "extra"');
+    expect((await mistake(['deploy', '--outdir', dir])).message).toBe('--outdir only goes with --dry-run');
+    expect((await mistake(['start', '--', '--x'])).message).toBe('unexpected argument "--x"');
+  });
+
+  it('a bad config file, with its lines', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'port: 0\nservers:\n  a:\n    comand: x\n');
+    const err = await mistake(['config', 'check', '--config', file]);
+    expect(err.message).toBe(`${file}: 2 config errors`);
+    expect(err.detail).toContain(`${file}:4: servers.a.comand: unknown key "comand"`);
+  });
+});
+
+describe('config check', () => {
+  it('summarizes a valid config and warns about what would fail here', async () => {
+    const file = path.join(dir, 'good.yaml');
+    writeFileSync(
+      file,
+      `port: 0
+auth:
+  bearer:
+    tokens: ["t1", "t2"]
+hostTokens:
+  - token: "0123456789abcdef0123"
+    servers: [fs]
+servers:
+  fs:
+    command: ${process.execPath}
+    args: ["server.js"]
+    env:
+      SECRET_KEY: "not printed"
+    tools:
+      deny: [write_file]
+  gone:
+    command: no-such-command-anywhere
+  off:
+    command: x
+    enabled: false
+`,
+    );
+    const out = await stdoutOf(() => runCli(['config', 'check', '--config', file], { PATH: '/usr/bin:/bin' }));
+    expect(out).toContain(`${file}: valid`);
+    expect(out).toContain('auth: bearer (2 tokens)');
+    expect(out).toContain('host tokens: 1 (one for fs)');
+    expect(out).toContain('servers: 3 (1 disabled)');
+    expect(out).toContain(`fs: ${process.execPath} server.js`);
+    expect(out).toContain('env: SECRET_KEY');
+    expect(out).not.toContain('not printed');
+    expect(out).toContain('tools: all but write_file');
+    expect(out).toContain('off: disabled');
+    expect(out).toMatch(/warnings:\n {2}servers\.gone\.command: "no-such-command-anywhere" is not on PATH/);
+  });
+
+  it('says when a file is a Claude Desktop config, and what was left out', () => {
+    const file = path.join(dir, 'claude_desktop_config.json');
+    writeFileSync(file, JSON.stringify({ mcpServers: { a: { command: process.execPath }, r: { url: 'https://x.example/mcp' } } }));
+    const out = configSummary(loadConfig(file, {}), {});
+    expect(out).toContain('valid (a Claude Desktop config');
+    expect(out).toContain('auth: none');
+    expect(out).toMatch(/mcpServers\.r: left out/);
+  });
+});
+
+describe('messages for failures after start', () => {
+  it('explains why a server failed to start', () => {
+    expect(startFailureHint('x', 'server x failed to start: server x could not start nope: spawn nope ENOENT')).toMatch(/command was not found.*servers\.x\.command/);
+    expect(startFailureHint('x', 'server x exited with code 127 (stderr: setpriv: failed to execute nope: No such file or directory)')).toMatch(/not found/);
+    expect(startFailureHint('x', 'server x exited with code 1 (stderr: missing API key)')).toMatch(/servers\.x\.args and servers\.x\.env/);
+    expect(startFailureHint('x', 'server x did not answer initialize within 30000 ms')).toMatch(/MCP server on STDIO/);
+  });
+
+  it('the first connection failure of host, by cause', () => {
+    const edge = 'http://127.0.0.1:9';
+    expect(unreachable(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), edge).message).toMatch(/nothing is listening/);
+    expect(unreachable(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), 'https://typo.example').message).toMatch(/typo\.example does not resolve/);
+    expect(unreachable(Object.assign(new Error('HTTP 404'), { status: 404 }), edge).message).toMatch(/not an MCP gateway edge/);
+    expect(unreachable(new Error('self-signed certificate'), 'https://x.example').message).toMatch(/TLS/);
+    expect(unreachable(new Error('boom'), edge).fix).toMatch(/--retry/);
+  });
+
+  it('the edge refusing the host, as a mistake to fix', () => {
+    expect(fatalError(new GatewayError('UNAUTHORIZED', 'refused (HTTP 401)'), 'https://e').message).toBe('the edge at https://e refused the host token');
+    expect((fatalError(new GatewayError('PROTOCOL_MISMATCH', "the edge refused this host: this host's token may not announce server fs (allowed: git)"), 'https://e') as UserError).fix).toMatch(/hostTokens\[\]\.servers/);
+    expect((fatalError(new GatewayError('PROTOCOL_MISMATCH', 'the edge refused this host: host speaks protocol 2.0'), 'https://e') as UserError).fix).toMatch(/same version/);
+  });
+});
+
+describe('loggerFor', () => {
+  it("masks the config's credentials and host tokens in every line", async () => {
+    const { ConfigSchema } = await import('../shared/config.ts');
+    const config = ConfigSchema.parse({
+      auth: { basic: { credentials: [{ username: 'u', password: 'basic-password' }] }, bearer: { tokens: ['bearer-token'] } },
+      hostTokens: [{ token: 'host-token-0123456789' }],
+    });
+    const lines: string[] = [];
+    const logger = loggerFor(config, undefined, { write: (l) => lines.push(l), color: false });
+    logger.child('x').info('basic-password bearer-token host-token-0123456789', { url: 'bearer-token' });
+    expect(lines[0]).not.toMatch(/basic-password|bearer-token|host-token/);
+  });
+});

@@ -1,0 +1,35 @@
+/** The edge's secrets from config.yaml: CLIENT_AUTH (client credentials) and HOST_TOKENS (host agents). */
+import type { ClientAuth, HostToken } from '../shared/auth.ts';
+import type { Config } from '../shared/config.ts';
+
+/** Client credentials from config.yaml as the edge's CLIENT_AUTH secret; undefined without any. */
+export function clientAuthBinding(config: Config): string | undefined {
+  const { basic, bearer, jwt } = config.auth ?? {};
+  const value: ClientAuth = {
+    basic: basic?.enabled ? basic.credentials : [],
+    bearer: bearer?.enabled ? bearer.tokens : [],
+  };
+  if (jwt?.enabled) {
+    const { enabled: _enabled, ...rest } = jwt;
+    value.jwt = rest;
+  }
+  return value.basic.length || value.bearer.length || value.jwt ? JSON.stringify(value) : undefined;
+}
+
+/** Host tokens from config.yaml, plus one this process generated, as the edge's HOST_TOKENS secret. */
+export function hostTokensBinding(config: Config, generated?: string): string {
+  const tokens: HostToken[] = [...config.hostTokens];
+  if (generated) tokens.push({ token: generated });
+  return JSON.stringify(tokens);
+}
+
+/** Credentials and tokens in a config, which no log line may show. */
+export function configSecrets(config: Config): string[] {
+  const auth = config.auth;
+  return [
+    ...(auth?.basic?.credentials.map((c) => c.password) ?? []),
+    ...(auth?.bearer?.tokens ?? []),
+    ...(auth?.jwt?.secret ? [auth.jwt.secret] : []),
+    ...config.hostTokens.map((t) => t.token),
+  ];
+}
