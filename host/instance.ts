@@ -131,7 +131,8 @@ export class Instance {
     } catch (err) {
       instance.stop();
       const detail = err instanceof Error ? err.message : String(err);
-      throw new GatewayError('SPAWN_FAILED', `server ${opts.server} failed to start: ${detail}${instance.#stderrSummary()}`);
+      const stderr = instance.#stderrSummary();
+      throw new GatewayError('SPAWN_FAILED', `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
     }
     return instance;
   }

@@ -24,7 +24,7 @@ import {
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
-const CALL_TIMEOUT_MS = 3000;
+const CALL_TIMEOUT_MS = 8000;
 let configFile: string;
 let edge: GatewayProcess;
 let host: GatewayProcess;
