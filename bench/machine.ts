@@ -28,7 +28,7 @@ export function describeRun(root: string, gatewayPid: number, serverMarker: stri
   const processes = [...roles].map(([pid, role]) => `${role} ${readProc(pid)?.comm ?? '?'}[${pid}]`).join(', ');
   return [
     `machine: ${cpus.length} CPUs, ${cpus[0]?.model ?? 'unknown model'}, ${os.type()} ${os.release()}, load avg ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
-    `node ${process.version}; ${workerd}; miniflare ${version('miniflare')}; server-everything ${version('@modelcontextprotocol/server-everything')}; gateway ${commit}`,
+    `node ${process.version}; ${workerd}; server-everything ${version('@modelcontextprotocol/server-everything')}; gateway ${commit}`,
     `gateway processes: ${processes}; CPU from /proc at ${clockTicksPerSecond()} ticks/s`,
   ].join('\n');
 }
