@@ -39,6 +39,9 @@ servers:
     command: ${process.execPath}
     args: [${TEST_SERVER}]
     env: { TOOLS_FILE: ${toolsFile} }
+  twin:
+    command: ${process.execPath}
+    args: [${path.join(ROOT, 'test/fixtures/conformance-server.mjs')}]
 `,
   );
   const started = await startEdge(configFile, token, marker);
@@ -77,6 +80,30 @@ describe('the live OpenAPI document', () => {
     const one = await documentAt(`${base}/api/test/openapi.json`);
     await validate(one);
     expect(Object.keys(one.paths).every((p) => !p.startsWith('/api/everything/'))).toBe(true);
+  });
+
+  it('passes a schema with enums, oneOf, bounds and definitions through intact, definitions hoisted', async () => {
+    const doc = await documentAt(`${base}/openapi.json`);
+    const body = doc.paths['/api/twin/schema_showcase'].post.requestBody.content['application/json'].schema;
+    expect(body.properties.mode).toEqual({ type: 'string', enum: ['fast', 'safe', 'thorough'], default: 'safe' });
+    expect(body.properties.count).toEqual({ type: 'integer', minimum: 1, maximum: 10 });
+    expect(body.properties.contact.oneOf[0]).toEqual({ type: 'string', format: 'email' });
+    const ref = body.properties.contact.oneOf[1].$ref as string;
+    expect(body.properties.home.$ref).toBe(ref);
+    expect(ref).toMatch(/^#\/components\/schemas\//);
+    expect(doc.components.schemas[ref.split('/').pop()!]).toEqual({
+      type: 'object',
+      properties: { street: { type: 'string', minLength: 1 }, zip: { type: 'string', pattern: '^[0-9]{5}$' } },
+      required: ['street'],
+    });
+    expect(body.$schema).toBeUndefined();
+  });
+
+  it('validates for the shipped config.yaml', async () => {
+    const { stdout } = await run(process.execPath, [MAIN, 'schema', '--format', 'json', '--config', path.join(ROOT, 'config.yaml')], { cwd: ROOT, timeout: 60_000 });
+    const doc = JSON.parse(stdout);
+    await validate(doc);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/everything/echo', '/api/filesystem/read_text_file']));
   });
 
   it('follows a server whose tool list changes', async () => {
