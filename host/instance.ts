@@ -72,6 +72,8 @@ export class Instance {
   /** Started for an MCP client session: messages are relayed, not made by the host. */
   readonly raw: boolean;
   readonly startedAt = Date.now();
+  /** What the server answered to the host's own `initialize` (not set in raw mode). */
+  initializeResult: unknown;
   readonly child: ChildProcess;
   readonly #opts: InstanceOptions;
   readonly #log: Logger;
@@ -122,7 +124,7 @@ export class Instance {
   static async start(opts: InstanceOptions): Promise<Instance> {
     const instance = new Instance(opts);
     try {
-      await instance.request(
+      instance.initializeResult = await instance.request(
         'initialize',
         { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
         opts.initializeTimeoutMs ?? 30_000,

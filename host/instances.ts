@@ -2,8 +2,8 @@
  * The server processes of one host. Per server, by its `instances` policy:
  * - `per-session` (the default): one process per (server, session), started on first use, or
  *   taken ready-made from a warm pool of `pool` initialized processes;
- * - `shared`: one process serves every REST session of the server.
- * MCP client sessions always get a process of their own (their `initialize` is the client's).
+ * - `shared`: one process serves every session of the server (MCP sessions through SharedRelay).
+ * Per-session MCP client sessions get a process of their own, whose `initialize` is the client's.
  * Processes stop when their session closes, after `host.idleTimeoutMs` with nothing in flight
  * (REST; the edge times out MCP sessions, which may hold open streams), after
  * `host.maxLifetimeMs`, or when the host disconnects.
@@ -14,6 +14,7 @@ import type { Tool } from '../shared/protocol.ts';
 import { nextDelay } from './backoff.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
+import { SharedRelay } from './shared-relay.ts';
 
 export interface InstancesOptions {
   config: Config;
@@ -49,6 +50,8 @@ export class Instances {
   readonly #opts: InstancesOptions;
   readonly #running = new Map<string, Entry>();
   readonly #pools = new Map<string, Pool>();
+  /** MCP client sessions of `shared` servers. */
+  readonly #relays = new Map<string, SharedRelay>();
   readonly #reaper: ReturnType<typeof setInterval>;
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
@@ -97,6 +100,10 @@ export class Instances {
    * starts the process; any other message for a session this host does not run ends it.
    */
   relay(server: string, session: string, message: JsonRpcMessage): void {
+    if (this.#opts.config.servers[server]?.instances === 'shared') {
+      this.#relayOf(server).relay(session, message);
+      return;
+    }
     const k = key(server, session);
     let entry = this.#running.get(k);
     if (!entry) {
@@ -109,6 +116,19 @@ export class Instances {
       this.#running.set(k, entry);
     }
     entry.promise.then((i) => i.send(message), () => {});
+  }
+
+  #relayOf(server: string): SharedRelay {
+    let relay = this.#relays.get(server);
+    if (!relay) {
+      relay = new SharedRelay({
+        instance: () => this.get(server, SHARED),
+        send: (session, message) => this.#opts.onServerMessage?.(server, session, message),
+        end: (session, reason) => this.#opts.onSessionEnded?.(server, session, reason),
+      });
+      this.#relays.set(server, relay);
+    }
+    return relay;
   }
 
   #options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {
@@ -126,6 +146,11 @@ export class Instances {
   }
 
   async #start(server: string, session: string): Promise<Instance> {
+    if (session === SHARED) {
+      const options = this.#options(server, session, (m) => this.#relays.get(server)?.onServerMessage(m, instance));
+      const instance: Instance = await Instance.start(options);
+      return instance;
+    }
     const pool = this.#pools.get(server);
     // A spare past half its lifetime would be replaced soon after: stop it, take a younger one.
     while (pool?.spares[0] && Date.now() - pool.spares[0].startedAt > this.#opts.config.host.maxLifetimeMs / 2) pool.spares.shift()!.stop();
@@ -152,7 +177,8 @@ export class Instances {
     if (this.#running.get(k)?.instance !== instance) return;
     this.#running.delete(k);
     this.#opts.logger.info('server process ended', { server: instance.server, session: instance.session.slice(0, 8), reason });
-    if (instance.session !== SHARED) this.#opts.onSessionEnded?.(instance.server, instance.session, reason);
+    if (instance.session === SHARED) this.#relays.get(instance.server)?.onExit(reason);
+    else this.#opts.onSessionEnded?.(instance.server, instance.session, reason);
   }
 
   /** Starts processes until the pool is full; failures back off instead of looping. */
@@ -201,6 +227,7 @@ export class Instances {
 
   /** Stops a session's process, if it runs (a shared process keeps serving the others). */
   async close(server: string, session: string): Promise<void> {
+    this.#relays.get(server)?.closeSession(session);
     const k = key(server, session);
     const entry = this.#running.get(k);
     if (!entry) return;
@@ -210,6 +237,7 @@ export class Instances {
 
   /** Stops every session's process (warm pools and watchers stay). */
   async closeAll(): Promise<void> {
+    for (const relay of this.#relays.values()) relay.closeAll();
     const all = [...this.#running.values()];
     this.#running.clear();
     await Promise.all(all.map(async (e) => (await e.promise.catch(() => undefined))?.stop()));

@@ -32,6 +32,10 @@ servers:
   test:
     command: ${process.execPath}
     args: [${TEST_SERVER}]
+  solo:
+    command: ${process.execPath}
+    args: [${TEST_SERVER}]
+    instances: shared
 `,
   );
   ({ edge, base } = await startEdge(configFile, token, marker));
@@ -148,6 +152,38 @@ describe.each<TransportKind>(['streamable', 'sse'])('MCP over %s', (kind) => {
     if (kind === 'streamable') await (client.transport as StreamableHTTPClientTransport).terminateSession();
     await client.close();
     await waitUntil(() => (processAlive(pid) ? undefined : true), 10_000, `server process ${pid} to exit`);
+  });
+});
+
+describe('a shared server', () => {
+  it('serves every MCP session from one process, each getting only its own answers and progress', async () => {
+    const clients = await Promise.all([connect('streamable', 'solo'), connect('streamable', 'solo'), connect('sse', 'solo')]);
+    const pids = await Promise.all(clients.map(async (c) => text(await c.callTool({ name: 'pid', arguments: {} }))));
+    expect(new Set(pids).size).toBe(1);
+    const answers = await Promise.all(
+      clients.flatMap((c, i) => [0, 1, 2].map(async (j) => ({ want: `slept ${i * 10 + j}`, got: text(await c.callTool({ name: 'sleep', arguments: { ms: i * 10 + j } })) }))),
+    );
+    for (const { want, got } of answers) expect(got).toBe(want);
+
+    // Progress reaches the client that asked for it, and its cancellation reaches the process.
+    const abort = new AbortController();
+    const progressSeen: number[] = [];
+    const call = clients[1]!.callTool({ name: 'wait-for-cancel', arguments: {} }, undefined, {
+      signal: abort.signal,
+      onprogress: (p) => {
+        progressSeen.push(p.progress);
+        abort.abort('enough');
+      },
+    });
+    await expect(call).rejects.toThrow();
+    expect(progressSeen).toEqual([1]);
+    await waitUntil(async () => {
+      const seen = JSON.parse(text(await clients[0]!.callTool({ name: 'cancelled', arguments: {} }))) as string[];
+      return seen.length >= 1 ? true : undefined;
+    }, 10_000, 'the shared process to see the cancellation');
+    await Promise.all(clients.map((c) => c.close()));
+    // The process outlives its clients: it is shared.
+    expect(processAlive(Number(pids[0]))).toBe(true);
   });
 });
 
