@@ -59,6 +59,13 @@ export class HubObject extends DurableObject<EdgeEnv> {
       backlog: SSE_BACKLOG_EVENTS,
       sse: { keepaliveMs: Number(env.SSE_KEEPALIVE_MS) || DEFAULT_SSE_KEEPALIVE_MS, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
+    this.#logStart();
+  }
+
+  /** Logged on every start, first or after hibernation: the state it found in storage. */
+  #logStart(): void {
+    const health = this.#hub.health();
+    edgeLog('info', 'hub started', { hosts: health.hosts.length, servers: health.servers.length });
   }
 
   override alarm(): void {
