@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, postExpectContinue, startEdge, startHost, tempDir, writeConfig } from './harness.ts';
+import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, postExpectContinue, startEdge, startHost, tempDir, writeConfig, STANDARD_SERVERS } from './harness.ts';
 
 const marker = randomUUID();
 const HOST_TOKEN = `host-${randomUUID()}`;
@@ -61,13 +61,7 @@ hostTokens:
 allowedOrigins: [http://app.example]
 limits: { maxBodyBytes: 65536, maxSessionsPerPrincipal: 5 }
 servers:
-  everything:
-    command: ${EVERYTHING}
-    args: [stdio]
-  test:
-    command: ${process.execPath}
-    args: [${TEST_SERVER}]
-`,
+${STANDARD_SERVERS}`,
   );
   ({ edge, base } = await startEdge(configFile, HOST_TOKEN, marker));
   host = await startHost(configFile, base, HOST_TOKEN, 'home', marker);

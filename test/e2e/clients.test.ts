@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, tempDir, waitUntil, writeConfig, STANDARD_SERVERS, isAlive } from './harness.ts';
 
 const run = promisify(execFile);
 const inspectorBin = path.join(path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector/package.json')), 'clients/launcher/build/index.js');
@@ -24,13 +24,7 @@ beforeAll(async () => {
 port: 0
 limits: { mcpSessionIdleMs: ${IDLE_MS} }
 servers:
-  everything:
-    command: ${EVERYTHING}
-    args: [stdio]
-  test:
-    command: ${process.execPath}
-    args: [${TEST_SERVER}]
-`,
+${STANDARD_SERVERS}`,
   );
   gateway = new GatewayProcess(['start', '--config', configFile], marker);
   base = (await gateway.waitForOutput(/MCP gateway ready at (http:\/\/\S+)/))[1]!;
@@ -77,14 +71,7 @@ describe('Streamable HTTP session lifetime', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'pid', arguments: {} } }),
     });
     const pid = Number((await pidRes.text()).match(/"text":"(\d+)"/)![1]);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => isAlive(pid);
     expect(alive()).toBe(true);
     await waitUntil(() => (alive() ? undefined : true), IDLE_MS * 10, `server process ${pid} to be reaped`);
     const after = await fetch(`${base}/test/mcp`, {

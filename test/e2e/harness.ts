@@ -15,6 +15,24 @@ export const MAIN = path.join(ROOT, 'host/main.ts');
 export const EVERYTHING = path.join(ROOT, 'node_modules/.bin/mcp-server-everything');
 export const TEST_SERVER = path.join(ROOT, 'test/fixtures/test-server.mjs');
 
+/** The `servers:` entries most tests use: server-everything, and the misbehaving test server. */
+export const STANDARD_SERVERS = `  everything:
+    command: ${EVERYTHING}
+    args: [stdio]
+  test:
+    command: ${process.execPath}
+    args: [${TEST_SERVER}]
+`;
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every process a test starts carries this variable; children inherit it. */
 const MARKER_VAR = 'MCP_GATEWAY_TEST_RUN';
 

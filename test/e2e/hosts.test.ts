@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, processesWithMarker, startEdge, startHost, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { EVERYTHING, GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, processesWithMarker, startEdge, startHost, tempDir, waitUntil, writeConfig, isAlive } from './harness.ts';
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
@@ -70,14 +70,7 @@ const tagOf = async (session: string | null) => {
   return res.status === 200 ? (res.body.content[0].text as string) : `status ${res.status}`;
 };
 const pidOf = async (server: string, session: string) => Number((await postJson(`${base}/api/${server}/pid?sessionId=${session}`, {})).body.content[0].text);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 const status = async () => (await (await fetch(`${base}/status`)).json()) as any;
 
 describe('processes', () => {

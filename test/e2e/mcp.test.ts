@@ -10,7 +10,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, startEdge, startHost, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS, isAlive } from './harness.ts';
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
@@ -26,13 +26,7 @@ port: 0
 limits: { sseKeepaliveMs: 300 }
 allowedOrigins: [http://allowed.example]
 servers:
-  everything:
-    command: ${EVERYTHING}
-    args: [stdio]
-  test:
-    command: ${process.execPath}
-    args: [${TEST_SERVER}]
-  solo:
+${STANDARD_SERVERS}  solo:
     command: ${process.execPath}
     args: [${TEST_SERVER}]
     instances: shared
@@ -66,14 +60,7 @@ async function connect(kind: TransportKind, server = 'everything', setup?: (clie
 
 const text = (result: any): string => result.content.map((c: any) => c.text ?? '').join('');
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const processAlive = isAlive;
 
 describe.each<TransportKind>(['streamable', 'sse'])('MCP over %s', (kind) => {
   it('lists tools and calls echo', async () => {

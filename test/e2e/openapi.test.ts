@@ -13,7 +13,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { chromium } from 'playwright-core';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, MAIN, ROOT, TEST_SERVER, killLeftovers, postJson, startEdge, startHost, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { EVERYTHING, GatewayProcess, MAIN, ROOT, TEST_SERVER, killLeftovers, postJson, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS } from './harness.ts';
 
 const run = promisify(execFile);
 const marker = randomUUID();
@@ -32,13 +32,7 @@ beforeAll(async () => {
     `hostname: 127.0.0.1
 port: 0
 servers:
-  everything:
-    command: ${EVERYTHING}
-    args: [stdio]
-  test:
-    command: ${process.execPath}
-    args: [${TEST_SERVER}]
-    env: { TOOLS_FILE: ${toolsFile} }
+${STANDARD_SERVERS}    env: { TOOLS_FILE: ${toolsFile} }
   twin:
     command: ${process.execPath}
     args: [${path.join(ROOT, 'test/fixtures/conformance-server.mjs')}]

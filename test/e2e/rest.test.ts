@@ -20,6 +20,8 @@ import {
   tempDir,
   waitUntil,
   writeConfig,
+  STANDARD_SERVERS,
+  isAlive,
 } from './harness.ts';
 
 const marker = randomUUID();
@@ -39,13 +41,7 @@ debug: { level: info }
 # The 5 MiB result must arrive whole: no cutting for GPTs here.
 limits: { callTimeoutMs: ${CALL_TIMEOUT_MS}, maxResultChars: 0 }
 servers:
-  everything:
-    command: ${EVERYTHING}
-    args: [stdio]
-  test:
-    command: ${process.execPath}
-    args: [${TEST_SERVER}]
-`,
+${STANDARD_SERVERS}`,
   );
   ({ edge, base } = await startEdge(configFile, token, marker));
   host = await startHost(configFile, base, token, 'home', marker);
@@ -96,15 +92,7 @@ describe('REST tool calls', () => {
     expect(first.status).toBe(200);
     const pids = [first, second].map((r) => Number(r.body.content[0].text));
     expect(pids[0]).not.toBe(pids[1]);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    await waitUntil(() => (pids.some(alive) ? undefined : true), 10_000, 'the one-off processes to stop');
+    await waitUntil(() => (pids.some(isAlive) ? undefined : true), 10_000, 'the one-off processes to stop');
   });
 
   it('returns a tool error as 200 with isError: true', async () => {
