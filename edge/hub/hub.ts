@@ -12,7 +12,7 @@ import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
-import { ArgumentsValidator } from '../../shared/tool-arguments.ts';
+import { Catalog, type CatalogEntry } from './catalog.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions, type McpLimits } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
@@ -84,11 +84,6 @@ interface Pending {
   server: string;
 }
 
-interface CatalogEntry {
-  hosts: string[];
-  tools: Map<string, Tool>;
-  validators: Map<string, ArgumentsValidator>;
-}
 
 
 export class Hub {
@@ -97,7 +92,7 @@ export class Hub {
   readonly #decoders = new Map<string, FrameDecoder>();
   readonly #bootId = randomId().slice(0, 8);
   #callCounter = 0;
-  #catalog: Map<string, CatalogEntry> | null = null;
+  readonly #catalog: Catalog;
   /** host id -> the connId its current hello came from. */
   #hostConns: Map<string, string> | null = null;
   /** "server\0session" -> host id. */
@@ -115,13 +110,13 @@ export class Hub {
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#stats = new ServerStats(rt.sql, rt.now);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
+    this.#catalog = new Catalog(rt.sql);
     this.mcp = new McpSessions(
       {
         sql: rt.sql,
         now: rt.now,
         pickHost: (server) => {
-          const entry = this.#catalogNow().get(server);
-          if (!entry) throw this.#missingServer(server);
+          const entry = this.#catalog.entry(server);
           rt.scheduleAlarm(limits.mcpIdleMs);
           return this.#pickHost(server, entry);
         },
@@ -250,7 +245,7 @@ export class Hub {
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
     this.#hostConns?.set(conn.hostId, conn.connId);
-    this.#catalog = null;
+    this.#catalog.invalidate();
     this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
   }
@@ -263,7 +258,7 @@ export class Hub {
       return;
     }
     this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
-    this.#catalog = null;
+    this.#catalog.invalidate();
     this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
   }
 
@@ -296,7 +291,7 @@ export class Hub {
     this.mcp.onHostGone(hostId);
     this.#hostConns?.delete(hostId);
     for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
-    this.#catalog = null;
+    this.#catalog.invalidate();
   }
 
   #currentConn(hostId: string): string | undefined {
@@ -326,21 +321,6 @@ export class Hub {
 
   // ---- catalog ------------------------------------------------------------------------------
 
-  #catalogNow(): Map<string, CatalogEntry> {
-    if (this.#catalog) return this.#catalog;
-    const catalog = new Map<string, CatalogEntry>();
-    for (const row of this.#rt.sql.exec('SELECT name, host_id, tools FROM servers ORDER BY host_id')) {
-      const name = String(row.name);
-      let entry = catalog.get(name);
-      if (!entry) {
-        const tools = JSON.parse(String(row.tools)) as Tool[];
-        entry = { hosts: [], tools: new Map(tools.map((t) => [t.name, t])), validators: new Map() };
-        catalog.set(name, entry);
-      }
-      entry.hosts.push(String(row.host_id));
-    }
-    return (this.#catalog = catalog);
-  }
 
   // ---- REST sessions and calls --------------------------------------------------------------
 
@@ -350,30 +330,19 @@ export class Hub {
 
   /** A tool call: the tool must exist and its arguments match its input schema (422 otherwise). */
   async callTool(call: ToolCall): Promise<unknown> {
-    const entry = this.#entry(call.server);
-    const tool = entry.tools.get(call.tool);
-    if (!tool) throw new GatewayError('TOOL_NOT_FOUND', `server ${call.server} has no tool named ${call.tool}`);
-    if (tool.inputSchema) {
-      let validator = entry.validators.get(call.tool);
-      if (!validator) entry.validators.set(call.tool, (validator = new ArgumentsValidator(tool.inputSchema)));
-      const fields = validator.check(call.args);
-      if (fields.length) {
-        const summary = fields.map((f) => `${f.path || '(arguments)'}: ${f.message}`).join('; ');
-        throw new GatewayError('INVALID_ARGUMENTS', `arguments do not match the input schema of ${call.tool}: ${summary}`.slice(0, 2000), undefined, fields);
-      }
-    }
+    this.#catalog.checkCall(call.server, call.tool, call.args);
     const { tool: name, args, ...rest } = call;
     return this.request({ ...rest, method: 'tools/call', params: { name, arguments: args } });
   }
 
   /** Every server some connected host offers, with its tools (for the OpenAPI document). */
   catalog(): { name: string; tools: Tool[] }[] {
-    return [...this.#catalogNow()].map(([name, entry]) => ({ name, tools: [...entry.tools.values()] })).sort((a, b) => a.name.localeCompare(b.name));
+    return this.#catalog.list();
   }
 
   /** The tools a server's hosts announced. */
   tools(server: string): Tool[] {
-    return [...this.#entry(server).tools.values()];
+    return [...this.#catalog.entry(server).tools.values()];
   }
 
   /**
@@ -393,7 +362,7 @@ export class Hub {
 
   async #run(req: ServerRequest): Promise<unknown> {
     if (req.session !== null) this.#restSessions.touch(req.session, req.principal);
-    const entry = this.#entry(req.server);
+    const entry = this.#catalog.entry(req.server);
     if (req.session !== null) {
       const conn = this.#route(req.server, req.session, entry);
       return this.#request(conn, req.server, req.session, req.method, req.params, req.timeoutMs);
@@ -405,19 +374,6 @@ export class Hub {
     } finally {
       this.#send(conn, { type: 'session.close', server: req.server, session });
     }
-  }
-
-  #entry(server: string): CatalogEntry {
-    const entry = this.#catalogNow().get(server);
-    if (!entry) throw this.#missingServer(server);
-    return entry;
-  }
-
-  #missingServer(server: string): GatewayError {
-    const known = this.#rt.sql.exec('SELECT 1 FROM known_servers WHERE name = ?', server).length > 0;
-    return known
-      ? new GatewayError('HOST_OFFLINE', `no connected host offers server ${server} right now`)
-      : new GatewayError('SERVER_NOT_FOUND', `no server named ${server}`);
   }
 
   /** The connection to the host that runs (or will run) this server session. */
