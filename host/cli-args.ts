@@ -8,6 +8,7 @@ export const VERSION = '0.1.0';
 const OPTIONS = {
   config: { type: 'string', help: '--config <file>     config file (default: $CONFIG_PATH or ./config.yaml); a Claude Desktop claude_desktop_config.json works too' },
   edge: { type: 'string', help: "--edge <url>        the edge's URL, e.g. https://mcp-gateway.you.workers.dev (or $MCP_GATEWAY_EDGE)" },
+  state: { type: 'string', help: "--state <dir>       keep the edge's storage (sessions, routes) in <dir> across restarts" },
   token: { type: 'string', help: '--token <token>     a host token (host: or $MCP_GATEWAY_TOKEN; edge: or $HOST_TOKEN, besides hostTokens)' },
   'host-id': { type: 'string', help: "--host-id <id>      this machine's name at the edge (default: host.id, or the OS hostname)" },
   retry: { type: 'boolean', help: "--retry             keep retrying when the edge cannot be reached at start (default: exit with the error)" },
@@ -34,14 +35,14 @@ const COMMANDS: Record<string, CommandSpec> = {
   start: {
     usage: 'mcp-gateway [start] [--config <file>] [--host-id <id>] [--no-watch]',
     summary: 'the edge (on workerd) and a host agent on this machine, from config.yaml',
-    options: ['config', 'host-id', 'watch', 'schemaDump', 'schemaFormat'],
+    options: ['config', 'host-id', 'watch', 'state', 'schemaDump', 'schemaFormat'],
     more: 'Prints the URLs when ready. Ctrl-C stops the edge, the host agent and every server process.\nServer changes in the config file apply while it runs (--no-watch: not).',
   },
   edge: {
-    usage: 'mcp-gateway edge [--token <host-token>] [--config <file>]',
+    usage: 'mcp-gateway edge [--token <host-token>] [--state <dir>] [--config <file>]',
     summary: 'only the edge, on this machine, for host agents elsewhere',
-    options: ['config', 'token'],
-    more: 'Host agents connect with --token or one of hostTokens in config.yaml.',
+    options: ['config', 'token', 'state'],
+    more: 'Host agents connect with --token or one of hostTokens in config.yaml.\nWithout --state, the edge starts empty each time.',
   },
   host: {
     usage: 'mcp-gateway host --edge <url> --token <host-token> [--host-id <id>] [--retry] [--config <file>]',

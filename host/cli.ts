@@ -58,7 +58,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       const logger = loggerFor(config, loaded);
       const token = randomId();
       logger.addSecret(token);
-      const edge = await startEdge(config, token, logger);
+      const edge = await startEdge(config, token, logger, values.state);
       const edgeUrl = edge.url.toString().replace(/\/$/, '');
       const agent = new HostAgent({ edgeUrl, token, hostId: hostIdFor(values['host-id'], config), config, baseDir: dir, logger });
       const failed = fatalOf(agent, edgeUrl);
@@ -90,7 +90,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       const logger = loggerFor(config);
       if (token) logger.addSecret(token);
-      const edge = await startEdge(config, token, logger);
+      const edge = await startEdge(config, token, logger, values.state);
       process.stdout.write(`MCP gateway edge ready at ${edge.url.toString().replace(/\/$/, '')}\n`);
       return { stop: () => edge.dispose(), failed: new Promise<never>(() => {}) };
     }
@@ -185,7 +185,7 @@ export function loggerFor(config: Config, loaded?: LoadedConfig, options: Logger
 }
 
 
-async function startEdge(config: Config, hostToken: string | undefined, logger: Logger) {
+async function startEdge(config: Config, hostToken: string | undefined, logger: Logger, stateDir?: string) {
   const bindings: Record<string, string> = {
     HOST_TOKENS: hostTokensBinding(config, hostToken),
     CALL_TIMEOUT_MS: String(config.limits.callTimeoutMs),
@@ -201,7 +201,7 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;
   try {
-    return await startLocalEdge({ hostname: config.hostname, port: config.port, bindings });
+    return await startLocalEdge({ hostname: config.hostname, port: config.port, bindings, stateDir });
   } catch (err) {
     const message = (err as Error).message;
     if (/EADDRINUSE|address already in use/i.test(message)) {

@@ -29,6 +29,8 @@ export interface LocalEdgeOptions {
   port: number;
   /** Extra bindings (vars and secrets) on top of wrangler.toml's [vars]. */
   bindings: Record<string, string>;
+  /** Where the Durable Object keeps its storage across restarts; default: a temp dir for this run. */
+  stateDir?: string;
 }
 
 export interface LocalEdge {
@@ -71,7 +73,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   // when the edge stops (like Miniflare's, state lasts one run). Secrets never touch it: workerd
   // takes them from its environment (`fromEnvironment` bindings).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-edge-'));
-  const storageDir = path.join(dir, 'do');
+  const storageDir = opts.stateDir ? path.resolve(opts.stateDir) : path.join(dir, 'do');
   const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
   const envBindings: Record<string, string> = {};
   for (const [name, value] of Object.entries(opts.bindings)) {
@@ -80,7 +82,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   }
   let child: ChildProcess;
   try {
-    mkdirSync(storageDir);
+    mkdirSync(storageDir, { recursive: true, mode: 0o700 });
     writeFileSync(path.join(dir, 'index.js'), code, { mode: 0o600 });
     const address = `${net.isIPv6(opts.hostname) ? `[${opts.hostname}]` : opts.hostname}:${opts.port}`;
     const config = workerdConfig({ settings, moduleFile: 'index.js', envBindings, trustedCertificates: trustedCertificates(), storageDir, address });

@@ -174,8 +174,8 @@ export async function health(base: string): Promise<{ hosts: { id: string; serve
 }
 
 /** Starts an edge alone and returns it with its base URL. */
-export async function startEdge(configFile: string, token: string, marker: string): Promise<{ edge: GatewayProcess; base: string }> {
-  const edge = new GatewayProcess(['edge', '--config', configFile, '--token', token], marker);
+export async function startEdge(configFile: string, token: string, marker: string, extraArgs: string[] = []): Promise<{ edge: GatewayProcess; base: string }> {
+  const edge = new GatewayProcess(['edge', '--config', configFile, '--token', token, ...extraArgs], marker);
   const match = await edge.waitForOutput(/edge ready at (http:\/\/\S+)/);
   return { edge, base: match[1]! };
 }

@@ -28,6 +28,8 @@ const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
 const CALL_TIMEOUT_MS = 8000;
 let configFile: string;
+/** The edge's storage, kept across its restart. */
+const stateDir = tempDir('mcp-gateway-state-');
 let edge: GatewayProcess;
 let host: GatewayProcess;
 let base: string;
@@ -43,7 +45,7 @@ limits: { callTimeoutMs: ${CALL_TIMEOUT_MS}, maxResultChars: 0 }
 servers:
 ${STANDARD_SERVERS}`,
   );
-  ({ edge, base } = await startEdge(configFile, token, marker));
+  ({ edge, base } = await startEdge(configFile, token, marker, ['--state', stateDir]));
   host = await startHost(configFile, base, token, 'home', marker);
 });
 
@@ -223,13 +225,17 @@ describe('the host link', () => {
     expect(again.status).toBe(200);
   });
 
-  it('reconnects by itself when the edge restarts', async () => {
+  it('reconnects by itself when the edge restarts, and REST sessions survive in its storage', async () => {
+    const session = await newSession(base);
+    expect((await call('everything', 'echo', session, { message: 'before' })).status).toBe(200);
     const port = new URL(base).port;
     await edge.kill();
     const sameConfig = writeConfig(tempDir(), (await import('node:fs')).readFileSync(configFile, 'utf8').replace('port: 0', `port: ${port}`));
-    ({ edge } = await startEdge(sameConfig, token, marker));
+    ({ edge } = await startEdge(sameConfig, token, marker, ['--state', stateDir]));
     await waitUntil(async () => ((await health(base)).hosts.some((h) => h.id === 'home') ? true : undefined), 40_000, 'the host to reconnect');
-    const res = await call('everything', 'echo', await newSession(base), { message: 'back' });
+    expect(edge.stdout).toMatch(/hub started/);
+    // The Durable Object was gone with the old workerd; the session id lives on in its storage.
+    const res = await call('everything', 'echo', session, { message: 'back' });
     expect(res.status).toBe(200);
     expect(res.body.content[0].text).toBe('Echo: back');
   });
