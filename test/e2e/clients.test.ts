@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, tempDir, waitUntil, writeConfig, STANDARD_SERVERS, isAlive } from './harness.ts';
+import { GatewayProcess, killLeftovers, tempDir, waitUntil, writeConfig, STANDARD_SERVERS, isAlive } from './harness.ts';
 
 const run = promisify(execFile);
 const inspectorBin = path.join(path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector/package.json')), 'clients/launcher/build/index.js');

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, processesWithMarker, startEdge, startHost, tempDir, waitUntil, writeConfig, isAlive } from './harness.ts';
+import { GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, processesWithMarker, startEdge, startHost, tempDir, waitUntil, writeConfig, isAlive } from './harness.ts';
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;

@@ -10,7 +10,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, TEST_SERVER, killLeftovers, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS, isAlive } from './harness.ts';
+import { GatewayProcess, TEST_SERVER, killLeftovers, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS, isAlive } from './harness.ts';
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;

@@ -13,7 +13,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { chromium } from 'playwright-core';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, MAIN, ROOT, TEST_SERVER, killLeftovers, postJson, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS } from './harness.ts';
+import { GatewayProcess, MAIN, ROOT, TEST_SERVER, killLeftovers, postJson, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS } from './harness.ts';
 
 const run = promisify(execFile);
 const marker = randomUUID();

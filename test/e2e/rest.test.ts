@@ -5,24 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  EVERYTHING,
-  GatewayProcess,
-  TEST_SERVER,
-  health,
-  killLeftovers,
-  newSession,
-  postExpectContinue,
-  postJson,
-  processesWithMarker,
-  startEdge,
-  startHost,
-  tempDir,
-  waitUntil,
-  writeConfig,
-  STANDARD_SERVERS,
-  isAlive,
-} from './harness.ts';
+import { GatewayProcess, health, killLeftovers, newSession, postExpectContinue, postJson, processesWithMarker, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS, isAlive } from './harness.ts';
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
