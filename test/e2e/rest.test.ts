@@ -9,7 +9,7 @@ import { GatewayProcess, health, killLeftovers, newSession, postExpectContinue, 
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
-const CALL_TIMEOUT_MS = 8000;
+const CALL_TIMEOUT_MS = 15_000;
 let configFile: string;
 /** The edge's storage, kept across its restart. */
 const stateDir = tempDir('mcp-gateway-state-');
