@@ -68,6 +68,9 @@ export interface PostRequest {
   wantsSse: boolean;
 }
 
+/** What a client that lost a stream is told to wait before reconnecting (the SSE `retry` field). */
+const RECONNECT_AFTER_MS = 1000;
+
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 const idKey = (id: unknown) => JSON.stringify(id);
@@ -120,6 +123,8 @@ export class McpSessions {
         entry.delivered = true;
       }
     }
+    // Primed after the replay, so the id a client resumes from is the newest it has seen.
+    stream.prime(String(live.nextEventId++), RECONNECT_AFTER_MS);
     return new Response(stream.readable, { headers: SSE_HEADERS });
   }
 
@@ -298,6 +303,7 @@ export class McpSessions {
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
     if (wantsSse) {
       const stream = new SseStream(this.#limits.sse);
+      stream.prime(String(live.nextEventId++), RECONNECT_AFTER_MS);
       waiter.stream = stream;
       return new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
     }

@@ -49,6 +49,14 @@ export class SseStream {
     return this.#write(text + '\n');
   }
 
+  /**
+   * The priming event (SEP-1699): an event id with empty data, and how long a client should wait
+   * before reconnecting; a client that loses the stream can resume from this id.
+   */
+  prime(id: string, retryMs: number): void {
+    this.#write(`id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
+  }
+
   close(): void {
     if (this.#closed) return;
     try {
