@@ -78,9 +78,9 @@ export function descendants(rootPid: number): ProcInfo[] {
 /** `direct` is the server spawned by the benchmark itself, outside the gateway. */
 export type Role = 'host' | 'edge' | 'server' | 'other' | 'direct';
 
+/**
  * The gateway's processes by role: the gateway pid itself is the host agent (which starts the
  * local workerd), workerd processes are the edge, processes running the MCP server are servers.
- * controller), workerd processes are the edge, processes running the MCP server are servers.
  */
 export function gatewayRoles(gatewayPid: number, serverMarker: string): Map<number, Role> {
   const roles = new Map<number, Role>();
