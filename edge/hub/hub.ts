@@ -14,67 +14,14 @@ import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/proto
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
 import { SCHEMA } from './schema.ts';
-import { McpSessions, type McpLimits } from './mcp-sessions.ts';
+import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
 import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
 
 export type { HubHealth, HubStatus } from './status.ts';
+export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
+import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
-export type SqlValue = string | number | null;
-export interface HubSql {
-  exec(query: string, ...params: SqlValue[]): Record<string, SqlValue>[];
-}
-
-/** One host's WebSocket as the Hub sees it. */
-export interface HostConnection {
-  readonly hostId: string;
-  readonly connId: string;
-  /** Server names this host's token may announce; undefined for any. */
-  readonly allowedServers?: readonly string[];
-  send(text: string): void;
-  close(code: number, reason: string): void;
-}
-
-export type HubLogLevel = 'error' | 'warn' | 'info' | 'debug';
-
-export interface HubRuntime {
-  sql: HubSql;
-  /** Open connections of one host (normally one). */
-  connectionsOf(hostId: string): HostConnection[];
-  /** connIds of every open host connection. */
-  liveConnIds(): string[];
-  now(): number;
-  log(level: HubLogLevel, message: string, fields?: Record<string, unknown>): void;
-  /** Asks for `onAlarm` to run after `delayMs` (a Durable Object alarm outlives hibernation). */
-  scheduleAlarm(delayMs: number): void;
-}
-
-export interface HubLimits extends McpLimits {
-  /** An MCP session unused this long, with no stream open, is ended. */
-  mcpIdleMs: number;
-  /** REST sessions, and MCP sessions, one principal may hold at once (each kind counted apart). */
-  maxSessionsPerPrincipal: number;
-}
-
-export interface ToolCall {
-  server: string;
-  /** A REST session id, or null for a one-off call on a fresh process. */
-  session: string | null;
-  principal: string;
-  tool: string;
-  args: Record<string, unknown>;
-  timeoutMs: number;
-}
-
-/** Any request to a server's process on behalf of a REST client. */
-export interface ServerRequest {
-  server: string;
-  session: string | null;
-  principal: string;
-  method: string;
-  params: unknown;
-  timeoutMs: number;
-}
 
 interface Pending {
   resolve(result: unknown): void;
