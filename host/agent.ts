@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, HEARTBEAT_TIMEOUT_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
@@ -51,7 +51,8 @@ export class HostAgent extends EventEmitter {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #statsSent = '';
-  #lastPong = 0;
+  /** When the edge last showed it is alive (a pong or any frame). */
+  #lastHeard = 0;
 
   constructor(opts: AgentOptions) {
     super();
@@ -152,17 +153,15 @@ export class HostAgent extends EventEmitter {
     ws.on('open', () => {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
       this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
-      this.#lastPong = Date.now();
+      this.#lastHeard = Date.now();
       this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
       this.#statsSent = '';
       this.#statsTimer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
     });
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
-      if (text === PONG_TEXT) {
-        this.#lastPong = Date.now();
-        return;
-      }
+      this.#lastHeard = Date.now();
+      if (text === PONG_TEXT) return;
       this.#onMessage(text);
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -193,8 +192,9 @@ export class HostAgent extends EventEmitter {
   }
 
   #ping(ws: WebSocket): void {
-    if (Date.now() - this.#lastPong > 3 * PING_INTERVAL_MS) {
-      this.#log.warn('the edge stopped answering pings; reconnecting');
+    const silentMs = Date.now() - this.#lastHeard;
+    if (silentMs > HEARTBEAT_TIMEOUT_MS) {
+      this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
       ws.terminate();
       return;
     }

@@ -7,12 +7,13 @@
  * In-memory maps are caches of it, rebuilt on demand, or state (pending calls) that only lives
  * as long as the request that created it.
  */
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, CLOSE_SILENT, PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
+import { HeartbeatWatch } from './heartbeat.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
@@ -50,10 +51,17 @@ export class Hub {
   readonly mcp: McpSessions;
   readonly #stats: ServerStats;
   readonly #limits: HubLimits;
+  readonly #heartbeat: HeartbeatWatch;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
+    this.#heartbeat = new HeartbeatWatch({
+      now: rt.now,
+      connections: () => this.#currentConnections(),
+      busy: () => this.#pending.size > 0 || this.mcp.busy,
+      drop: (conn, silentMs) => this.#dropSilent(conn, silentMs),
+    });
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#stats = new ServerStats(rt.sql, rt.now);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
@@ -65,9 +73,13 @@ export class Hub {
         pickHost: (server) => {
           const entry = this.#catalog.entry(server);
           rt.scheduleAlarm(limits.mcpIdleMs);
+          this.#heartbeat.arm();
           return this.#pickHost(server, entry);
         },
-        connectionOf: (hostId) => this.#liveConnection(hostId),
+        connectionOf: (hostId) => {
+          this.#heartbeat.arm();
+          return this.#liveConnection(hostId);
+        },
         send: (conn, frame) => this.#send(conn, frame),
         count: (server, ok) => this.#count(server, ok),
       },
@@ -106,7 +118,8 @@ export class Hub {
 
   onClose(conn: HostConnection, code: number, reason: string): void {
     this.#decoders.delete(conn.connId);
-    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
+    const what = code === CLOSE_SILENT ? `went silent (${reason})` : 'disconnected';
+    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} ${what} during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
       this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
@@ -250,7 +263,35 @@ export class Hub {
 
   #liveConnection(hostId: string): HostConnection | undefined {
     const connId = this.#currentConn(hostId);
-    return connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+    const conn = connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+    return conn && !this.#heartbeat.checkOne(conn) ? conn : undefined;
+  }
+
+  /** The current connection of every known host, silent or not. */
+  #currentConnections(): HostConnection[] {
+    this.#currentConn('');
+    const conns: HostConnection[] = [];
+    for (const [hostId, connId] of this.#hostConns!) {
+      const conn = this.#rt.connectionsOf(hostId).find((c) => c.connId === connId);
+      if (conn) conns.push(conn);
+    }
+    return conns;
+  }
+
+  /**
+   * A host silent past the heartbeat timeout is gone, though no close arrived: its calls fail
+   * now (503), its sessions end, and new ones go to other hosts. Its socket is closed too; when
+   * the host is only slow it sees the close (or its own heartbeat fails) and reconnects.
+   */
+  #dropSilent(conn: HostConnection, silentMs: number): void {
+    const reason = `no heartbeat for ${silentMs} ms`;
+    this.#rt.log('warn', 'host silent; dropping it', { host: conn.hostId, silentMs });
+    try {
+      conn.close(CLOSE_SILENT, reason);
+    } catch {
+      // already closing
+    }
+    this.onClose(conn, CLOSE_SILENT, reason);
   }
 
   #send(conn: HostConnection, frame: Frame): void {
@@ -367,6 +408,7 @@ export class Hub {
         reject(new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer, connId: conn.connId, server });
+      this.#heartbeat.arm();
       for (const message of messages) conn.send(message);
     });
   }

@@ -203,6 +203,12 @@ export class McpSessions {
     if (live) this.#end(live, reason);
   }
 
+  /** Whether any request is waiting for its response or any stream is open (in this object's memory). */
+  get busy(): boolean {
+    for (const live of this.#live.values()) if (live.waiters.size > 0 || (live.main && !live.main.closed)) return true;
+    return false;
+  }
+
   onHostGone(hostId: string): void {
     for (const row of this.#ports.sql.exec('SELECT id FROM mcp_sessions WHERE host_id = ?', hostId)) {
       this.onSessionClosed(String(row.id), `host ${hostId} disconnected`);

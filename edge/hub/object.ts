@@ -28,10 +28,14 @@ interface Attachment {
   connId: string;
   /** Server names the host's token may announce; null for any. */
   allowed: string[] | null;
+  /** When the connection was accepted (ms since the epoch): its first sign of life. */
+  openedAt?: number;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
   readonly #hub: Hub;
+  /** connId -> when its last frame arrived (lost on hibernation; pings are counted by the runtime). */
+  readonly #lastFrame = new Map<string, number>();
   readonly #callTimeoutMs: number;
   readonly #maxResultChars: number;
 
@@ -43,7 +47,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const sql = ctx.storage.sql;
     this.#hub = new Hub({
       sql: { exec: (query: string, ...params: SqlValue[]) => sql.exec(query, ...params).toArray() as Record<string, SqlValue>[] },
-      connectionsOf: (hostId) => ctx.getWebSockets(hostId).filter(isOpen).map(toConnection),
+      connectionsOf: (hostId) => ctx.getWebSockets(hostId).filter(isOpen).map((ws) => this.#connection(ws)),
       liveConnIds: () => ctx.getWebSockets().filter(isOpen).map((ws) => attachmentOf(ws).connId),
       now: Date.now,
       log: edgeLog,
@@ -142,7 +146,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
     const allowed = allowedServers ? (JSON.parse(allowedServers) as string[]) : null;
-    server.serializeAttachment({ hostId, connId: randomId(), allowed } satisfies Attachment);
+    server.serializeAttachment({ hostId, connId: randomId(), allowed, openedAt: Date.now() } satisfies Attachment);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -179,15 +183,31 @@ export class HubObject extends DurableObject<EdgeEnv> {
       ws.send(JSON.stringify({ type: 'frame.error', code: 'BAD_FRAME', message: 'frames are JSON text, not binary' }));
       return;
     }
-    this.#hub.onMessage(toConnection(ws), message);
+    const conn = this.#connection(ws);
+    this.#lastFrame.set(conn.connId, Date.now());
+    this.#hub.onMessage(conn, message);
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    this.#hub.onClose(toConnection(ws), code, reason);
+    const conn = this.#connection(ws);
+    this.#lastFrame.delete(conn.connId);
+    this.#hub.onClose(conn, code, reason);
   }
 
   override webSocketError(ws: WebSocket, error: unknown): void {
-    this.#hub.onClose(toConnection(ws), 1011, String(error));
+    const conn = this.#connection(ws);
+    this.#lastFrame.delete(conn.connId);
+    this.#hub.onClose(conn, 1011, String(error));
+  }
+
+  /** A host socket for the Hub; its last sign of life is the latest of ping, frame and opening. */
+  #connection(ws: WebSocket): HostConnection {
+    const conn = toConnection(ws);
+    const openedAt = attachmentOf(ws).openedAt ?? Date.now();
+    return {
+      ...conn,
+      lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(conn.connId) ?? 0),
+    };
   }
 }
 

@@ -14,6 +14,11 @@ export interface HostConnection {
   readonly allowedServers?: readonly string[];
   send(text: string): void;
   close(code: number, reason: string): void;
+  /**
+   * When the host last showed it is alive (ping, frame, or the connection opening), in ms since
+   * the epoch; without it the Hub never considers the host silent.
+   */
+  lastSeen?(): number;
 }
 
 export type HubLogLevel = 'error' | 'warn' | 'info' | 'debug';
