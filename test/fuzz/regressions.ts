@@ -11,4 +11,9 @@ export const HTTP_REGRESSIONS: FuzzRequest[] = [
   // Deeply nested JSON: JSON.parse overflows its stack (a RangeError, not a SyntaxError).
   { method: 'POST', path: '/api/everything/echo', headers: { 'content-type': 'application/json' }, body: utf8('['.repeat(200_000) + ']'.repeat(200_000)) },
   { method: 'POST', path: '/everything/mcp', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: utf8('{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000)) },
+  // A NUL in a server name, tool name or session id from the URL reached a header towards the
+  // Hub, which threw (500 INTERNAL); now 400. Found by seed 1 of test/fuzz/http.test.ts.
+  { method: 'GET', path: '/%00?=', headers: {} },
+  { method: 'POST', path: '/api/%00/echo', headers: { 'content-type': 'application/json' }, body: utf8('{}') },
+  { method: 'POST', path: '/api/everything/echo?sessionId=%0A', headers: { 'content-type': 'application/json' }, body: utf8('{"message":"x"}') },
 ];
