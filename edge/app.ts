@@ -9,7 +9,7 @@ import { corsHeaders } from './middleware/cors.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { openapiRoutes } from './routes/openapi.ts';
-import { statusRoutes } from './routes/status.ts';
+import { statusPageRoute, statusRoutes } from './routes/status.ts';
 import { agentRoute } from './routes/agent.ts';
 import { healthRoute } from './routes/health.ts';
 import { restRoutes } from './routes/rest.ts';
@@ -21,6 +21,7 @@ export function createApp(): Hono<AppEnv> {
   app.use('*', corsHeaders);
   app.route('/', healthRoute);
   app.route('/', agentRoute);
+  app.route('/', statusPageRoute);
   app.use('*', checkOrigin, clientAuth);
   app.route('/', openapiRoutes);
   app.route('/', docsRoutes);

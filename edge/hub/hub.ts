@@ -17,8 +17,21 @@ import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
 import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
+import { History } from './history.ts';
+import { HistoryStore } from './history-store.ts';
+import { HostLog } from './host-log.ts';
+import { listSessions, type LiveSession } from './live-sessions.ts';
+import { historyStatusOf, type HistoryChoice, type HistoryStatus } from './status-history.ts';
+import { callOutcome, type FinishedCall } from './outcome.ts';
 
 export type { HubHealth, HubStatus } from './status.ts';
+export type { HistoryChoice } from './status-history.ts';
+
+/** GET /status: the current state, its history, and the live sessions. */
+export type HubFullStatus = HubStatus & { history: HistoryStatus; liveSessions: LiveSession[] };
+
+/** How long a change to the traffic history waits in memory before it is written to storage. */
+export const HISTORY_FLUSH_MS = 5000;
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
@@ -49,6 +62,9 @@ export class Hub {
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
   readonly #stats: ServerStats;
+  readonly #history: History;
+  readonly #historyStore: HistoryStore;
+  readonly #hostLog: HostLog;
   readonly #limits: HubLimits;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
@@ -56,6 +72,9 @@ export class Hub {
     this.#limits = limits;
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#stats = new ServerStats(rt.sql, rt.now);
+    this.#history = new History(rt.now, () => rt.scheduleAlarm(HISTORY_FLUSH_MS));
+    this.#historyStore = new HistoryStore(rt.sql, this.#history, rt.now);
+    this.#hostLog = new HostLog(rt.sql);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
     this.#catalog = new Catalog(rt.sql);
     this.mcp = new McpSessions(
@@ -69,15 +88,16 @@ export class Hub {
         },
         connectionOf: (hostId) => this.#liveConnection(hostId),
         send: (conn, frame) => this.#send(conn, frame),
-        count: (server, ok) => this.#count(server, ok),
+        finished: (call) => this.#finished(call),
       },
       limits,
     );
     this.#reconcile();
   }
 
-  /** Periodic upkeep: ends idle MCP sessions, and asks to run again while any remain. */
+  /** Periodic upkeep: writes the traffic history, ends idle MCP sessions, and asks to run again while any remain. */
   onAlarm(): void {
+    this.#historyStore.flush();
     if (this.mcp.reapIdle(this.#limits.mcpIdleMs) > 0) this.#rt.scheduleAlarm(this.#limits.mcpIdleMs);
   }
 
@@ -85,7 +105,9 @@ export class Hub {
   #reconcile(): void {
     const live = new Set(this.#rt.liveConnIds());
     for (const row of this.#rt.sql.exec('SELECT id, conn_id FROM hosts')) {
-      if (!live.has(String(row.conn_id))) this.#forgetHost(String(row.id));
+      if (live.has(String(row.conn_id))) continue;
+      this.#forgetHost(String(row.id));
+      this.#hostLog.dropped(String(row.id), this.#rt.now(), null);
     }
   }
 
@@ -109,6 +131,7 @@ export class Hub {
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
+      this.#hostLog.dropped(conn.hostId, this.#rt.now(), code);
       this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
     }
   }
@@ -192,6 +215,7 @@ export class Hub {
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
     this.#hostConns?.set(conn.hostId, conn.connId);
+    this.#hostLog.connected(conn.hostId, now());
     this.#catalog.invalidate();
     this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
@@ -297,25 +321,32 @@ export class Hub {
    * stopped as soon as the answer is in.
    */
   async request(req: ServerRequest): Promise<unknown> {
+    const startedAt = this.#rt.now();
+    const picked: { host: string | null } = { host: null };
+    const what = req.method === 'tools/call' ? `tools/call ${(req.params as { name?: unknown }).name}` : req.method;
     try {
-      const result = await this.#run(req);
-      this.#count(req.server, true);
+      const result = await this.#run(req, picked);
+      this.#finished({ server: req.server, host: picked.host, ms: this.#rt.now() - startedAt, code: callOutcome(result), what });
       return result;
     } catch (err) {
-      if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') this.#count(req.server, false);
+      if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') {
+        this.#finished({ server: req.server, host: picked.host, ms: this.#rt.now() - startedAt, code: err.code, what });
+      }
       throw err;
     }
   }
 
-  async #run(req: ServerRequest): Promise<unknown> {
+  async #run(req: ServerRequest, picked: { host: string | null }): Promise<unknown> {
     if (req.session !== null) this.#restSessions.touch(req.session, req.principal);
     const entry = this.#catalog.entry(req.server);
     if (req.session !== null) {
       const conn = this.#route(req.server, req.session, entry);
+      picked.host = conn.hostId;
       return this.#request(conn, req.server, req.session, req.method, req.params, req.timeoutMs);
     }
     const session = `once-${randomId()}`;
     const conn = this.#pickHost(req.server, entry);
+    picked.host = conn.hostId;
     try {
       return await this.#request(conn, req.server, session, req.method, req.params, req.timeoutMs);
     } finally {
@@ -377,12 +408,32 @@ export class Hub {
     return healthOf(this.#rt.sql);
   }
 
-  status(): HubStatus {
-    return statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size);
+  status(history: HistoryChoice = 'both'): HubFullStatus {
+    return {
+      ...statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size),
+      history: historyStatusOf(this.#history, this.#historyStore, this.#hostLog, history),
+      liveSessions: listSessions(this.#rt.sql),
+    };
   }
 
-  /** Counts one finished call of a server. */
-  #count(server: string, ok: boolean): void {
-    this.#stats.count(server, ok);
+  /**
+   * Ends a session from the status page: an MCP session (its streams close, its process stops) or
+   * a REST session (its processes stop); its next request gets 404. False if there is none.
+   */
+  endSession(id: string): boolean {
+    if (this.mcp.end(id, 'ended from the status page')) return true;
+    if (!this.#restSessions.end(id)) return false;
+    for (const row of this.#rt.sql.exec('SELECT server, host_id FROM routes WHERE session = ?', id)) {
+      const conn = this.#liveConnection(String(row.host_id));
+      if (conn) this.#send(conn, { type: 'session.close', server: String(row.server), session: id });
+      this.#dropRoute(String(row.server), id);
+    }
+    return true;
+  }
+
+  /** Counts one finished call of a server: O(1), in memory (the history is written on the alarm). */
+  #finished(call: FinishedCall): void {
+    this.#stats.count(call.server, call.code === null || call.code === 'TOOL_ERROR');
+    this.#history.record(call.server, call.host, call.ms, call.code, call.what);
   }
 }

@@ -12,6 +12,7 @@ import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { HostConnection, HubSql } from './hub.ts';
 import { SseStream, type SseOptions } from './sse.ts';
+import { callOutcome, jsonRpcErrorCode, type FinishedCall } from './outcome.ts';
 
 export type Transport = 'streamable' | 'sse';
 
@@ -24,8 +25,8 @@ export interface McpPorts {
   /** The current connection of a host, if it is connected. */
   connectionOf(hostId: string): HostConnection | undefined;
   send(conn: HostConnection, frame: Frame): void;
-  /** Counts one answered request of a server (for /status). */
-  count(server: string, ok: boolean): void;
+  /** Counts one answered request of a server (for /status and its history). */
+  finished(call: FinishedCall): void;
 }
 
 export interface McpLimits {
@@ -41,6 +42,8 @@ interface Waiter {
   json?: (text: string) => void;
   progressToken?: unknown;
   timer: ReturnType<typeof setTimeout>;
+  method: string;
+  startedAt: number;
 }
 
 interface BacklogEntry {
@@ -175,7 +178,13 @@ export class McpSessions {
         if (waiter) {
           live.waiters.delete(key);
           clearTimeout(waiter.timer);
-          this.#ports.count(live.server, message.error === undefined);
+          this.#ports.finished({
+            server: live.server,
+            host: live.hostId,
+            ms: this.#ports.now() - waiter.startedAt,
+            code: message.error === undefined ? callOutcome(message.result) : jsonRpcErrorCode(Number((message.error as { code?: unknown } | null)?.code)),
+            what: waiter.method,
+          });
           if (waiter.json) return waiter.json(text);
           if (waiter.stream && !waiter.stream.closed) {
             waiter.stream.send(text, { id: String(live.nextEventId++) });
@@ -201,6 +210,16 @@ export class McpSessions {
   onSessionClosed(session: string, reason: string): void {
     const live = this.#load(session);
     if (live) this.#end(live, reason);
+  }
+
+  /** Ends a session by id (any transport, any principal): false if there is none. */
+  end(sessionId: string, reason: string): boolean {
+    const live = this.#load(sessionId);
+    if (!live) return false;
+    const conn = this.#ports.connectionOf(live.hostId);
+    if (conn) this.#ports.send(conn, { type: 'session.close', server: live.server, session: live.id });
+    this.#end(live, reason);
+    return true;
   }
 
   onHostGone(hostId: string): void {
@@ -295,8 +314,11 @@ export class McpSessions {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
+    const name = (message.params as { name?: unknown } | undefined)?.name;
     const waiter: Waiter = {
       progressToken,
+      method: message.method === 'tools/call' && typeof name === 'string' ? `tools/call ${name}` : String(message.method),
+      startedAt: this.#ports.now(),
       timer: setTimeout(() => this.#timeout(live, message), this.#limits.requestTimeoutMs),
     };
     live.waiters.set(key, waiter);

@@ -21,7 +21,7 @@ import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
-import { Hub, type HostConnection, type SqlValue } from './hub.ts';
+import { Hub, type HistoryChoice, type HostConnection, type SqlValue } from './hub.ts';
 
 interface Attachment {
   hostId: string;
@@ -34,6 +34,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
   readonly #hub: Hub;
   readonly #callTimeoutMs: number;
   readonly #maxResultChars: number;
+  /** Alarm changes, one after another, so that the earliest asked for always wins. */
+  #alarmChain: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
@@ -48,9 +50,11 @@ export class HubObject extends DurableObject<EdgeEnv> {
       now: Date.now,
       log: edgeLog,
       scheduleAlarm: (delayMs) => {
-        void ctx.storage.getAlarm().then((at) => {
-          if (at === null) return ctx.storage.setAlarm(Date.now() + delayMs);
-        });
+        const wanted = Date.now() + delayMs;
+        this.#alarmChain = this.#alarmChain
+          .then(() => ctx.storage.getAlarm())
+          .then((at) => (at === null || at > wanted ? ctx.storage.setAlarm(wanted) : undefined))
+          .catch((err: unknown) => edgeLog('error', 'could not set the alarm', { error: String(err) }));
       },
     }, {
       requestTimeoutMs: this.#callTimeoutMs,
@@ -92,7 +96,10 @@ export class HubObject extends DurableObject<EdgeEnv> {
         case '/health':
           return Response.json(this.#hub.health());
         case '/status':
-          return Response.json(this.#hub.status());
+          return Response.json(this.#hub.status(historyChoice(url.searchParams.get('history'))));
+        case '/status/end-session':
+          if (!this.#hub.endSession(request.headers.get('x-session') ?? '')) throw new GatewayError('SESSION_NOT_FOUND', 'no such session (ended already?)');
+          return new Response(null, { status: 204 });
         default:
           throw new GatewayError('NOT_FOUND', `hub has no route ${url.pathname}`);
       }
@@ -189,6 +196,10 @@ export class HubObject extends DurableObject<EdgeEnv> {
   override webSocketError(ws: WebSocket, error: unknown): void {
     this.#hub.onClose(toConnection(ws), 1011, String(error));
   }
+}
+
+function historyChoice(value: string | null): HistoryChoice {
+  return value === 'hour' || value === 'day' || value === 'none' ? value : 'both';
 }
 
 function isOpen(ws: WebSocket): boolean {
