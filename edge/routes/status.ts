@@ -15,7 +15,9 @@ const HISTORY_CHOICES = new Set(['hour', 'day', 'both', 'none']);
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const statusRoutes = new Hono<AppEnv>()
-  .get('/status', (c) => {
+  .get('/status', (c): Response | Promise<Response> => {
+    // Signed in by the browser (see statusPageRoute): on to the page.
+    if (c.req.query('login') !== undefined) return c.redirect('/status/page', 303);
     const history = c.req.query('history') ?? 'both';
     if (!HISTORY_CHOICES.has(history)) throw new GatewayError('BAD_REQUEST', 'history must be hour, day, both or none');
     return hubFetch(c.env, `/status?history=${history}`);
@@ -24,11 +26,19 @@ export const statusRoutes = new Hono<AppEnv>()
     const id = c.req.param('id');
     if (!SESSION_ID.test(id)) throw new GatewayError('BAD_REQUEST', 'not a session id');
     return hubFetch(c.env, '/status/end-session', { method: 'POST', headers: { 'x-session': id } });
-  })
-  // Behind credentials: a browser asks for a username and password here, then goes to the page.
-  .get('/status/login', (c) => c.redirect('/status/page', 303));
+  });
 
-/** Mounted before client authentication: the page holds no data. */
-export const statusPageRoute = new Hono<AppEnv>().get('/status/page', (c) =>
-  c.html(STATUS_PAGE, 200, { 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }),
-);
+/**
+ * Mounted before client authentication: the page (it holds no data), and the browser sign-in at
+ * `/status?login`. Without credentials that answers 401 with a Basic challenge alone, because
+ * browsers read only the first challenge of a WWW-Authenticate header and the API's names Bearer
+ * first. Its path sits at the root, so the browser then sends the credentials to /status too.
+ * With credentials it goes on through authentication to the redirect above.
+ */
+export const statusPageRoute = new Hono<AppEnv>()
+  .get('/status/page', (c) => c.html(STATUS_PAGE, 200, { 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }))
+  .use('/status', async (c, next) => {
+    if (c.req.query('login') === undefined || c.req.header('authorization')) return next();
+    const err = new GatewayError('UNAUTHORIZED', 'sign in with a username and password');
+    return c.json(err.toJSON(), 401, { 'www-authenticate': 'Basic realm="mcp-gateway", charset="UTF-8"' });
+  });

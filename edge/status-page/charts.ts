@@ -5,7 +5,7 @@
  */
 export const CHARTS_SCRIPT = String.raw`
 const SVG_NS = 'http://www.w3.org/2000/svg';
-const CHART = { w: 600, h: 130, left: 40, right: 6, top: 8, bottom: 18 };
+const CHART = { w: 420, h: 120, left: 36, right: 4, top: 8, bottom: 16 };
 
 function svgEl(tag, attrs, text) {
   const node = document.createElementNS(SVG_NS, tag);

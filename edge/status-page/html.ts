@@ -30,7 +30,7 @@ export const STATUS_PAGE = `<!doctype html>
     <span>Credentials are needed to see this gateway's status.</span>
     <input id="token" type="password" autocomplete="off" placeholder="Bearer token" aria-label="Bearer token">
     <button type="submit">Use token</button>
-    <a href="/status/login">Sign in with a username and password</a>
+    <a id="basic-login" href="/status?login" hidden>Sign in with a username and password</a>
   </form>
   <p id="summary" class="muted">Loading…</p>
   <p id="error" role="alert"></p>

@@ -60,6 +60,7 @@ async function refresh() {
       const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
       sessionStorage.removeItem(TOKEN_KEY);
       document.getElementById('signout').hidden = true;
+      document.getElementById('basic-login').hidden = !/\bBasic\b/i.test(res.headers.get('www-authenticate') || '');
       return showSignin(hadToken ? 'That token was refused.' : 'Sign in to see the status.');
     }
     if (!res.ok) throw new Error('GET /status answered ' + res.status);
