@@ -7,25 +7,30 @@
 import { Hono } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
-import { hubFetch } from '../hub/stub.ts';
+import { errorsAs } from '../error-response.ts';
+import type { HistoryChoice } from '../hub/hub.ts';
+import { unwrap } from '../hub/rpc.ts';
+import { hubStub } from '../hub/stub.ts';
+import { checkOrigin } from '../middleware/origin.ts';
 import { STATUS_PAGE } from '../status-page/html.ts';
 
-const HISTORY_CHOICES = new Set(['hour', 'day', 'both', 'none']);
+const HISTORY_CHOICES = new Set<string>(['hour', 'day', 'both', 'none'] satisfies HistoryChoice[]);
 /** Session ids are 32 hex characters; this accepts any plausible id and nothing that needs escaping. */
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const statusRoutes = new Hono<AppEnv>()
-  .get('/status', (c): Response | Promise<Response> => {
+  .get('/status', errorsAs('rest'), async (c): Promise<Response> => {
     // Signed in by the browser (see statusPageRoute): on to the page.
     if (c.req.query('login') !== undefined) return c.redirect('/status/page', 303);
     const history = c.req.query('history') ?? 'both';
     if (!HISTORY_CHOICES.has(history)) throw new GatewayError('BAD_REQUEST', 'history must be hour, day, both or none');
-    return hubFetch(c.env, `/status?history=${history}`);
+    return c.json(await hubStub(c.env).status(history as HistoryChoice));
   })
-  .delete('/status/sessions/:id', (c) => {
+  .delete('/status/sessions/:id', errorsAs('rest'), async (c) => {
     const id = c.req.param('id');
     if (!SESSION_ID.test(id)) throw new GatewayError('BAD_REQUEST', 'not a session id');
-    return hubFetch(c.env, '/status/end-session', { method: 'POST', headers: { 'x-session': id } });
+    unwrap(await hubStub(c.env).endSession(id));
+    return c.body(null, 204);
   });
 
 /**
@@ -36,8 +41,8 @@ export const statusRoutes = new Hono<AppEnv>()
  * With credentials it goes on through authentication to the redirect above.
  */
 export const statusPageRoute = new Hono<AppEnv>()
-  .get('/status/page', (c) => c.html(STATUS_PAGE, 200, { 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }))
-  .use('/status', async (c, next) => {
+  .get('/status/page', errorsAs('text'), checkOrigin, (c) => c.html(STATUS_PAGE, 200, { 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }))
+  .use('/status', errorsAs('rest'), checkOrigin, async (c, next) => {
     if (c.req.query('login') === undefined || c.req.header('authorization')) return next();
     const err = new GatewayError('UNAUTHORIZED', 'sign in with a username and password');
     return c.json(err.toJSON(), 401, { 'www-authenticate': 'Basic realm="mcp-gateway", charset="UTF-8"' });
