@@ -180,8 +180,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('status page', () => {
       expect(phone.url()).toBe(`${base}/status/page`);
       expect(await phone.locator('#signin').isVisible()).toBe(false);
       // Nothing wider than the screen (wide tables scroll inside their own box), and dark colours.
-      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      expect(await phone.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(13, 17, 23)');
+      expect(await phone.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      expect(await phone.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
     } finally {
       await phone.close();
     }
