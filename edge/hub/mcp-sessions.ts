@@ -12,7 +12,7 @@ import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { HostConnection, HubSql } from './hub.ts';
 import { SseStream, type SseOptions } from './sse.ts';
-import { callOutcome, jsonRpcErrorCode, type FinishedCall } from './outcome.ts';
+import { callOutcome, jsonRpcErrorCode, StartedRequests, whatOf, type FinishedCall } from './outcome.ts';
 
 export type Transport = 'streamable' | 'sse';
 
@@ -61,6 +61,8 @@ interface Live {
   waiters: Map<string, Waiter>;
   backlog: BacklogEntry[];
   nextEventId: number;
+  /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
+  started?: StartedRequests;
 }
 
 export interface PostRequest {
@@ -161,6 +163,7 @@ export class McpSessions {
   /** POST /{server}?sessionId=…: a client message for a legacy session; answers come on its stream. */
   postLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): Response {
     const live = this.#resolve(server, sessionId, principal, 'sse');
+    if (isRequest(message)) (live.started ??= new StartedRequests()).start(idKey(message.id), whatOf(message.method, message.params), this.#ports.now());
     this.#ports.send(this.#connection(live), { type: 'mcp.message', server: live.server, session: live.id, message });
     return new Response('Accepted', { status: 202 });
   }
@@ -171,6 +174,8 @@ export class McpSessions {
     const live = this.#load(session);
     if (!live) return;
     const text = JSON.stringify(message);
+    const legacy = live.transport === 'sse' && isResponse(message) ? live.started?.finish(idKey(message.id)) : undefined;
+    if (legacy) this.#finished(live, message, legacy.what, legacy.at);
     if (live.transport === 'streamable') {
       if (isResponse(message)) {
         const key = idKey(message.id);
@@ -178,13 +183,7 @@ export class McpSessions {
         if (waiter) {
           live.waiters.delete(key);
           clearTimeout(waiter.timer);
-          this.#ports.finished({
-            server: live.server,
-            host: live.hostId,
-            ms: this.#ports.now() - waiter.startedAt,
-            code: message.error === undefined ? callOutcome(message.result) : jsonRpcErrorCode(Number((message.error as { code?: unknown } | null)?.code)),
-            what: waiter.method,
-          });
+          this.#finished(live, message, waiter.method, waiter.startedAt);
           if (waiter.json) return waiter.json(text);
           if (waiter.stream && !waiter.stream.closed) {
             waiter.stream.send(text, { id: String(live.nextEventId++) });
@@ -314,10 +313,9 @@ export class McpSessions {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
-    const name = (message.params as { name?: unknown } | undefined)?.name;
     const waiter: Waiter = {
       progressToken,
-      method: message.method === 'tools/call' && typeof name === 'string' ? `tools/call ${name}` : String(message.method),
+      method: whatOf(message.method, message.params),
       startedAt: this.#ports.now(),
       timer: setTimeout(() => this.#timeout(live, message), this.#limits.requestTimeoutMs),
     };
@@ -345,6 +343,13 @@ export class McpSessions {
       id: request.id ?? null,
       error: { code: -32001, message: `request timed out after ${this.#limits.requestTimeoutMs} ms` },
     });
+  }
+
+  /** Counts an answered request in /status and its history. */
+  #finished(live: Live, answer: JsonRpcMessage, what: string, startedAt: number): void {
+    const error = answer.error as { code?: unknown } | null | undefined;
+    const code = error === undefined ? callOutcome(answer.result) : jsonRpcErrorCode(Number(error?.code));
+    this.#ports.finished({ server: live.server, host: live.hostId, ms: this.#ports.now() - startedAt, code, what });
   }
 
   #toMain(live: Live, text: string): void {
