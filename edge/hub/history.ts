@@ -12,6 +12,8 @@ export const RANGES = {
 } as const;
 export type HistoryRange = keyof typeof RANGES;
 export const HISTORY_RANGES = Object.keys(RANGES) as HistoryRange[];
+/** The same, as an array to walk on the hot path. */
+const RANGE_LIST = HISTORY_RANGES.map((range) => ({ range, ...RANGES[range] }));
 export type SeriesKind = 'server' | 'host';
 
 /** Servers and hosts tracked at once; past it the one idle longest is forgotten. */
@@ -28,6 +30,8 @@ export interface Bucket {
   codes: Record<string, number>;
   bins: Uint32Array;
   maxMs: number;
+  /** Changed since the last flush (then it is in the dirty list too). */
+  dirty: boolean;
 }
 
 export interface RecentError {
@@ -66,14 +70,14 @@ interface Series {
 }
 
 export function emptyBucket(start: number): Bucket {
-  return { start, calls: 0, errors: 0, codes: {}, bins: new Uint32Array(LATENCY_BINS), maxMs: 0 };
+  return { start, calls: 0, errors: 0, codes: {}, bins: new Uint32Array(LATENCY_BINS), maxMs: 0, dirty: false };
 }
 
 export class History {
   readonly #now: () => number;
   readonly #onDirty: () => void;
-  readonly #series = new Map<string, Series>();
-  #dirty = new Map<Bucket, DirtyBucket>();
+  readonly #series = { server: new Map<string, Series>(), host: new Map<string, Series>() };
+  #dirty: DirtyBucket[] = [];
   #newErrors: RecentError[] = [];
   #evicted: { kind: SeriesKind; name: string }[] = [];
   readonly #recent: RecentError[] = [];
@@ -102,13 +106,14 @@ export class History {
   }
 
   hasChanges(): boolean {
-    return this.#dirty.size > 0 || this.#newErrors.length > 0 || this.#evicted.length > 0;
+    return this.#dirty.length > 0 || this.#newErrors.length > 0 || this.#evicted.length > 0;
   }
 
   /** What changed since the last call, for the store to write. */
   takeChanges(): { buckets: DirtyBucket[]; errors: RecentError[]; evicted: { kind: SeriesKind; name: string }[] } {
-    const changes = { buckets: [...this.#dirty.values()], errors: this.#newErrors, evicted: this.#evicted };
-    this.#dirty = new Map();
+    for (const { bucket } of this.#dirty) bucket.dirty = false;
+    const changes = { buckets: this.#dirty, errors: this.#newErrors, evicted: this.#evicted };
+    this.#dirty = [];
     this.#newErrors = [];
     this.#evicted = [];
     return changes;
@@ -123,7 +128,6 @@ export class History {
     const ring = series.rings[range];
     const slot = (bucket.start / bucketMs) % buckets;
     if (!ring[slot] || ring[slot]!.start < bucket.start) ring[slot] = bucket;
-    this.#dirty.delete(bucket);
   }
 
   restoreErrors(errors: RecentError[]): void {
@@ -138,36 +142,35 @@ export class History {
   snapshot(range: HistoryRange): { servers: Record<string, SeriesWindow>; hosts: Record<string, SeriesWindow> } {
     const now = this.#now();
     const out = { servers: {} as Record<string, SeriesWindow>, hosts: {} as Record<string, SeriesWindow> };
-    for (const series of [...this.#series.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const series of [...this.#series.server.values(), ...this.#series.host.values()].sort((a, b) => a.name.localeCompare(b.name))) {
       (series.kind === 'server' ? out.servers : out.hosts)[series.name] = windowOf(series.rings[range], range, now);
     }
     return out;
   }
 
   #get(kind: SeriesKind, name: string, now: number): Series {
-    const key = `${kind}\u0000${name}`;
-    let series = this.#series.get(key);
+    let series = this.#series[kind].get(name);
     if (!series) {
-      if (this.#series.size >= MAX_SERIES) this.#evictOldest();
+      if (this.#series.server.size + this.#series.host.size >= MAX_SERIES) this.#evictOldest();
       series = { kind, name, touched: now, rings: { hour: new Array(RANGES.hour.buckets), day: new Array(RANGES.day.buckets) } };
-      this.#series.set(key, series);
+      this.#series[kind].set(name, series);
     }
     series.touched = now;
     return series;
   }
 
   #evictOldest(): void {
-    let oldest: [string, Series] | undefined;
-    for (const entry of this.#series) if (!oldest || entry[1].touched < oldest[1].touched) oldest = entry;
+    let oldest: Series | undefined;
+    for (const series of [...this.#series.server.values(), ...this.#series.host.values()]) if (!oldest || series.touched < oldest.touched) oldest = series;
     if (!oldest) return;
-    this.#series.delete(oldest[0]);
-    for (const [bucket, dirty] of this.#dirty) if (dirty.kind === oldest[1].kind && dirty.name === oldest[1].name) this.#dirty.delete(bucket);
-    this.#evicted.push({ kind: oldest[1].kind, name: oldest[1].name });
+    const gone = oldest;
+    this.#series[gone.kind].delete(gone.name);
+    this.#dirty = this.#dirty.filter((d) => d.kind !== gone.kind || d.name !== gone.name);
+    this.#evicted.push({ kind: gone.kind, name: gone.name });
   }
 
   #add(series: Series, at: number, bin: number, ms: number, code: string | null): void {
-    for (const range of HISTORY_RANGES) {
-      const { bucketMs, buckets } = RANGES[range];
+    for (const { range, bucketMs, buckets } of RANGE_LIST) {
       const index = Math.floor(at / bucketMs);
       const ring = series.rings[range];
       const slot = index % buckets;
@@ -180,7 +183,10 @@ export class History {
         bucket.errors++;
         bucket.codes[code] = (bucket.codes[code] ?? 0) + 1;
       }
-      if (!this.#dirty.has(bucket)) this.#dirty.set(bucket, { kind: series.kind, name: series.name, range, bucket });
+      if (!bucket.dirty) {
+        bucket.dirty = true;
+        this.#dirty.push({ kind: series.kind, name: series.name, range, bucket });
+      }
     }
   }
 }
