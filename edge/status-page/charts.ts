@@ -28,11 +28,11 @@ function clock(ms, withDate) {
 }
 
 /** The frame every chart shares: axes, y labels (0 and max), x labels (start, middle, end). */
-function chartFrame(kind, server, win, range, max, unit) {
+function chartFrame(kind, server, win, range, max) {
   const svg = svgEl('svg', { class: 'chart', viewBox: '0 0 ' + CHART.w + ' ' + CHART.h, role: 'img', 'data-chart': kind, 'data-server': server, 'data-range': range, 'data-max': max });
   const x0 = CHART.left, y0 = CHART.h - CHART.bottom, x1 = CHART.w - CHART.right;
   svg.append(svgEl('line', { class: 'axis', x1: x0, y1: y0, x2: x1, y2: y0 }), svgEl('line', { class: 'axis', x1: x0, y1: CHART.top, x2: x0, y2: y0 }));
-  svg.append(svgEl('text', { x: x0 - 4, y: CHART.top + 8, 'text-anchor': 'end' }, String(max) + unit), svgEl('text', { x: x0 - 4, y: y0, 'text-anchor': 'end' }, '0'));
+  svg.append(svgEl('text', { x: x0 - 4, y: CHART.top + 8, 'text-anchor': 'end' }, String(max)), svgEl('text', { x: x0 - 4, y: y0, 'text-anchor': 'end' }, '0'));
   const start = Date.parse(win.start), end = start + win.bucketMs * win.calls.length;
   svg.append(
     svgEl('text', { x: x0, y: CHART.h - 4 }, clock(start, range === 'day')),
@@ -50,7 +50,7 @@ function slot(win, i) {
 /** Calls per bucket (bars), with the errors among them drawn over them from the bottom. */
 function trafficChart(server, win, range) {
   const max = niceMax(Math.max.apply(null, win.calls));
-  const svg = chartFrame('traffic', server, win, range, max, '');
+  const svg = chartFrame('traffic', server, win, range, max);
   const scale = (CHART.h - CHART.top - CHART.bottom) / max, y0 = CHART.h - CHART.bottom;
   const per = win.bucketMs >= 3600000 ? win.bucketMs / 3600000 + ' h' : win.bucketMs / 60000 + ' min';
   win.calls.forEach(function (calls, i) {
@@ -68,7 +68,7 @@ function trafficChart(server, win, range) {
 function latencyChart(server, win, range) {
   const values = win.p95.concat(win.p50).filter(function (v) { return v !== null; });
   const max = niceMax(Math.max.apply(null, values.concat([0])));
-  const svg = chartFrame('latency', server, win, range, max, ' ms');
+  const svg = chartFrame('latency', server, win, range, max);
   const scale = (CHART.h - CHART.top - CHART.bottom) / max, y0 = CHART.h - CHART.bottom;
   for (const q of ['p95', 'p50']) {
     const points = [];

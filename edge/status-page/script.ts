@@ -112,8 +112,8 @@ function renderServers(s, win) {
       const codes = Object.keys(w.errorsByCode).map(function (c) { return c + ' ' + sum(w.errorsByCode[c]); }).join(', ');
       totals.textContent = calls + ' call(s), ' + errors + ' error(s)' + (codes ? ' (' + codes + ')' : '') + ' in the last ' + range +
         (p ? ' · ' + p.restProcesses + ' REST process(es), ' + p.mcpSessions + ' MCP session(s)' : '');
-      card.append(totals, legend([['calls', 'calls'], ['errors', 'errors']]), trafficChart(name, w, range),
-        legend([['p50', 'p50 latency'], ['p95', 'p95 latency']]), latencyChart(name, w, range));
+      card.append(totals, legend([['calls', 'calls per ' + (range === 'day' ? '15 min' : 'minute')], ['errors', 'errors']]), trafficChart(name, w, range),
+        legend([['p50', 'p50 latency (ms)'], ['p95', 'p95 latency (ms)']]), latencyChart(name, w, range));
     } else {
       totals.textContent = 'No calls in the last ' + range + '.';
       card.append(totals);
@@ -152,7 +152,7 @@ function renderHosts(s) {
       events.append(span);
     });
     const tr = row([id, cell(h ? 'connected since ' + timeOf(h.connectedAt) : 'offline', h ? 'ok' : 'bad'), h ? h.servers.join(', ') : '',
-      h ? p.sessions : '', h ? p.pooled : '', c.connects, c.drops, duration(c.awayMs), events]);
+      h ? p.sessions : '', h ? p.pooled : '', c.connects, c.drops, c.drops ? duration(c.awayMs) : '', events]);
     tr.dataset.host = id;
     tr.dataset.drops = c.drops;
     return tr;

@@ -25,7 +25,7 @@ button.danger { color: var(--bad); }
 .card .totals { color: var(--muted); margin-bottom: .4rem; }
 .chart { width: 100%; height: auto; display: block; margin: .2rem 0 .6rem; }
 .chart .axis { stroke: var(--line); stroke-width: 1; }
-.chart text { fill: var(--muted); font-size: 10px; }
+.chart text { fill: var(--muted); font-size: 11px; }
 .chart rect.calls { fill: var(--calls); } .chart rect.errors { fill: var(--errors); }
 .chart polyline { fill: none; stroke-width: 1.5; } .chart .p50 { stroke: var(--p50); } .chart .p95 { stroke: var(--p95); }
 .chart circle.p50 { fill: var(--p50); stroke: none; } .chart circle.p95 { fill: var(--p95); stroke: none; }
