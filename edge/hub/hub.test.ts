@@ -667,6 +667,40 @@ describe('Hub: traffic history, host connection history, ending sessions', () =>
     expect(history.events[1]).toMatchObject({ code: 1006 });
   });
 
+  it('counts MCP requests on either transport from request to answer; ends an MCP session by id', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const host = world.helloHost(hub, 'laptop');
+    const answer = (session: string, message: Record<string, unknown>) => say(hub, host, { type: 'mcp.message', server: 'echo', session, message: { jsonrpc: '2.0', ...message } });
+
+    const init = hub.mcp.post({ server: 'echo', sessionId: null, principal: 'alice', message: { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }, wantsSse: false });
+    const streamable = host.ofType('mcp.message').at(-1)!.session;
+    world.clock += 3;
+    answer(streamable, { id: 1, result: {} });
+    expect((await init).status).toBe(200);
+
+    const legacy = hub.mcp.openLegacy('echo', 'alice', (id) => `/echo?sessionId=${id}`);
+    const legacyId = String(world.db.prepare("SELECT id FROM mcp_sessions WHERE transport = 'sse'").get()!.id);
+    hub.mcp.postLegacy('echo', legacyId, 'alice', { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: {} } });
+    world.clock += 5;
+    answer(legacyId, { id: 7, error: { code: -32602, message: 'bad arguments' } });
+
+    const status = hub.status('hour');
+    const w = status.history.hour!.servers.echo!;
+    expect(w.calls.at(-1)).toBe(2);
+    expect(w.errorsByCode.INVALID_ARGUMENTS!.at(-1)).toBe(1);
+    expect(w.p95.at(-1)).toBe(5);
+    expect(status.history.recentErrors[0]).toMatchObject({ code: 'INVALID_ARGUMENTS', what: 'tools/call echo', host: 'laptop' });
+    expect(status.liveSessions.map((s) => s.transport).sort()).toEqual(['sse', 'streamable']);
+
+    expect(hub.endSession(legacyId)).toBe(true);
+    expect(host.ofType('session.close')).toContainEqual({ type: 'session.close', server: 'echo', session: legacyId });
+    expect(() => hub.mcp.postLegacy('echo', legacyId, 'alice', { jsonrpc: '2.0', id: 8, method: 'ping' })).toThrow(GatewayError);
+    expect(hub.endSession(streamable)).toBe(true);
+    expect(hub.status('none').liveSessions).toEqual([]);
+    await legacy.body?.cancel();
+  });
+
   it('lists live sessions and ends a REST session: its process is stopped and its next call is 404', async () => {
     const world = new World();
     const hub = world.hub();
