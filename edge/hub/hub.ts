@@ -16,22 +16,14 @@ import { Catalog, type CatalogEntry } from './catalog.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
-import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
-import { History } from './history.ts';
-import { HistoryStore } from './history-store.ts';
-import { HostLog } from './host-log.ts';
-import { listSessions, type LiveSession } from './live-sessions.ts';
-import { historyStatusOf, type HistoryChoice, type HistoryStatus } from './status-history.ts';
-import { callOutcome, type FinishedCall } from './outcome.ts';
+import { healthOf, type HubHealth } from './status.ts';
+import type { HistoryChoice } from './status-history.ts';
+import { whatOf } from './outcome.ts';
+import { Traffic, type HubFullStatus } from './traffic.ts';
 
 export type { HubHealth, HubStatus } from './status.ts';
 export type { HistoryChoice } from './status-history.ts';
-
-/** GET /status: the current state, its history, and the live sessions. */
-export type HubFullStatus = HubStatus & { history: HistoryStatus; liveSessions: LiveSession[] };
-
-/** How long a change to the traffic history waits in memory before it is written to storage. */
-export const HISTORY_FLUSH_MS = 5000;
+export type { HubFullStatus } from './traffic.ts';
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
@@ -61,20 +53,14 @@ export class Hub {
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
-  readonly #stats: ServerStats;
-  readonly #history: History;
-  readonly #historyStore: HistoryStore;
-  readonly #hostLog: HostLog;
+  readonly #traffic: Traffic;
   readonly #limits: HubLimits;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
     for (const statement of SCHEMA) rt.sql.exec(statement);
-    this.#stats = new ServerStats(rt.sql, rt.now);
-    this.#history = new History(rt.now, () => rt.scheduleAlarm(HISTORY_FLUSH_MS));
-    this.#historyStore = new HistoryStore(rt.sql, this.#history, rt.now);
-    this.#hostLog = new HostLog(rt.sql);
+    this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
     this.#catalog = new Catalog(rt.sql);
     this.mcp = new McpSessions(
@@ -88,7 +74,7 @@ export class Hub {
         },
         connectionOf: (hostId) => this.#liveConnection(hostId),
         send: (conn, frame) => this.#send(conn, frame),
-        finished: (call) => this.#finished(call),
+        finished: (call) => this.#traffic.finished(call),
       },
       limits,
     );
@@ -97,7 +83,7 @@ export class Hub {
 
   /** Periodic upkeep: writes the traffic history, ends idle MCP sessions, and asks to run again while any remain. */
   onAlarm(): void {
-    this.#historyStore.flush();
+    this.#traffic.flush();
     if (this.mcp.reapIdle(this.#limits.mcpIdleMs) > 0) this.#rt.scheduleAlarm(this.#limits.mcpIdleMs);
   }
 
@@ -107,7 +93,7 @@ export class Hub {
     for (const row of this.#rt.sql.exec('SELECT id, conn_id FROM hosts')) {
       if (live.has(String(row.conn_id))) continue;
       this.#forgetHost(String(row.id));
-      this.#hostLog.dropped(String(row.id), this.#rt.now(), null);
+      this.#traffic.hostDropped(String(row.id), null);
     }
   }
 
@@ -131,7 +117,7 @@ export class Hub {
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
-      this.#hostLog.dropped(conn.hostId, this.#rt.now(), code);
+      this.#traffic.hostDropped(conn.hostId, code);
       this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
     }
   }
@@ -161,7 +147,7 @@ export class Hub {
       case 'server.update':
         return this.#onServerUpdate(conn, frame.server);
       case 'host.stats':
-        this.#stats.host(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
+        this.#traffic.hostProcesses(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
         return;
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
@@ -215,7 +201,7 @@ export class Hub {
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
     this.#hostConns?.set(conn.hostId, conn.connId);
-    this.#hostLog.connected(conn.hostId, now());
+    this.#traffic.hostConnected(conn.hostId);
     this.#catalog.invalidate();
     this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
@@ -320,20 +306,9 @@ export class Hub {
    * Runs one request on the session's process; without a session, on a fresh process that is
    * stopped as soon as the answer is in.
    */
-  async request(req: ServerRequest): Promise<unknown> {
-    const startedAt = this.#rt.now();
+  request(req: ServerRequest): Promise<unknown> {
     const picked: { host: string | null } = { host: null };
-    const what = req.method === 'tools/call' ? `tools/call ${(req.params as { name?: unknown }).name}` : req.method;
-    try {
-      const result = await this.#run(req, picked);
-      this.#finished({ server: req.server, host: picked.host, ms: this.#rt.now() - startedAt, code: callOutcome(result), what });
-      return result;
-    } catch (err) {
-      if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') {
-        this.#finished({ server: req.server, host: picked.host, ms: this.#rt.now() - startedAt, code: err.code, what });
-      }
-      throw err;
-    }
+    return this.#traffic.timed(req.server, whatOf(req.method, req.params), () => picked.host, () => this.#run(req, picked));
   }
 
   async #run(req: ServerRequest, picked: { host: string | null }): Promise<unknown> {
@@ -409,17 +384,10 @@ export class Hub {
   }
 
   status(history: HistoryChoice = 'both'): HubFullStatus {
-    return {
-      ...statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size),
-      history: historyStatusOf(this.#history, this.#historyStore, this.#hostLog, history),
-      liveSessions: listSessions(this.#rt.sql),
-    };
+    return this.#traffic.status(this.#pending.size, history);
   }
 
-  /**
-   * Ends a session from the status page: an MCP session (its streams close, its process stops) or
-   * a REST session (its processes stop); its next request gets 404. False if there is none.
-   */
+  /** Ends any session (the status page's button): its processes stop, its next request is 404. */
   endSession(id: string): boolean {
     if (this.mcp.end(id, 'ended from the status page')) return true;
     if (!this.#restSessions.end(id)) return false;
@@ -429,11 +397,5 @@ export class Hub {
       this.#dropRoute(String(row.server), id);
     }
     return true;
-  }
-
-  /** Counts one finished call of a server: O(1), in memory (the history is written on the alarm). */
-  #finished(call: FinishedCall): void {
-    this.#stats.count(call.server, call.code === null || call.code === 'TOOL_ERROR');
-    this.#history.record(call.server, call.host, call.ms, call.code, call.what);
   }
 }
