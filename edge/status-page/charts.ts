@@ -29,7 +29,8 @@ function clock(ms, withDate) {
 
 /** The frame every chart shares: axes, y labels (0 and max), x labels (start, middle, end). */
 function chartFrame(kind, server, win, range, max) {
-  const svg = svgEl('svg', { class: 'chart', viewBox: '0 0 ' + CHART.w + ' ' + CHART.h, role: 'img', 'data-chart': kind, 'data-server': server, 'data-range': range, 'data-max': max });
+  const label = (kind === 'traffic' ? 'Calls and errors' : 'Latency p50 and p95') + ' of ' + server + ' over the last ' + range;
+  const svg = svgEl('svg', { class: 'chart', viewBox: '0 0 ' + CHART.w + ' ' + CHART.h, role: 'img', 'aria-label': label, 'data-chart': kind, 'data-server': server, 'data-range': range, 'data-max': max });
   const x0 = CHART.left, y0 = CHART.h - CHART.bottom, x1 = CHART.w - CHART.right;
   svg.append(svgEl('line', { class: 'axis', x1: x0, y1: y0, x2: x1, y2: y0 }), svgEl('line', { class: 'axis', x1: x0, y1: CHART.top, x2: x0, y2: y0 }));
   svg.append(svgEl('text', { x: x0 - 4, y: CHART.top + 8, 'text-anchor': 'end' }, String(max)), svgEl('text', { x: x0 - 4, y: y0, 'text-anchor': 'end' }, '0'));
