@@ -17,9 +17,14 @@ import { HeartbeatWatch } from './heartbeat.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
-import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
+import { healthOf, type HubHealth } from './status.ts';
+import type { HistoryChoice } from './status-history.ts';
+import { whatOf } from './outcome.ts';
+import { Traffic, type HubFullStatus } from './traffic.ts';
 
 export type { HubHealth, HubStatus } from './status.ts';
+export type { HistoryChoice } from './status-history.ts';
+export type { HubFullStatus } from './traffic.ts';
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
@@ -49,7 +54,7 @@ export class Hub {
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
-  readonly #stats: ServerStats;
+  readonly #traffic: Traffic;
   readonly #limits: HubLimits;
   readonly #heartbeat: HeartbeatWatch;
 
@@ -63,7 +68,7 @@ export class Hub {
       drop: (conn, silentMs) => this.#dropSilent(conn, silentMs),
     });
     for (const statement of SCHEMA) rt.sql.exec(statement);
-    this.#stats = new ServerStats(rt.sql, rt.now);
+    this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
     this.#catalog = new Catalog(rt.sql);
     this.mcp = new McpSessions(
@@ -81,15 +86,16 @@ export class Hub {
           return this.#liveConnection(hostId);
         },
         send: (conn, frame) => this.#send(conn, frame),
-        count: (server, ok) => this.#count(server, ok),
+        finished: (call) => this.#traffic.finished(call),
       },
       limits,
     );
     this.#reconcile();
   }
 
-  /** Periodic upkeep: ends idle MCP sessions, and asks to run again while any remain. */
+  /** Periodic upkeep: writes the traffic history, ends idle MCP sessions, and asks to run again while any remain. */
   onAlarm(): void {
+    this.#traffic.flush();
     if (this.mcp.reapIdle(this.#limits.mcpIdleMs) > 0) this.#rt.scheduleAlarm(this.#limits.mcpIdleMs);
   }
 
@@ -97,7 +103,9 @@ export class Hub {
   #reconcile(): void {
     const live = new Set(this.#rt.liveConnIds());
     for (const row of this.#rt.sql.exec('SELECT id, conn_id FROM hosts')) {
-      if (!live.has(String(row.conn_id))) this.#forgetHost(String(row.id));
+      if (live.has(String(row.conn_id))) continue;
+      this.#forgetHost(String(row.id));
+      this.#traffic.hostDropped(String(row.id), null);
     }
   }
 
@@ -122,6 +130,7 @@ export class Hub {
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} ${what} during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
+      this.#traffic.hostDropped(conn.hostId, code);
       this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
     }
   }
@@ -151,7 +160,7 @@ export class Hub {
       case 'server.update':
         return this.#onServerUpdate(conn, frame.server);
       case 'host.stats':
-        this.#stats.host(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
+        this.#traffic.hostProcesses(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
         return;
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
@@ -205,6 +214,7 @@ export class Hub {
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
     this.#hostConns?.set(conn.hostId, conn.connId);
+    this.#traffic.hostConnected(conn.hostId);
     this.#catalog.invalidate();
     this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
@@ -337,26 +347,22 @@ export class Hub {
    * Runs one request on the session's process; without a session, on a fresh process that is
    * stopped as soon as the answer is in.
    */
-  async request(req: ServerRequest): Promise<unknown> {
-    try {
-      const result = await this.#run(req);
-      this.#count(req.server, true);
-      return result;
-    } catch (err) {
-      if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') this.#count(req.server, false);
-      throw err;
-    }
+  request(req: ServerRequest): Promise<unknown> {
+    const picked: { host: string | null } = { host: null };
+    return this.#traffic.timed(req.server, whatOf(req.method, req.params), () => picked.host, () => this.#run(req, picked));
   }
 
-  async #run(req: ServerRequest): Promise<unknown> {
+  async #run(req: ServerRequest, picked: { host: string | null }): Promise<unknown> {
     if (req.session !== null) this.#restSessions.touch(req.session, req.principal);
     const entry = this.#catalog.entry(req.server);
     if (req.session !== null) {
       const conn = this.#route(req.server, req.session, entry);
+      picked.host = conn.hostId;
       return this.#request(conn, req.server, req.session, req.method, req.params, req.timeoutMs);
     }
     const session = `once-${randomId()}`;
     const conn = this.#pickHost(req.server, entry);
+    picked.host = conn.hostId;
     try {
       return await this.#request(conn, req.server, session, req.method, req.params, req.timeoutMs);
     } finally {
@@ -419,12 +425,19 @@ export class Hub {
     return healthOf(this.#rt.sql);
   }
 
-  status(): HubStatus {
-    return statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size);
+  status(history: HistoryChoice = 'both'): HubFullStatus {
+    return this.#traffic.status(this.#pending.size, history);
   }
 
-  /** Counts one finished call of a server. */
-  #count(server: string, ok: boolean): void {
-    this.#stats.count(server, ok);
+  /** Ends any session (the status page's button): its processes stop, its next request is 404. */
+  endSession(id: string): boolean {
+    if (this.mcp.end(id, 'ended from the status page')) return true;
+    if (!this.#restSessions.end(id)) return false;
+    for (const row of this.#rt.sql.exec('SELECT server, host_id FROM routes WHERE session = ?', id)) {
+      const conn = this.#liveConnection(String(row.host_id));
+      if (conn) this.#send(conn, { type: 'session.close', server: String(row.server), session: id });
+      this.#dropRoute(String(row.server), id);
+    }
+    return true;
   }
 }

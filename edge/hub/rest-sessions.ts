@@ -33,6 +33,14 @@ export class RestSessions {
     return id;
   }
 
+  /** Forgets a session: its next use is 404. False if there is none. */
+  end(id: string): boolean {
+    this.#touched.delete(id);
+    const found = this.#sql.exec('SELECT 1 AS found FROM rest_sessions WHERE id = ?', id).length > 0;
+    this.#sql.exec('DELETE FROM rest_sessions WHERE id = ?', id);
+    return found;
+  }
+
   /** Checks that the session exists and belongs to `principal`: an id is never a credential. */
   touch(id: string, principal: string): void {
     const now = this.#now();
