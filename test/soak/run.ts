@@ -63,7 +63,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const chosen = FAULTS.filter((f) => !opts.faults || opts.faults.includes(f.name));
     const schedule = Array.from({ length: opts.rounds }, () => chosen).flat();
     const at = schedule.map((_, i) => Math.floor((opts.calls * (i + 1)) / (schedule.length + 1)));
-    opts.log(`edge at ${cluster.base}; fault schedule (by calls sent):`);
+    opts.log(`edge at ${cluster.base}; fault schedule (by calls sent, or by time if the calls come slower):`);
     schedule.forEach((f, i) => opts.log(`  at call ${at[i]}: ${f.name}: ${f.description}`));
 
     const rest = new RestSessions();
@@ -91,7 +91,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const notes: string[] = [];
     try {
       for (let i = 0; i < schedule.length; i++) {
-        await until(() => tally.sent >= at[i]! || Date.now() >= endBy);
+        // At its share of the calls, or of the time if the calls come slower than that.
+        const byTime = tally.startedAt + ((endBy - tally.startedAt) * (i + 1)) / (schedule.length + 1);
+        await until(() => tally.sent >= at[i]! || Date.now() >= byTime);
         if (Date.now() >= endBy) break;
         const fault = schedule[i]!;
         const record = tally.fault(fault.name, fault.description);
