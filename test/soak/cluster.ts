@@ -103,13 +103,16 @@ export class Cluster {
     await slot.process.exited;
   }
 
-  /** SIGKILL to the busiest process of the shared `everything` server on that host; its pid. */
+  /**
+   * SIGKILL to the process of the shared `everything` server that serves calls on that host: the
+   * youngest one (the host starts it on the first call, after the process it lists tools with).
+   */
   killSharedServer(id: HostId): number | undefined {
     const slot = this.#hosts.get(id)!;
     const candidates = descendants(slot.process.pid).filter((pid) => environ(pid).includes('SOAK_ROLE=shared\0'));
-    const busiest = candidates.sort((a, b) => cpuTicks(b) - cpuTicks(a))[0];
-    if (busiest !== undefined) process.kill(busiest, 'SIGKILL');
-    return busiest;
+    const youngest = candidates.sort((a, b) => startTicks(b) - startTicks(a))[0];
+    if (youngest !== undefined) process.kill(youngest, 'SIGKILL');
+    return youngest;
   }
 
   /** Rewrites the host's config so `everything` changes (its env): the host restarts that server. */
@@ -166,10 +169,11 @@ function environ(pid: number): string {
   }
 }
 
-function cpuTicks(pid: number): number {
+/** When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+function startTicks(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /, '').split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
+    return Number(fields[19]);
   } catch {
     return 0;
   }

@@ -46,7 +46,7 @@ export const FAULTS: Fault[] = [
   },
   {
     name: 'server-kill',
-    description: "SIGKILL host-b's busiest shared everything process",
+    description: "SIGKILL the shared everything process serving host-b's calls",
     async run(cluster) {
       const pid = cluster.killSharedServer('host-b');
       return pid === undefined ? 'no server process found' : `killed pid ${pid}`;

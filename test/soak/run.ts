@@ -27,6 +27,9 @@ export interface SoakOptions {
   log(line: string): void;
 }
 
+/** Quiet time (no error answers) after a fault before the next one may start. */
+const SETTLE_MS = 2000;
+
 export const SHORT_RUN: Omit<SoakOptions, 'log'> = {
   calls: 5000,
   minutes: 3,
@@ -100,6 +103,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         opts.log(`fault ${i + 1}/${schedule.length} at call ${tally.sent} (+${((record.injectedAt - tally.startedAt) / 1000).toFixed(1)} s): ${fault.name}`);
         const note = await fault.run(cluster).catch((err: Error) => `FAILED: ${err.message.split('\n')[0]}`);
         record.doneAt = Date.now();
+        // Let it settle before the next fault: 2 s without an error answer (at most 20 s).
+        await until(() => Date.now() - Math.max(tally.lastErrorAt, record.doneAt!) > SETTLE_MS, 20_000);
         notes.push(note);
         faultsLeft--;
         opts.log(`  ${fault.name}: ${note} (${record.doneAt - record.injectedAt} ms)`);

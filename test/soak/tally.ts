@@ -48,6 +48,8 @@ export class Tally {
   readonly startedAt = Date.now();
   readonly #errors = new Map<TransportName, Map<string, number>>();
   inFlight = 0;
+  /** When the latest error (or lost) answer came in. */
+  lastErrorAt = 0;
 
   get sent(): number {
     return this.calls.length + this.inFlight;
@@ -63,6 +65,7 @@ export class Tally {
       done = true;
       this.inFlight--;
       this.calls.push({ transport, startedAt, endedAt: Date.now(), outcome: outcome.kind });
+      if (outcome.kind === 'error' || outcome.kind === 'lost') this.lastErrorAt = Date.now();
       if (outcome.kind === 'error') {
         const byCode = this.#errors.get(transport) ?? new Map<string, number>();
         byCode.set(outcome.code, (byCode.get(outcome.code) ?? 0) + 1);
