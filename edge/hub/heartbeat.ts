@@ -9,8 +9,8 @@
  * Those in-flight requests keep the Durable Object awake, so a timer is safe there; with nothing
  * in flight, no timer runs and the object may hibernate.
  */
-import { HEARTBEAT_TIMEOUT_MS } from '../../shared/constants.ts';
-import type { HostConnection } from './types.ts';
+import { CLOSE_SILENT, HEARTBEAT_TIMEOUT_MS } from '../../shared/constants.ts';
+import type { HostConnection, HubRuntime } from './types.ts';
 
 /** How often the sweep looks while something is in flight. */
 export const HEARTBEAT_SWEEP_MS = 500;
@@ -21,8 +21,9 @@ export interface HeartbeatPorts {
   connections(): HostConnection[];
   /** Whether anything is in flight that a silent host would leave waiting. */
   busy(): boolean;
-  /** Drops a silent host: fails what is pending on it and forgets it. */
-  drop(conn: HostConnection, silentMs: number): void;
+  log: HubRuntime['log'];
+  /** The silent host's socket was closed: fail what is pending on it and forget it, as for any close. */
+  closed(conn: HostConnection, reason: string): void;
 }
 
 export class HeartbeatWatch {
@@ -42,11 +43,23 @@ export class HeartbeatWatch {
     return silent > this.#timeoutMs ? silent : 0;
   }
 
-  /** True (and the host dropped) when `conn` has gone silent. */
+  /**
+   * True when `conn` has gone silent; the host is then dropped, though no close arrived: its
+   * calls fail now (503), its sessions end, new ones go to other hosts. Its socket is closed
+   * too (4008); a host that was only slow sees the close, or its own heartbeat fails, and
+   * reconnects.
+   */
   checkOne(conn: HostConnection): boolean {
-    const silent = this.silentFor(conn);
-    if (silent === 0) return false;
-    this.#ports.drop(conn, silent);
+    const silentMs = this.silentFor(conn);
+    if (silentMs === 0) return false;
+    const reason = `no heartbeat for ${silentMs} ms`;
+    this.#ports.log('warn', 'host silent; dropping it', { host: conn.hostId, silentMs });
+    try {
+      conn.close(CLOSE_SILENT, reason);
+    } catch {
+      // already closing
+    }
+    this.#ports.closed(conn, reason);
     return true;
   }
 

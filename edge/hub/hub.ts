@@ -65,7 +65,8 @@ export class Hub {
       now: rt.now,
       connections: () => this.#currentConnections(),
       busy: () => this.#pending.size > 0 || this.mcp.busy,
-      drop: (conn, silentMs) => this.#dropSilent(conn, silentMs),
+      log: rt.log,
+      closed: (conn, reason) => this.onClose(conn, CLOSE_SILENT, reason),
     });
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
@@ -280,29 +281,9 @@ export class Hub {
   /** The current connection of every known host, silent or not. */
   #currentConnections(): HostConnection[] {
     this.#currentConn('');
-    const conns: HostConnection[] = [];
-    for (const [hostId, connId] of this.#hostConns!) {
-      const conn = this.#rt.connectionsOf(hostId).find((c) => c.connId === connId);
-      if (conn) conns.push(conn);
-    }
-    return conns;
+    return [...this.#hostConns!].flatMap(([hostId, connId]) => this.#rt.connectionsOf(hostId).filter((c) => c.connId === connId));
   }
 
-  /**
-   * A host silent past the heartbeat timeout is gone, though no close arrived: its calls fail
-   * now (503), its sessions end, and new ones go to other hosts. Its socket is closed too; when
-   * the host is only slow it sees the close (or its own heartbeat fails) and reconnects.
-   */
-  #dropSilent(conn: HostConnection, silentMs: number): void {
-    const reason = `no heartbeat for ${silentMs} ms`;
-    this.#rt.log('warn', 'host silent; dropping it', { host: conn.hostId, silentMs });
-    try {
-      conn.close(CLOSE_SILENT, reason);
-    } catch {
-      // already closing
-    }
-    this.onClose(conn, CLOSE_SILENT, reason);
-  }
 
   #send(conn: HostConnection, frame: Frame): void {
     for (const message of encodeFrame(frame)) conn.send(message);
