@@ -10,6 +10,10 @@ export const MAX_MESSAGE_CHARS = 64 * 1024 * 1024;
 /** Chunked frames that may be half-received at once on one connection. */
 export const MAX_OPEN_CHUNK_STREAMS = 64;
 
+/** Deepest nesting of arrays and objects accepted in a client's JSON body, and in a frame (which wraps one). */
+export const MAX_BODY_JSON_DEPTH = 200;
+export const MAX_FRAME_JSON_DEPTH = 256;
+
 /** Application-level keepalive: the host sends PING_TEXT, the edge answers PONG_TEXT without waking. */
 export const PING_TEXT = 'ping';
 export const PONG_TEXT = 'pong';

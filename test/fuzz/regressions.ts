@@ -16,4 +16,10 @@ export const HTTP_REGRESSIONS: FuzzRequest[] = [
   { method: 'GET', path: '/%00?=', headers: {} },
   { method: 'POST', path: '/api/%00/echo', headers: { 'content-type': 'application/json' }, body: utf8('{}') },
   { method: 'POST', path: '/api/everything/echo?sessionId=%0A', headers: { 'content-type': 'application/json' }, body: utf8('{"message":"x"}') },
+  // An object nested a few thousand deep parses, but overflowed the stack when the Worker passed
+  // it to the Hub over RPC (structured clone): 500 INTERNAL; now 400 past 200 levels. Found by
+  // seeds 1261894947 and 1394058005.
+  { method: 'POST', path: '/api/everything/echo', headers: {}, body: utf8(`${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`) },
+  { method: 'POST', path: '/api/everything/prompts/x', headers: {}, body: utf8(`${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`) },
+  { method: 'POST', path: '/everything/mcp', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: utf8(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":${'['.repeat(3000)}${']'.repeat(3000)}}`) },
 ];
