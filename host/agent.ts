@@ -13,6 +13,7 @@ import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
+import { refusal, tooDeep } from './deep-frames.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -229,7 +230,14 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    for (const message of encodeFrame(frame)) ws.send(message);
+    let messages = encodeFrame(frame);
+    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(messages)) {
+      const instead = refusal(frame);
+      this.#log.warn(`a server answer nests too deeply for the edge; ${instead ? 'answered with an error instead' : 'dropped'}`, { type: frame.type });
+      if (!instead) return;
+      messages = encodeFrame(instead);
+    }
+    for (const message of messages) ws.send(message);
   }
 
   #onMessage(text: string): void {
