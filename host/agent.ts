@@ -5,9 +5,10 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_MAX_FRAME_BYTES, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
+import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
@@ -45,6 +46,8 @@ export class HostAgent extends EventEmitter {
   #servers: ServerInfo[] = [];
   #ws: WebSocket | undefined;
   #decoder = new FrameDecoder();
+  /** Frames larger than the edge accepts are refused here (the edge names its limit in its welcome). */
+  #framing: FramingLimits = { ...DEFAULT_LIMITS, maxMessageChars: DEFAULT_MAX_FRAME_BYTES };
   #attempt = 0;
   #stopped = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -229,7 +232,18 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    for (const message of encodeFrame(frame)) ws.send(message);
+    let messages: string[];
+    try {
+      messages = encodeFrame(frame, this.#framing);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.code !== 'FRAME_TOO_LARGE') throw err;
+      // Refused here, before sending: the edge would close the connection over it.
+      const standIn = standInFor(frame, err.message);
+      this.#log.warn('a frame too large for the edge was not sent', { type: frame.type, reason: err.message, replacedBy: standIn ? 'an error' : 'nothing' });
+      if (standIn) this.#send(standIn);
+      return;
+    }
+    for (const message of messages) ws.send(message);
   }
 
   #onMessage(text: string): void {
@@ -249,6 +263,8 @@ export class HostAgent extends EventEmitter {
     switch (frame.type) {
       case 'host.welcome':
         this.#attempt = 0;
+        // The edge says how large a frame it takes; an older edge says nothing and takes the default.
+        this.#framing = { ...DEFAULT_LIMITS, maxMessageChars: Math.min(frame.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES, DEFAULT_LIMITS.maxMessageChars) };
         this.#log.info('connected to the edge', { servers: this.#servers.map((s) => s.name).join(',') });
         this.emit('welcome');
         return;

@@ -197,6 +197,7 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
     PUBLIC_URL: config.publicUrl ?? '',
     MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
     MAX_RESULT_CHARS: String(config.limits.maxResultChars),
+    MAX_FRAME_BYTES: String(config.limits.maxFrameBytes),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;

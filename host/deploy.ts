@@ -51,6 +51,7 @@ export function edgeVars(config: Config): Record<string, string> {
     SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
     MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
     MAX_RESULT_CHARS: String(config.limits.maxResultChars),
+    MAX_FRAME_BYTES: String(config.limits.maxFrameBytes),
     MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
     ALLOWED_ORIGINS: config.allowedOrigins.join(','),
     PUBLIC_URL: config.publicUrl ?? '',

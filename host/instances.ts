@@ -140,6 +140,7 @@ export class Instances {
       config,
       baseDir: this.#opts.baseDir,
       logger: this.#opts.logger,
+      inheritEnv: this.#opts.config.host.inheritEnv,
       onMessage,
       onExit: (reason, instance) => this.#onExit(instance, reason),
     };

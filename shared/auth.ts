@@ -34,6 +34,8 @@ export const HostTokenSchema = z.object({
   token: z.string().min(16, 'host tokens need at least 16 characters'),
   /** Server names this token may announce; absent means any. */
   servers: z.array(z.string().regex(NAME_PATTERN)).optional(),
+  /** Host ids this token may connect as; absent means any id no other token lists or holds. */
+  hosts: z.array(z.string().regex(NAME_PATTERN)).optional(),
 });
 export type HostToken = z.infer<typeof HostTokenSchema>;
 
@@ -48,4 +50,14 @@ export function parseHostTokens(value: string | undefined): HostToken[] {
 /** The algorithms a JWT config accepts: as configured, else HS256 for a secret and RS256/ES256 for JWKS. */
 export function jwtAlgorithms(jwt: JwtAuth): string[] {
   return jwt.algorithms ?? (jwt.secret ? ['HS256'] : ['RS256', 'ES256']);
+}
+
+/**
+ * Whether `token` may connect as host `hostId`: `own` when it lists the id in `hosts`, `reserved`
+ * when it lists others (or lists none and another token lists this id), else `any` (usable unless
+ * a connection of another token holds it; the Hub decides that).
+ */
+export function hostClaimOf(token: HostToken, all: readonly HostToken[], hostId: string): 'own' | 'any' | 'reserved' {
+  if (token.hosts) return token.hosts.includes(hostId) ? 'own' : 'reserved';
+  return all.some((t) => t !== token && t.hosts?.includes(hostId)) ? 'reserved' : 'any';
 }

@@ -30,6 +30,15 @@ export const CLOSE_REPLACED = 4001;
 export const CLOSE_PROTOCOL_MISMATCH = 4002;
 export const CLOSE_BAD_HELLO = 4003;
 export const CLOSE_FORBIDDEN = 4004;
+/** The connection broke a limit (hello deadline, chunk budget or deadline); the host reconnects. */
+export const CLOSE_LIMIT = 4005;
+
+/** A host connection must have its hello accepted within this time. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
+/** A chunked frame must be complete this long after its first chunk. */
+export const DEFAULT_CHUNK_TIMEOUT_MS = 60_000;
+/** Characters of half-received chunked frames one host connection may hold; also the largest frame it may send. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /** MCP protocol revisions the HTTP transports accept in `MCP-Protocol-Version`. */
 export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];

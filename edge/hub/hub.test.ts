@@ -186,7 +186,7 @@ describe('Hub: host connections', () => {
     const conn = world.connect('laptop');
     say(hub, conn, hello('laptop', [ECHO, { name: 'broken', tools: [], error: 'spawn failed: ENOENT' }]));
 
-    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION }]);
+    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: 16 * 1024 * 1024 }]);
     expect(conn.closed).toBeUndefined();
     const health = hub.health();
     expect(health.ready).toBe(true);
@@ -247,12 +247,13 @@ describe('Hub: host connections', () => {
     expect(hub.health().hosts).toEqual([]);
   });
 
-  it('frames before hello are refused with a frame.error and do not register the host', () => {
+  it('a frame before hello is refused with a frame.error, closes the connection and does not register the host', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.connect('laptop');
     say(hub, conn, { type: 'session.closed', server: 'echo', session: 's', reason: 'x' });
     expect(conn.ofType('frame.error')[0]?.code).toBe('BAD_FRAME');
+    expect(conn.closed?.code).toBe(CLOSE_BAD_HELLO);
     expect(hub.health().hosts).toEqual([]);
   });
 

@@ -7,12 +7,23 @@
  * In-memory maps are caches of it, rebuilt on demand, or state (pending calls) that only lives
  * as long as the request that created it.
  */
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../../shared/constants.ts';
+import {
+  CLOSE_BAD_HELLO,
+  CLOSE_FORBIDDEN,
+  CLOSE_LIMIT,
+  CLOSE_PROTOCOL_MISMATCH,
+  CLOSE_REPLACED,
+  DEFAULT_CHUNK_TIMEOUT_MS,
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+} from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
-import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
+import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
+import { HostGuards } from './host-guard.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
@@ -36,7 +47,7 @@ interface Pending {
 export class Hub {
   readonly #rt: HubRuntime;
   readonly #pending = new Map<string, Pending>();
-  readonly #decoders = new Map<string, FrameDecoder>();
+  readonly #guards: HostGuards;
   readonly #bootId = randomId().slice(0, 8);
   #callCounter = 0;
   readonly #catalog: Catalog;
@@ -58,6 +69,15 @@ export class Hub {
     this.#stats = new ServerStats(rt.sql, rt.now);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
     this.#catalog = new Catalog(rt.sql);
+    this.#guards = new HostGuards(
+      {
+        helloTimeoutMs: limits.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+        chunkTimeoutMs: limits.chunkTimeoutMs ?? DEFAULT_CHUNK_TIMEOUT_MS,
+        maxFrameChars: limits.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES,
+      },
+      rt.now,
+      (conn, reason) => this.#closeForLimit(conn, reason),
+    );
     this.mcp = new McpSessions(
       {
         sql: rt.sql,
@@ -91,21 +111,36 @@ export class Hub {
 
   // ---- host connections -------------------------------------------------------------------
 
+  /** A host's WebSocket was accepted: its hello must follow within the deadline. */
+  onOpen(conn: HostConnection): void {
+    this.#guards.opened(conn);
+  }
+
   onMessage(conn: HostConnection, text: string): void {
     let frame: Frame | null;
     try {
-      frame = this.#decoder(conn).decode(text);
+      frame = this.#guards.decoder(conn).decode(text);
     } catch (err) {
+      if (err instanceof FrameLimitError) return this.#closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
       this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
       this.#send(conn, { type: 'frame.error', code: error.code, message: error.message });
       return;
     }
     if (frame) this.#dispatch(conn, frame);
+    this.#guards.checked(conn);
+  }
+
+  /** A connection past one of its limits: closed with the reason, and everything it held freed. */
+  #closeForLimit(conn: HostConnection, reason: string): void {
+    this.#rt.log('warn', 'host connection closed: over a limit', { host: conn.hostId, reason });
+    this.#send(conn, { type: 'frame.error', code: 'FRAME_TOO_LARGE', message: reason });
+    conn.close(CLOSE_LIMIT, reason.slice(0, 120));
+    this.onClose(conn, CLOSE_LIMIT, reason);
   }
 
   onClose(conn: HostConnection, code: number, reason: string): void {
-    this.#decoders.delete(conn.connId);
+    this.#guards.closed(conn.connId);
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
@@ -113,26 +148,27 @@ export class Hub {
     }
   }
 
-  #decoder(conn: HostConnection): FrameDecoder {
-    let decoder = this.#decoders.get(conn.connId);
-    if (!decoder) this.#decoders.set(conn.connId, (decoder = new FrameDecoder()));
-    return decoder;
-  }
-
   #dispatch(conn: HostConnection, frame: Frame): void {
     if (frame.type === 'host.hello') return this.#onHello(conn, frame);
     if (this.#currentConn(conn.hostId) !== conn.connId) {
-      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `expected host.hello first, got ${frame.type}` });
+      // Nothing but a hello until one is accepted; a replaced connection is closing anyway.
+      const message = `expected host.hello first, got ${frame.type}`;
+      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message });
+      this.#rt.log('warn', 'host connection closed: a frame before its hello', { host: conn.hostId, type: frame.type });
+      conn.close(CLOSE_BAD_HELLO, message.slice(0, 120));
+      this.onClose(conn, CLOSE_BAD_HELLO, message);
       return;
     }
     switch (frame.type) {
       case 'rpc.response':
         return this.#onResponse(conn, frame);
       case 'session.closed':
+        if (!this.#ownsSession(conn, frame.server, frame.session)) return this.#dropForeign(conn, frame.type, frame.server);
         this.#dropRoute(frame.server, frame.session);
         this.mcp.onSessionClosed(frame.session, frame.reason);
         return;
       case 'mcp.message':
+        if (this.mcp.hostOf(frame.session) !== conn.hostId) return this.#dropForeign(conn, frame.type, frame.server);
         this.mcp.onServerMessage(frame.session, frame.message);
         return;
       case 'server.update':
@@ -151,6 +187,40 @@ export class Hub {
     }
   }
 
+  /** A REST route or MCP session of this server that this connection's host runs (or none anywhere). */
+  #ownsSession(conn: HostConnection, server: string, session: string): boolean {
+    const mcpHost = this.mcp.hostOf(session);
+    if (mcpHost !== undefined) return mcpHost === conn.hostId;
+    const row = this.#rt.sql.exec('SELECT host_id FROM routes WHERE server = ? AND session = ?', server, session)[0];
+    return !row || String(row.host_id) === conn.hostId;
+  }
+
+  /** A frame about something another connection owns: dropped, and logged a few times a minute. */
+  #dropForeign(conn: HostConnection, type: string, server: string): void {
+    if (this.#guards.mayLog(conn.connId)) {
+      this.#rt.log('warn', 'dropped a frame about what another host owns', { host: conn.hostId, type, server });
+    }
+  }
+
+  /** Whether this connection's token may use its host id; refused connections are told why and closed. */
+  #claimHostId(conn: HostConnection): boolean {
+    let message: string | undefined;
+    if (conn.hostClaim === 'reserved') {
+      message = `this host's token may not use host id ${conn.hostId}`;
+    } else if (conn.hostClaim !== 'own') {
+      const holder = this.#liveConnection(conn.hostId);
+      if (holder && holder.connId !== conn.connId && holder.tokenId !== conn.tokenId) {
+        message = `host id ${conn.hostId} is in use by a connection with another host token`;
+      }
+    }
+    if (!message) return true;
+    this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
+    this.#rt.log('warn', 'host refused: host id not allowed for its token', { host: conn.hostId });
+    conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
+    this.onClose(conn, CLOSE_FORBIDDEN, message);
+    return false;
+  }
+
   #onHello(conn: HostConnection, hello: FrameOf<'host.hello'>): void {
     if (majorOf(hello.version) !== majorOf(PROTOCOL_VERSION)) {
       const message = `host speaks protocol ${hello.version}, this edge speaks ${PROTOCOL_VERSION}: run the same major version of mcp-gateway on both`;
@@ -165,6 +235,7 @@ export class Hub {
       conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
       return;
     }
+    if (!this.#claimHostId(conn)) return;
     const refused = conn.allowedServers && hello.servers.find((s) => !conn.allowedServers!.includes(s.name));
     if (refused) {
       const message = `this host's token may not announce server ${refused.name} (allowed: ${conn.allowedServers!.join(', ') || 'none'})`;
@@ -193,7 +264,14 @@ export class Hub {
     }
     this.#hostConns?.set(conn.hostId, conn.connId);
     this.#catalog.invalidate();
-    this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
+    this.#guards.welcomed(conn.connId);
+    // Only now, after a valid hello from a token allowed this id, does the new connection replace the old.
+    for (const old of this.#rt.connectionsOf(conn.hostId)) {
+      if (old.connId === conn.connId) continue;
+      this.#guards.closed(old.connId);
+      old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
+    }
+    this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: this.#guards.limits.maxFrameChars });
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
   }
 
@@ -211,8 +289,10 @@ export class Hub {
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
     const pending = this.#pending.get(frame.id);
-    // Timed out or cancelled already, or an answer to a call this connection was never sent.
-    if (!pending || pending.connId !== conn.connId) return;
+    // Timed out or cancelled already: nothing to do.
+    if (!pending) return;
+    // An answer to a call this connection was never sent.
+    if (pending.connId !== conn.connId) return this.#dropForeign(conn, frame.type, pending.server);
     this.#pending.delete(frame.id);
     clearTimeout(pending.timer);
     if (frame.fault) {

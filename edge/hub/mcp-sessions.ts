@@ -197,6 +197,11 @@ export class McpSessions {
     this.#touch(live);
   }
 
+  /** The host that runs a session's process, or undefined for no such session. */
+  hostOf(session: string): string | undefined {
+    return this.#load(session)?.hostId;
+  }
+
   /** The session's server process ended, or its host went away. */
   onSessionClosed(session: string, reason: string): void {
     const live = this.#load(session);

@@ -4,7 +4,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
-  CLOSE_REPLACED,
+  DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_RESULT_CHARS,
   DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
   DEFAULT_MCP_IDLE_MS,
@@ -22,12 +22,16 @@ import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { Hub, type HostConnection, type SqlValue } from './hub.ts';
+import type { HostClaim } from './types.ts';
 
 interface Attachment {
   hostId: string;
   connId: string;
   /** Server names the host's token may announce; null for any. */
   allowed: string[] | null;
+  /** A hash of the host token (never the token). */
+  tokenId?: string;
+  hostClaim?: HostClaim;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
@@ -56,6 +60,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
       requestTimeoutMs: this.#callTimeoutMs,
       mcpIdleMs: Number(env.MCP_IDLE_MS) || DEFAULT_MCP_IDLE_MS,
       maxSessionsPerPrincipal: Number(env.MAX_SESSIONS_PER_PRINCIPAL) || DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+      maxFrameChars: Number(env.MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES,
       backlog: SSE_BACKLOG_EVENTS,
       sse: { keepaliveMs: Number(env.SSE_KEEPALIVE_MS) || DEFAULT_SSE_KEEPALIVE_MS, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
@@ -78,7 +83,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
       if (url.pathname.startsWith('/mcp/') || url.pathname.startsWith('/sse/')) return await this.#mcp(url.pathname, request);
       switch (url.pathname) {
         case '/agent':
-          return this.#acceptHost(url.searchParams.get('host') ?? '', request.headers.get('x-allowed-servers'));
+          return this.#acceptHost(url.searchParams.get('host') ?? '', request.headers);
         case '/call':
           return await this.#call(request);
         case '/request':
@@ -128,21 +133,19 @@ export class HubObject extends DurableObject<EdgeEnv> {
     }
   }
 
-  #acceptHost(hostId: string, allowedServers: string | null): Response {
+  /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
+  #acceptHost(hostId: string, headers: Headers): Response {
     if (!NAME_PATTERN.test(hostId)) {
       throw new GatewayError('BAD_REQUEST', 'host id must be 1 to 64 letters, digits, "_" or "-"');
     }
-    for (const old of this.ctx.getWebSockets(hostId)) {
-      try {
-        old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
-      } catch {
-        // already closing
-      }
-    }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
+    const allowedServers = headers.get('x-allowed-servers');
     const allowed = allowedServers ? (JSON.parse(allowedServers) as string[]) : null;
-    server.serializeAttachment({ hostId, connId: randomId(), allowed } satisfies Attachment);
+    const claim = headers.get('x-host-claim');
+    const hostClaim: HostClaim = claim === 'own' || claim === 'reserved' ? claim : 'any';
+    server.serializeAttachment({ hostId, connId: randomId(), allowed, tokenId: headers.get('x-token-id') ?? undefined, hostClaim } satisfies Attachment);
+    this.#hub.onOpen(toConnection(server));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -200,13 +203,21 @@ function attachmentOf(ws: WebSocket): Attachment {
 }
 
 function toConnection(ws: WebSocket): HostConnection {
-  const { hostId, connId, allowed } = attachmentOf(ws);
+  const { hostId, connId, allowed, tokenId, hostClaim } = attachmentOf(ws);
   return {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
+    tokenId,
+    hostClaim,
     send: (text) => ws.send(text),
-    close: (code, reason) => ws.close(code, reason),
+    close: (code, reason) => {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    },
   };
 }
 

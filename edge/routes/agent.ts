@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
-import { parseHostTokens } from '../../shared/auth.ts';
-import { secretsEqual } from '../../shared/secure.ts';
+import { hostClaimOf, parseHostTokens } from '../../shared/auth.ts';
+import { credentialId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { hubStub } from '../hub/stub.ts';
 import { bearerToken } from '../middleware/auth.ts';
@@ -20,8 +20,10 @@ export const agentRoute = new Hono<AppEnv>().get('/agent', async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new GatewayError('BAD_REQUEST', '/agent expects a WebSocket upgrade');
   }
-  // The Hub learns which servers this token may announce; the token itself goes no further.
+  // The Hub learns which servers and host id this token may use, and a hash of it; the token itself goes no further.
   const headers = new Headers({ upgrade: 'websocket' });
   if (granted.servers) headers.set('x-allowed-servers', JSON.stringify(granted.servers));
+  headers.set('x-host-claim', hostClaimOf(granted, hostTokens, c.req.query('host') ?? ''));
+  headers.set('x-token-id', await credentialId('host-token', granted.token));
   return hubStub(c.env).fetch(new Request(c.req.url, { headers }));
 });
