@@ -27,9 +27,9 @@ import { HostGuards } from './host-guard.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
-import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
+import { healthOf, publicHealthOf, ServerStats, statusOf, type HubHealth, type HubStatus, type PublicHealth } from './status.ts';
 
-export type { HubHealth, HubStatus } from './status.ts';
+export type { HubHealth, HubStatus, PublicHealth } from './status.ts';
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
@@ -455,6 +455,11 @@ export class Hub {
 
   health(): HubHealth {
     return healthOf(this.#rt.sql);
+  }
+
+  /** /health without credentials: up and ready, and counts only. */
+  publicHealth(): PublicHealth {
+    return publicHealthOf(this.health());
   }
 
   status(): HubStatus {

@@ -95,7 +95,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
         case '/session':
           return Response.json({ sessionId: this.#hub.createRestSession(request.headers.get('x-principal') ?? '') });
         case '/health':
-          return Response.json(this.#hub.health());
+          return Response.json(this.#hub.publicHealth());
         case '/status':
           return Response.json(this.#hub.status());
         default:

@@ -8,6 +8,25 @@ export interface HubHealth {
   servers: { name: string; host: string; tools: number; status: 'ok' | 'failing'; error?: string }[];
 }
 
+/** What unauthenticated /health shows: up and ready, and counts; no ids, names or error texts. */
+export interface PublicHealth {
+  status: 'ok';
+  ready: boolean;
+  hosts: number;
+  servers: number;
+  failing: number;
+}
+
+export function publicHealthOf(health: HubHealth): PublicHealth {
+  return {
+    status: 'ok',
+    ready: health.ready,
+    hosts: health.hosts.length,
+    servers: new Set(health.servers.map((s) => s.name)).size,
+    failing: health.servers.filter((s) => s.status === 'failing').length,
+  };
+}
+
 export interface ProcessCounts {
   sessions: number;
   pooled: number;

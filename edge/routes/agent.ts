@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
-import { hostClaimOf, parseHostTokens } from '../../shared/auth.ts';
+import { hostClaimOf, parseHostTokens, type HostToken } from '../../shared/auth.ts';
+import { edgeLog } from '../log.ts';
 import { credentialId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { hubStub } from '../hub/stub.ts';
@@ -8,7 +9,14 @@ import { bearerToken } from '../middleware/auth.ts';
 
 /** Host agents dial in here with a host token; the Hub holds the WebSocket. */
 export const agentRoute = new Hono<AppEnv>().get('/agent', async (c) => {
-  const hostTokens = parseHostTokens(c.env.HOST_TOKENS);
+  let hostTokens: HostToken[];
+  try {
+    hostTokens = parseHostTokens(c.env.HOST_TOKENS);
+  } catch {
+    // Fail closed, and never log the value (it holds the tokens).
+    edgeLog('error', 'hosts are refused: HOST_TOKENS is malformed (a JSON list of {token, servers?, hosts?}, or comma-separated tokens)');
+    throw new GatewayError('MISCONFIGURED', 'the edge cannot check host tokens: its log says why');
+  }
   const token = bearerToken(c.req.header('authorization')) ?? '';
   const matches = await Promise.all(hostTokens.map((t) => secretsEqual(token, t.token)));
   const granted = hostTokens[matches.indexOf(true)];

@@ -2,5 +2,5 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { hubFetch } from '../hub/stub.ts';
 
-/** Liveness and readiness: no credentials, no secrets; hosts and their servers. */
+/** Liveness and readiness, without credentials: counts only (no host ids, server names or errors; those are on /status). */
 export const healthRoute = new Hono<AppEnv>().get('/health', (c) => hubFetch(c.env, '/health'));
