@@ -216,8 +216,8 @@ describe('every request gets the status it should', () => {
     const text = await (await fetch(`${base}/health`)).text();
     for (const secret of SECRETS) expect(text).not.toContain(secret);
     expect(JSON.parse(text)).toEqual({ status: 'ok', ready: true, hosts: 1, servers: 2, failing: 0 });
-    const status = await (await fetch(`${base}/status`, { headers: { authorization: ADMIN } })).json();
-    expect(status.hosts.map((h: { id: string }) => h.id)).toEqual(['home']);
+    const status = (await (await fetch(`${base}/status`, { headers: { authorization: ADMIN } })).json()) as { hosts: { id: string }[] };
+    expect(status.hosts.map((h) => h.id)).toEqual(['home']);
   });
 });
 
