@@ -203,6 +203,7 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
     MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
     MAX_RESULT_CHARS: String(config.limits.maxResultChars),
     MAX_FRAME_BYTES: String(config.limits.maxFrameBytes),
+    MAX_CALLS_PER_PRINCIPAL: String(config.limits.maxCallsPerPrincipal),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;

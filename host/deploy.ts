@@ -52,6 +52,7 @@ export function edgeVars(config: Config): Record<string, string> {
     MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
     MAX_RESULT_CHARS: String(config.limits.maxResultChars),
     MAX_FRAME_BYTES: String(config.limits.maxFrameBytes),
+    MAX_CALLS_PER_PRINCIPAL: String(config.limits.maxCallsPerPrincipal),
     MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
     ALLOWED_ORIGINS: config.allowedOrigins.join(','),
     PUBLIC_URL: config.publicUrl ?? '',

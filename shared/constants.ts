@@ -53,5 +53,9 @@ export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 export const SSE_BACKLOG_EVENTS = 200;
 /** Sessions of each kind (REST, MCP) one principal may hold at once. */
 export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
+/** REST calls one client may have in flight at once (past it: 429). */
+export const DEFAULT_MAX_CALLS_PER_PRINCIPAL = 64;
+/** Server processes one host runs at once (host.maxProcesses): sized for a laptop. */
+export const DEFAULT_MAX_PROCESSES = 32;
 /** REST tool results longer than this are cut (GPT Actions accept 100,000 characters); 0 never cuts. */
 export const DEFAULT_MAX_RESULT_CHARS = 100_000;

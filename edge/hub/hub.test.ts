@@ -595,12 +595,24 @@ describe('Hub: sessions belong to their principal', () => {
     expect((await rejection(call(hub, session, { principal: 'mallory' }))).code).toBe('SESSION_NOT_FOUND');
   });
 
-  it('refuses a principal more REST sessions than the cap with TOO_MANY_SESSIONS', () => {
+  it('past the cap of REST sessions, a new one ends the principal’s least recently used session (and its processes)', async () => {
     const world = new World();
     const hub = new Hub(world.runtime, { ...TEST_LIMITS, maxSessionsPerPrincipal: 2 });
-    hub.createRestSession('alice');
-    hub.createRestSession('alice');
-    expect(() => hub.createRestSession('alice')).toThrow(expect.objectContaining({ code: 'TOO_MANY_SESSIONS', retryAfter: 60 }));
+    const conn = world.helloHost(hub, 'host-a', [ECHO]);
+    const first = hub.createRestSession('alice');
+    const pending = call(hub, first);
+    respond(hub, conn, (await conn.nextRequest()).id, { result: { ok: true } });
+    await pending;
+    world.clock += 1000;
+    const second = hub.createRestSession('alice');
+    world.clock += 1000;
+    const third = hub.createRestSession('alice');
+    expect(third).toMatch(/^[0-9a-f]{32}$/);
+    expect(conn.ofType('session.close')).toContainEqual({ type: 'session.close', server: 'echo', session: first });
+    expect((await rejection(call(hub, first))).code).toBe('SESSION_NOT_FOUND');
+    const still = call(hub, second);
+    respond(hub, conn, (await conn.nextRequest()).id, { result: { ok: 2 } });
+    expect(await still).toEqual({ ok: 2 });
     expect(hub.createRestSession('bob')).toMatch(/^[0-9a-f]{32}$/);
   });
 

@@ -14,6 +14,7 @@ import {
   CLOSE_PROTOCOL_MISMATCH,
   CLOSE_REPLACED,
   DEFAULT_CHUNK_TIMEOUT_MS,
+  DEFAULT_MAX_CALLS_PER_PRINCIPAL,
   DEFAULT_HELLO_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
@@ -48,6 +49,8 @@ export class Hub {
   readonly #rt: HubRuntime;
   readonly #pending = new Map<string, Pending>();
   readonly #guards: HostGuards;
+  /** REST calls in flight per principal. */
+  readonly #inFlight = new Map<string, number>();
   readonly #bootId = randomId().slice(0, 8);
   #callCounter = 0;
   readonly #catalog: Catalog;
@@ -351,8 +354,27 @@ export class Hub {
 
   // ---- REST sessions and calls --------------------------------------------------------------
 
+  /** A new REST session; past the principal's cap, its least recently used session is ended for it. */
   createRestSession(principal: string): string {
-    return this.#restSessions.create(principal);
+    const { id, evicted } = this.#restSessions.create(principal);
+    if (evicted) this.#endRestSession(evicted);
+    return id;
+  }
+
+  /** DELETE /api/sessionid/{id}: ends the session and stops its processes (404 if not the principal's). */
+  deleteRestSession(id: string, principal: string): void {
+    this.#restSessions.remove(id, principal);
+    this.#endRestSession(id);
+  }
+
+  /** Stops the processes a REST session runs, on whichever hosts. */
+  #endRestSession(session: string): void {
+    for (const row of this.#rt.sql.exec('SELECT server, host_id FROM routes WHERE session = ?', session)) {
+      const server = String(row.server);
+      const conn = this.#liveConnection(String(row.host_id));
+      if (conn) this.#send(conn, { type: 'session.close', server, session });
+      this.#dropRoute(server, session);
+    }
   }
 
   /** A tool call: the tool must exist and its arguments match its input schema (422 otherwise). */
@@ -377,6 +399,10 @@ export class Hub {
    * stopped as soon as the answer is in.
    */
   async request(req: ServerRequest): Promise<unknown> {
+    const inFlight = this.#inFlight.get(req.principal) ?? 0;
+    const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
+    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} calls in flight per client; wait for one to finish`);
+    this.#inFlight.set(req.principal, inFlight + 1);
     try {
       const result = await this.#run(req);
       this.#count(req.server, true);
@@ -384,6 +410,10 @@ export class Hub {
     } catch (err) {
       if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') this.#count(req.server, false);
       throw err;
+    } finally {
+      const left = (this.#inFlight.get(req.principal) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(req.principal, left);
+      else this.#inFlight.delete(req.principal);
     }
   }
 

@@ -4,6 +4,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
+  DEFAULT_MAX_CALLS_PER_PRINCIPAL,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_RESULT_CHARS,
   DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
@@ -61,6 +62,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
       mcpIdleMs: Number(env.MCP_IDLE_MS) || DEFAULT_MCP_IDLE_MS,
       maxSessionsPerPrincipal: Number(env.MAX_SESSIONS_PER_PRINCIPAL) || DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
       maxFrameChars: Number(env.MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES,
+      maxCallsPerPrincipal: Number(env.MAX_CALLS_PER_PRINCIPAL) || DEFAULT_MAX_CALLS_PER_PRINCIPAL,
       backlog: SSE_BACKLOG_EVENTS,
       sse: { keepaliveMs: Number(env.SSE_KEEPALIVE_MS) || DEFAULT_SSE_KEEPALIVE_MS, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
@@ -93,6 +95,10 @@ export class HubObject extends DurableObject<EdgeEnv> {
         case '/tools':
           return Response.json({ tools: this.#hub.tools(request.headers.get('x-server') ?? '') });
         case '/session':
+          if (request.method === 'DELETE') {
+            this.#hub.deleteRestSession(request.headers.get('x-session') ?? '', request.headers.get('x-principal') ?? '');
+            return new Response(null, { status: 204 });
+          }
           return Response.json({ sessionId: this.#hub.createRestSession(request.headers.get('x-principal') ?? '') });
         case '/health':
           return Response.json(this.#hub.publicHealth());

@@ -267,3 +267,45 @@ describe('Hub: bounded frames per connection', () => {
     expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: LIMITS.maxFrameChars }]);
   });
 });
+
+describe('Hub: caps on what one client can start', () => {
+  it('REST calls in flight per principal are capped with TOO_MANY_REQUESTS (429); others are not affected', async () => {
+    const world = new World();
+    const hub = new Hub(world.runtime, { ...LIMITS, maxCallsPerPrincipal: 2 });
+    const conn = new Conn('laptop', 'c1', 'token-a');
+    world.conns.push(conn);
+    for (const m of encodeFrame({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: 'laptop', servers: [ECHO] })) hub.onMessage(conn, m);
+    const run = (principal: string) => hub.callTool({ server: 'echo', session: null, principal, tool: 'echo', args: {}, timeoutMs: 5000 });
+    const a = run('alice');
+    const b = run('alice');
+    const refused = await run('alice').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toMatchObject({ code: 'TOO_MANY_REQUESTS', status: 429, retryAfter: 1 });
+    const c = run('bob');
+    await vi.waitFor(() => expect(conn.ofType('rpc.request')).toHaveLength(3));
+    for (const request of conn.ofType('rpc.request')) for (const m of encodeFrame({ type: 'rpc.response', id: request.id, result: { ok: true } })) hub.onMessage(conn, m);
+    await Promise.all([a, b, c]);
+    // Finished calls free their places.
+    const d = run('alice');
+    await vi.waitFor(() => expect(conn.ofType('rpc.request')).toHaveLength(4));
+    for (const m of encodeFrame({ type: 'rpc.response', id: conn.ofType('rpc.request')[3]!.id, result: {} })) hub.onMessage(conn, m);
+    await d;
+  });
+
+  it('DELETE of a REST session ends it and stops its processes; another principal gets 404', async () => {
+    const world = new World();
+    const conn = world.open('laptop', 'token-a');
+    world.hello(conn);
+    const session = world.hub.createRestSession('alice');
+    const pending = world.hub.callTool({ server: 'echo', session, principal: 'alice', tool: 'echo', args: {}, timeoutMs: 5000 });
+    const request = await vi.waitFor(() => conn.ofType('rpc.request')[0]!);
+    world.say(conn, { type: 'rpc.response', id: request.id, result: {} });
+    await pending;
+    expect(() => world.hub.deleteRestSession(session, 'mallory')).toThrow(expect.objectContaining({ code: 'SESSION_NOT_FOUND' }));
+    world.hub.deleteRestSession(session, 'alice');
+    expect(conn.ofType('session.close')).toContainEqual({ type: 'session.close', server: 'echo', session });
+    await expect(world.hub.callTool({ server: 'echo', session, principal: 'alice', tool: 'echo', args: {}, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
+  });
+});

@@ -13,6 +13,10 @@ export const restRoutes = new Hono<AppEnv>();
 
 restRoutes.get('/sessionid', (c) => hubFetch(c.env, '/session', { method: 'POST', headers: { 'x-principal': c.get('principal') } }));
 
+restRoutes.delete('/sessionid/:id', (c) =>
+  hubFetch(c.env, '/session', { method: 'DELETE', headers: { 'x-session': c.req.param('id'), 'x-principal': c.get('principal') } }),
+);
+
 restRoutes.get('/:server/tools', (c) => hubFetch(c.env, '/tools', { headers: { 'x-server': c.req.param('server'), 'x-principal': c.get('principal') } }));
 
 restRoutes.get('/:server/resources', (c) => serverRequest(c, 'resources/list', {}));

@@ -242,12 +242,29 @@ describe('sessions belong to the principal that opened them', () => {
     expect((await list(bearer(await jwt({ sub: 'bob' })))).status).toBe(404);
   });
 
-  it('caps the sessions one principal holds: 429 with Retry-After', async () => {
+  it('caps the REST sessions one principal holds: a new one ends the least recently used, DELETE ends one', async () => {
     const auth = { authorization: bearer(await jwt({ sub: 'greedy' })) };
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${base}/api/sessionid`, { headers: auth });
+      expect(res.status).toBe(200);
+      ids.push(((await res.json()) as { sessionId: string }).sessionId);
+    }
+    const use = async (id: string) => (await fetch(`${base}/api/everything/prompts?sessionId=${id}`, { headers: auth })).status;
+    expect(await use(ids[0]!)).toBe(404); // the oldest made room for the sixth
+    expect(await use(ids[5]!)).toBe(200);
+    expect((await fetch(`${base}/api/sessionid/${ids[5]}`, { method: 'DELETE', headers: { authorization: ADMIN } })).status).toBe(404);
+    expect((await fetch(`${base}/api/sessionid/${ids[5]}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect(await use(ids[5]!)).toBe(404);
+  });
+
+  it('caps the MCP sessions one principal holds: 429 with Retry-After', async () => {
+    const auth = { authorization: bearer(await jwt({ sub: 'greedy-mcp' })) };
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 6; i++) {
-      const res = await fetch(`${base}/api/sessionid`, { headers: auth });
+      const res = await fetch(`${base}/everything/mcp`, { method: 'POST', headers: { ...mcpHeaders, ...auth }, body: initialize });
+      await res.text();
       statuses.push(res.status);
       if (res.status === 429) retryAfter = res.headers.get('retry-after');
     }
