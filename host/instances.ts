@@ -185,7 +185,7 @@ export class Instances {
     return this.#startCounted(this.#options(server, session));
   }
 
-  /** Starts a session's process once a slot of `host.maxProcesses` is free (waiting briefly); the slot is freed when it exits. */
+  /** Starts a process once a slot of `host.maxProcesses` is free (waiting briefly); the slot is freed when it exits. */
   async #startCounted(options: InstanceOptions, release?: () => void): Promise<Instance> {
     const free = release ?? (await this.#slots.acquire());
     try {
@@ -330,7 +330,7 @@ export class Instances {
 
   /** Starts a throwaway process of the server to learn its tools. */
   async listTools(server: string): Promise<Tool[]> {
-    const instance = await Instance.start(this.#options(server, 'probe'));
+    const instance = await this.#startCounted(this.#options(server, 'probe'));
     try {
       return await listAllTools(instance);
     } finally {
@@ -355,7 +355,7 @@ export class Instances {
       clearTimeout(debounce);
       if (this.#watchers.delete(ended)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
     };
-    const instance = await Instance.start(options);
+    const instance = await this.#startCounted(options);
     this.#watchers.add(instance);
     try {
       return await listAllTools(instance);

@@ -9,7 +9,8 @@ import { startLocalEdge } from '../../host/local-edge.ts';
 import { PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { encodeFrame } from '../../shared/framing.ts';
 import type { Frame } from '../../shared/protocol.ts';
-import { EVERYTHING, GatewayProcess, health, killLeftovers, startEdge, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import { EVERYTHING, GatewayProcess, health, killLeftovers, startEdge, startHost, tempDir, TEST_SERVER, waitUntil, writeConfig } from './harness.ts';
 
 const marker = randomUUID();
 const HOST_TOKEN = `host-${randomUUID()}`;
@@ -223,5 +224,51 @@ describe('client auth fails closed', () => {
     } finally {
       await edge.dispose();
     }
+  });
+});
+
+describe('caps on work a caller can start', () => {
+  /** Server processes (test-server.mjs) that are children of `pid`. */
+  function childServers(pid: number): number {
+    let n = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+        const ppid = Number(/^\d+ \(.*\) \S (\d+)/.exec(stat)?.[1]);
+        if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes('test-server.mjs')) n++;
+      } catch {
+        // gone
+      }
+    }
+    return n;
+  }
+
+  it('60 concurrent calls without a session on a host with maxProcesses 8: never more than 8 processes, every call answered 200, 429 or 503', async () => {
+    const configFile = writeConfig(tempDir(), `host:\n  maxProcesses: 8\nservers:\n  busy:\n    command: ${process.execPath}\n    args: [${TEST_SERVER}]\n`);
+    const busy = await startHost(configFile, base, HOST_TOKEN, 'busy', marker, AUTH.authorization);
+    processes.push(busy);
+    let most = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        most = Math.max(most, childServers(busy.pid));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, async () => {
+        const res = await fetch(`${base}/api/busy/sleep`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{"ms":300}' });
+        const body = await res.text();
+        if (res.status === 503) expect(res.headers.get('retry-after'), body).toMatch(/^\d+$/);
+        return res.status;
+      }),
+    );
+    sampling = false;
+    await sampler;
+    expect(statuses.filter((s) => ![200, 429, 503].includes(s))).toEqual([]);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(8);
   });
 });
