@@ -1,14 +1,16 @@
 import { Hono } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
 import { hostClaimOf, parseHostTokens, type HostToken } from '../../shared/auth.ts';
-import { edgeLog } from '../log.ts';
+import { NAME_PATTERN } from '../../shared/constants.ts';
 import { credentialId, secretsEqual } from '../../shared/secure.ts';
+import { edgeLog } from '../log.ts';
 import type { AppEnv } from '../app.ts';
+import { errorsAs } from '../error-response.ts';
 import { hubStub } from '../hub/stub.ts';
 import { bearerToken } from '../middleware/auth.ts';
 
 /** Host agents dial in here with a host token; the Hub holds the WebSocket. */
-export const agentRoute = new Hono<AppEnv>().get('/agent', async (c) => {
+export const agentRoute = new Hono<AppEnv>().get('/agent', errorsAs('rest'), async (c) => {
   let hostTokens: HostToken[];
   try {
     hostTokens = parseHostTokens(c.env.HOST_TOKENS);
@@ -28,10 +30,14 @@ export const agentRoute = new Hono<AppEnv>().get('/agent', async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new GatewayError('BAD_REQUEST', '/agent expects a WebSocket upgrade');
   }
-  // The Hub learns which servers and host id this token may use, and a hash of it; the token itself goes no further.
-  const headers = new Headers({ upgrade: 'websocket' });
-  if (granted.servers) headers.set('x-allowed-servers', JSON.stringify(granted.servers));
-  headers.set('x-host-claim', hostClaimOf(granted, hostTokens, c.req.query('host') ?? ''));
-  headers.set('x-token-id', await credentialId('host-token', granted.token));
-  return hubStub(c.env).fetch(new Request(c.req.url, { headers }));
+  const hostId = c.req.query('host') ?? '';
+  if (!NAME_PATTERN.test(hostId)) throw new GatewayError('BAD_REQUEST', 'host id must be 1 to 64 letters, digits, "_" or "-"');
+  // A WebSocket cannot cross RPC, so this one call is a fetch. The Hub learns the host's id, which
+  // servers and host ids its token may use, and a hash of it; the token itself goes no further.
+  const url = new URL('https://hub/agent');
+  url.searchParams.set('host', hostId);
+  if (granted.servers) url.searchParams.set('servers', granted.servers.join(','));
+  url.searchParams.set('claim', hostClaimOf(granted, hostTokens, hostId));
+  url.searchParams.set('token', await credentialId('host-token', granted.token));
+  return hubStub(c.env).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
 });
