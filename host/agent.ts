@@ -294,6 +294,18 @@ export class HostAgent extends EventEmitter {
     }
   }
 
+  /**
+   * A fault's message as the REST client sees it: a server's stderr and command line stay in this
+   * host's log (and on the authenticated /status), never in an API response.
+   */
+  #publicMessage(err: GatewayError, server: string): string {
+    if (err.code !== 'SPAWN_FAILED' && err.code !== 'SERVER_EXITED') return err.message.slice(0, 4000);
+    this.#log.warn('a call failed: the server process could not start or ended', { server, code: err.code, detail: err.message });
+    return err.code === 'SPAWN_FAILED'
+      ? `server ${server} could not start; the host's log has the detail`
+      : `server ${server} ended during the call; the host's log has the detail`;
+  }
+
   async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {
     const { id, server, session, method, params, timeoutMs } = frame;
     try {
@@ -308,7 +320,7 @@ export class HostAgent extends EventEmitter {
       if (err instanceof RpcError) {
         this.#send({ type: 'rpc.response', id, error: { code: err.code, message: err.message, data: err.data } });
       } else if (err instanceof GatewayError) {
-        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: err.message.slice(0, 4000) } });
+        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: this.#publicMessage(err, server) } });
       } else {
         this.#log.error('call failed unexpectedly', { error: err instanceof Error ? err.stack : String(err) });
         this.#send({ type: 'rpc.response', id, fault: { code: 'INTERNAL', message: 'internal error in the host agent' } });

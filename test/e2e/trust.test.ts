@@ -227,6 +227,52 @@ describe('client auth fails closed', () => {
   });
 });
 
+const STDERR_SECRET = `stderr-${randomUUID()}`;
+let busyHost: Promise<GatewayProcess> | undefined;
+
+/** A second host: the test server under host.maxProcesses 8, and a server that cannot start. */
+function startBusyHost(): Promise<GatewayProcess> {
+  busyHost ??= (async () => {
+    const configFile = writeConfig(
+      tempDir(),
+      `host:
+  maxProcesses: 8
+servers:
+  busy:
+    command: ${process.execPath}
+    args: [${TEST_SERVER}]
+  broken:
+    command: ${process.execPath}
+    args: ["-e", "console.error('${STDERR_SECRET} at /opt/private/server.js'); process.exit(1)"]
+`,
+    );
+    const busy = await startHost(configFile, base, HOST_TOKEN, 'busy', marker, AUTH.authorization);
+    processes.push(busy);
+    return busy;
+  })();
+  return busyHost;
+}
+
+describe('a quiet public surface', () => {
+  it("/health without credentials shows counts only; a server's stderr and command reach neither /health nor REST clients", async () => {
+    await startBusyHost();
+    const health = await (await fetch(`${base}/health`)).text();
+    expect(JSON.parse(health)).toEqual({ status: 'ok', ready: true, hosts: 2, servers: 3, failing: 1 });
+    const res = await fetch(`${base}/api/broken/resources`, { headers: AUTH });
+    const body = await res.text();
+    expect(res.status).toBe(502);
+    expect(body).toContain('SPAWN_FAILED');
+    for (const text of [health, body]) {
+      expect(text).not.toContain(STDERR_SECRET);
+      expect(text).not.toContain('/opt/private');
+      expect(text).not.toContain(process.execPath);
+    }
+    // The detail is on /status, behind credentials.
+    const status = await (await fetch(`${base}/status`, { headers: AUTH })).text();
+    expect(status).toContain(STDERR_SECRET);
+  });
+});
+
 describe('caps on work a caller can start', () => {
   /** Server processes (test-server.mjs) that are children of `pid`. */
   function childServers(pid: number): number {
@@ -245,9 +291,7 @@ describe('caps on work a caller can start', () => {
   }
 
   it('60 concurrent calls without a session on a host with maxProcesses 8: never more than 8 processes, every call answered 200, 429 or 503', async () => {
-    const configFile = writeConfig(tempDir(), `host:\n  maxProcesses: 8\nservers:\n  busy:\n    command: ${process.execPath}\n    args: [${TEST_SERVER}]\n`);
-    const busy = await startHost(configFile, base, HOST_TOKEN, 'busy', marker, AUTH.authorization);
-    processes.push(busy);
+    const busy = await startBusyHost();
     let most = 0;
     let sampling = true;
     const sampler = (async () => {
