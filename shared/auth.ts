@@ -44,6 +44,8 @@ export const HostTokenSchema = z.strictObject({
   servers: z.array(z.string().regex(NAME_PATTERN)).optional(),
   /** Host ids this token may connect as; absent means any id no other token lists or holds. */
   hosts: z.array(z.string().regex(NAME_PATTERN)).optional(),
+  /** With `servers`: may also announce a server that a host of another token serves (sessions are then spread over both). */
+  shareServers: z.boolean().optional(),
 });
 export type HostToken = z.infer<typeof HostTokenSchema>;
 

@@ -205,6 +205,15 @@ export class Hub {
     }
   }
 
+  /** Whether a host other than this connection's, connected with another token, serves `server`. */
+  #servedByOtherToken(server: string, conn: HostConnection): boolean {
+    for (const row of this.#rt.sql.exec('SELECT host_id FROM servers WHERE name = ? AND host_id != ?', server, conn.hostId)) {
+      const holder = this.#liveConnection(String(row.host_id));
+      if (holder && holder.tokenId !== conn.tokenId) return true;
+    }
+    return false;
+  }
+
   /** Whether this connection's token may use its host id; refused connections are told why and closed. */
   #claimHostId(conn: HostConnection): boolean {
     let message: string | undefined;
@@ -245,6 +254,15 @@ export class Hub {
       this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
       this.#rt.log('warn', 'host refused: server not allowed for its token', { host: conn.hostId, server: refused.name });
       conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
+      return;
+    }
+    const taken = conn.allowedServers && !conn.mayShareServers ? hello.servers.find((s) => this.#servedByOtherToken(s.name, conn)) : undefined;
+    if (taken) {
+      const message = `server ${taken.name} is served by a host with another token; this token may not join it (shareServers)`;
+      this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
+      this.#rt.log('warn', 'host refused: server served by another token', { host: conn.hostId, server: taken.name });
+      conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
+      this.onClose(conn, CLOSE_FORBIDDEN, message);
       return;
     }
     const previous = this.#currentConn(conn.hostId);

@@ -34,6 +34,7 @@ interface Attachment {
   /** A hash of the host token (never the token). */
   tokenId?: string;
   hostClaim?: HostClaim;
+  mayShareServers?: boolean;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
@@ -91,6 +92,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return this.#acceptHost(url.searchParams.get('host') ?? '', allowed === null ? null : allowed.split(',').filter(Boolean), {
       tokenId: url.searchParams.get('token') ?? undefined,
       hostClaim: claim === 'own' || claim === 'reserved' ? claim : 'any',
+      mayShareServers: url.searchParams.get('share') === '1',
     });
   }
 
@@ -160,7 +162,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
   }
 
   /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
-  #acceptHost(hostId: string, allowed: string[] | null, token: { tokenId: string | undefined; hostClaim: HostClaim }): Response {
+  #acceptHost(hostId: string, allowed: string[] | null, token: { tokenId: string | undefined; hostClaim: HostClaim; mayShareServers: boolean }): Response {
     if (!NAME_PATTERN.test(hostId)) return new Response('host id must be 1 to 64 letters, digits, "_" or "-"', { status: 400 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
@@ -195,13 +197,14 @@ function attachmentOf(ws: WebSocket): Attachment {
 }
 
 function toConnection(ws: WebSocket): HostConnection {
-  const { hostId, connId, allowed, tokenId, hostClaim } = attachmentOf(ws);
+  const { hostId, connId, allowed, tokenId, hostClaim, mayShareServers } = attachmentOf(ws);
   return {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
     tokenId,
     hostClaim,
+    mayShareServers,
     send: (text) => ws.send(text),
     close: (code, reason) => {
       try {

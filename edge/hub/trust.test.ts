@@ -156,6 +156,35 @@ describe('Hub: host ids belong to tokens', () => {
   });
 });
 
+describe('Hub: tokens limited to servers', () => {
+  it('may not announce a server a host of another token serves, unless shareServers', () => {
+    const world = new World();
+    const main = world.open('home', 'token-a');
+    world.hello(main, [ECHO]);
+
+    const limited = new Conn('friend', 'c-friend', 'token-b');
+    Object.assign(limited, { allowedServers: ['echo', 'other'] });
+    world.conns.push(limited);
+    world.hello(limited, [ECHO]);
+    expect(limited.closed?.code).toBe(CLOSE_FORBIDDEN);
+    expect(limited.ofType('frame.error')[0]?.message).toMatch(/served by a host with another token/);
+    world.settle();
+    expect(world.hub.health().servers.map((s) => s.host)).toEqual(['home']);
+
+    // Its own servers are fine; so is sharing when the config allows it.
+    const own = new Conn('friend2', 'c-own', 'token-b');
+    Object.assign(own, { allowedServers: ['other'] });
+    world.conns.push(own);
+    world.hello(own, [OTHER]);
+    expect(own.ofType('host.welcome')).toHaveLength(1);
+    const sharing = new Conn('friend3', 'c-share', 'token-c');
+    Object.assign(sharing, { allowedServers: ['echo'], mayShareServers: true });
+    world.conns.push(sharing);
+    world.hello(sharing, [ECHO]);
+    expect(sharing.ofType('host.welcome')).toHaveLength(1);
+  });
+});
+
 describe('Hub: frames touch only what the sending connection owns', () => {
   it('session.closed and mcp.message for another host’s MCP session are dropped', async () => {
     const world = new World();

@@ -20,6 +20,8 @@ export interface HostConnection {
    * `reserved` (refused). Undefined is `any`.
    */
   readonly hostClaim?: HostClaim;
+  /** A token limited to servers may announce one another token's host serves (`shareServers`). */
+  readonly mayShareServers?: boolean;
   send(text: string): void;
   close(code: number, reason: string): void;
 }

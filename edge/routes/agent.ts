@@ -39,5 +39,6 @@ export const agentRoute = new Hono<AppEnv>().get('/agent', errorsAs('rest'), asy
   if (granted.servers) url.searchParams.set('servers', granted.servers.join(','));
   url.searchParams.set('claim', hostClaimOf(granted, hostTokens, hostId));
   url.searchParams.set('token', await credentialId('host-token', granted.token));
+  if (granted.shareServers) url.searchParams.set('share', '1');
   return hubStub(c.env).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
 });
