@@ -273,6 +273,19 @@ describe('a quiet public surface', () => {
   });
 });
 
+describe('results larger than the edge takes', () => {
+  it('are refused on the host before sending (413 FRAME_TOO_LARGE); the host stays connected', async () => {
+    await startBusyHost();
+    const big = await fetch(`${base}/api/busy/big`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ bytes: 2 * 1024 * 1024 }) });
+    const body = (await big.json()) as { error: { code: string } };
+    expect(big.status).toBe(413);
+    expect(body.error.code).toBe('FRAME_TOO_LARGE');
+    const small = await fetch(`${base}/api/busy/big`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ bytes: 10 }) });
+    expect(small.status).toBe(200);
+    expect(busyHost && (await busyHost).stderr).toMatch(/too large for the edge/);
+  });
+});
+
 describe('caps on work a caller can start', () => {
   /** Server processes (test-server.mjs) that are children of `pid`. */
   function childServers(pid: number): number {
