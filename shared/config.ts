@@ -108,7 +108,7 @@ export const ConfigSchema = z.strictObject({
       maxResultChars: WholeNumber.pipe(z.number().min(0)).default(DEFAULT_MAX_RESULT_CHARS),
       /** REST sessions, and MCP sessions, one client may hold at once; past it: 429. */
       maxSessionsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL),
-      /** REST calls one client may have in flight at once; past it: 429 with Retry-After. */
+      /** REST calls, and MCP requests, one client may have in flight at once (each counted apart); past it: 429 with Retry-After. */
       maxCallsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_CALLS_PER_PRINCIPAL),
       /** Characters of chunked frames a host connection may have half-sent at once; also the largest frame a host sends (bigger results are refused on the host). */
       maxFrameBytes: WholeNumber.pipe(z.number().min(1024 * 1024).max(64 * 1024 * 1024)).default(DEFAULT_MAX_FRAME_BYTES),

@@ -338,3 +338,24 @@ describe('Hub: caps on what one client can start', () => {
     await expect(world.hub.callTool({ server: 'echo', session, principal: 'alice', tool: 'echo', args: {}, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
   });
 });
+
+describe('Hub: MCP requests in flight per principal', () => {
+  it('past the cap, a request is refused with TOO_MANY_REQUESTS; answers free places', async () => {
+    const world = new World();
+    const hub = new Hub(world.runtime, { ...LIMITS, maxCallsPerPrincipal: 2 });
+    const conn = new Conn('laptop', 'c1', 'token-a');
+    world.conns.push(conn);
+    for (const m of encodeFrame({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: 'laptop', servers: [ECHO] })) hub.onMessage(conn, m);
+    const post = async (id: number, session: string | null, method = 'tools/list') =>
+      await Promise.resolve(hub.mcp.post({ server: 'echo', sessionId: session, principal: 'alice', message: { jsonrpc: '2.0', id, method, params: {} }, wantsSse: false }));
+    const init = post(1, null, 'initialize');
+    const session = await vi.waitFor(() => conn.ofType('mcp.message')[0]!.session);
+    const second = post(2, session);
+    await expect(post(3, session)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS', status: 429 });
+    for (const id of [1, 2]) for (const m of encodeFrame({ type: 'mcp.message', server: 'echo', session, message: { jsonrpc: '2.0', id, result: {} } })) hub.onMessage(conn, m);
+    await Promise.all([init, second]);
+    const third = post(4, session);
+    for (const m of encodeFrame({ type: 'mcp.message', server: 'echo', session, message: { jsonrpc: '2.0', id: 4, result: { ok: true } } })) hub.onMessage(conn, m);
+    expect(await (await third).json()).toMatchObject({ result: { ok: true } });
+  });
+});

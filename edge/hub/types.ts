@@ -47,8 +47,6 @@ export interface HubLimits extends McpLimits {
   mcpIdleMs: number;
   /** REST sessions, and MCP sessions, one principal may hold at once (each kind counted apart). */
   maxSessionsPerPrincipal: number;
-  /** REST calls one principal may have in flight at once; past it: 429 (default 64). */
-  maxCallsPerPrincipal?: number;
   /** A host connection's hello must be accepted within this time (default 10 s). */
   helloTimeoutMs?: number;
   /** A chunked frame from a host must be complete this long after its first chunk (default 60 s). */
