@@ -103,6 +103,13 @@ export class HostGuards {
     this.#guards.delete(connId);
   }
 
+  /** Characters of half-received chunked frames held for every connection together. */
+  get pendingChars(): number {
+    let total = 0;
+    for (const guard of this.#guards.values()) total += guard.decoder.pendingChars;
+    return total;
+  }
+
   /** Connections that hold state here (for tests and /status). */
   get size(): number {
     return this.#guards.size;

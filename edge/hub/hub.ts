@@ -511,7 +511,7 @@ export class Hub {
   }
 
   status(): HubStatus {
-    return statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size);
+    return { ...statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size), pendingFrameChars: this.#guards.pendingChars };
   }
 
   /** Counts one finished call of a server. */

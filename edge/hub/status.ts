@@ -39,6 +39,8 @@ export interface HubStatus extends HubHealth {
   sessions: { rest: number; mcp: number };
   /** REST calls waiting for a host's answer right now. */
   callsInFlight: number;
+  /** Characters of half-received chunked frames the edge holds for host connections (each bounded by limits.maxFrameBytes). */
+  pendingFrameChars?: number;
   perServer: Record<string, { calls: number; errors: number; restProcesses: number; mcpSessions: number }>;
 }
 

@@ -272,6 +272,7 @@ describe('Hub: bounded frames per connection', () => {
     for (let i = 0; i < 64 && !conn.closed; i++, sent++) world.hub.onMessage(conn, JSON.stringify({ type: 'chunk', id: `c${i}`, seq: 0, last: false, data }));
     expect(conn.closed?.code).toBe(CLOSE_LIMIT);
     expect(sent).toBeLessThanOrEqual(LIMITS.maxFrameChars! / data.length + 1);
+    expect(world.hub.status().pendingFrameChars).toBe(0);
     if (helloFirst) expect(world.hub.health().hosts).toEqual([]);
   });
 

@@ -185,6 +185,9 @@ describe('bounded frames', () => {
     expect(code).toBe(4005);
     expect(reason).toMatch(/budget/);
     expect(rogue.received.find((f) => f.type === 'frame.error')).toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    // Everything the connection held is freed.
+    const status = (await (await fetch(`${base}/status`, { headers: AUTH })).json()) as { pendingFrameChars: number };
+    expect(status.pendingFrameChars).toBe(0);
     expect(await echo()).toBe(200);
   });
 
