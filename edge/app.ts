@@ -11,7 +11,7 @@ import { checkInput } from './middleware/input.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { openapiRoutes } from './routes/openapi.ts';
-import { statusRoutes } from './routes/status.ts';
+import { statusPageRoute, statusRoutes } from './routes/status.ts';
 import { agentRoute } from './routes/agent.ts';
 import { healthRoute } from './routes/health.ts';
 import { restRoutes } from './routes/rest.ts';
@@ -23,6 +23,7 @@ export function createApp(): Hono<AppEnv> {
   app.use('*', corsHeaders, checkInput);
   app.route('/', healthRoute);
   app.route('/', agentRoute);
+  app.route('/', statusPageRoute);
   app.use('*', checkOrigin, clientAuth);
   app.route('/', openapiRoutes);
   app.route('/', docsRoutes);

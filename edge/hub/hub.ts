@@ -28,9 +28,14 @@ import { HostGuards } from './host-guard.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
-import { healthOf, publicHealthOf, ServerStats, statusOf, type HubHealth, type HubStatus, type PublicHealth } from './status.ts';
+import { healthOf, publicHealthOf, type HubHealth, type PublicHealth } from './status.ts';
+import type { HistoryChoice } from './status-history.ts';
+import { whatOf } from './outcome.ts';
+import { Traffic, type HubFullStatus } from './traffic.ts';
 
 export type { HubHealth, HubStatus, PublicHealth } from './status.ts';
+export type { HistoryChoice } from './status-history.ts';
+export type { HubFullStatus } from './traffic.ts';
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
@@ -62,14 +67,14 @@ export class Hub {
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
-  readonly #stats: ServerStats;
+  readonly #traffic: Traffic;
   readonly #limits: HubLimits;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
     for (const statement of SCHEMA) rt.sql.exec(statement);
-    this.#stats = new ServerStats(rt.sql, rt.now);
+    this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
     this.#catalog = new Catalog(rt.sql);
     this.#guards = new HostGuards(
@@ -92,15 +97,16 @@ export class Hub {
         },
         connectionOf: (hostId) => this.#liveConnection(hostId),
         send: (conn, frame) => this.#send(conn, frame),
-        count: (server, ok) => this.#count(server, ok),
+        finished: (call) => this.#traffic.finished(call),
       },
       limits,
     );
     this.#reconcile();
   }
 
-  /** Periodic upkeep: ends idle MCP sessions, and asks to run again while any remain. */
+  /** Periodic upkeep: writes the traffic history, ends idle MCP sessions, and asks to run again while any remain. */
   onAlarm(): void {
+    this.#traffic.flush();
     if (this.mcp.reapIdle(this.#limits.mcpIdleMs) > 0) this.#rt.scheduleAlarm(this.#limits.mcpIdleMs);
   }
 
@@ -108,7 +114,9 @@ export class Hub {
   #reconcile(): void {
     const live = new Set(this.#rt.liveConnIds());
     for (const row of this.#rt.sql.exec('SELECT id, conn_id FROM hosts')) {
-      if (!live.has(String(row.conn_id))) this.#forgetHost(String(row.id));
+      if (live.has(String(row.conn_id))) continue;
+      this.#forgetHost(String(row.id));
+      this.#traffic.hostDropped(String(row.id), null);
     }
   }
 
@@ -147,6 +155,7 @@ export class Hub {
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
+      this.#traffic.hostDropped(conn.hostId, code);
       this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
     }
   }
@@ -177,7 +186,7 @@ export class Hub {
       case 'server.update':
         return this.#onServerUpdate(conn, frame.server);
       case 'host.stats':
-        this.#stats.host(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
+        this.#traffic.hostProcesses(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
         return;
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
@@ -284,6 +293,7 @@ export class Hub {
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
     this.#hostConns?.set(conn.hostId, conn.connId);
+    this.#traffic.hostConnected(conn.hostId);
     this.#catalog.invalidate();
     this.#guards.welcomed(conn.connId);
     // Only now, after a valid hello from a token allowed this id, does the new connection replace the old.
@@ -416,34 +426,30 @@ export class Hub {
    * Runs one request on the session's process; without a session, on a fresh process that is
    * stopped as soon as the answer is in.
    */
-  async request(req: ServerRequest): Promise<unknown> {
+  request(req: ServerRequest): Promise<unknown> {
     const inFlight = this.#inFlight.get(req.principal) ?? 0;
     const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
-    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} calls in flight per client; wait for one to finish`);
+    if (inFlight >= cap) return Promise.reject(new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} calls in flight per client; wait for one to finish`));
     this.#inFlight.set(req.principal, inFlight + 1);
-    try {
-      const result = await this.#run(req);
-      this.#count(req.server, true);
-      return result;
-    } catch (err) {
-      if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') this.#count(req.server, false);
-      throw err;
-    } finally {
+    const picked: { host: string | null } = { host: null };
+    return this.#traffic.timed(req.server, whatOf(req.method, req.params), () => picked.host, () => this.#run(req, picked)).finally(() => {
       const left = (this.#inFlight.get(req.principal) ?? 1) - 1;
       if (left > 0) this.#inFlight.set(req.principal, left);
       else this.#inFlight.delete(req.principal);
-    }
+    });
   }
 
-  async #run(req: ServerRequest): Promise<unknown> {
+  async #run(req: ServerRequest, picked: { host: string | null }): Promise<unknown> {
     if (req.session !== null) this.#restSessions.touch(req.session, req.principal);
     const entry = this.#catalog.entry(req.server);
     if (req.session !== null) {
       const conn = this.#route(req.server, req.session, entry);
+      picked.host = conn.hostId;
       return this.#request(conn, req.server, req.session, req.method, req.params, req.timeoutMs);
     }
     const session = `once-${randomId()}`;
     const conn = this.#pickHost(req.server, entry);
+    picked.host = conn.hostId;
     try {
       return await this.#request(conn, req.server, session, req.method, req.params, req.timeoutMs);
     } finally {
@@ -510,12 +516,15 @@ export class Hub {
     return publicHealthOf(this.health());
   }
 
-  status(): HubStatus {
-    return { ...statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size), pendingFrameChars: this.#guards.pendingChars };
+  status(history: HistoryChoice = 'both'): HubFullStatus {
+    return { ...this.#traffic.status(this.#pending.size, history), pendingFrameChars: this.#guards.pendingChars };
   }
 
-  /** Counts one finished call of a server. */
-  #count(server: string, ok: boolean): void {
-    this.#stats.count(server, ok);
+  /** Ends any session (the status page's button): its processes stop, its next request is 404. */
+  endSession(id: string): boolean {
+    if (this.mcp.end(id, 'ended from the status page')) return true;
+    if (!this.#restSessions.end(id)) return false;
+    this.#endRestSession(id);
+    return true;
   }
 }

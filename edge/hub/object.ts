@@ -17,12 +17,13 @@ import {
   SSE_BACKLOG_EVENTS,
   SSE_MAX_QUEUED_BYTES,
 } from '../../shared/constants.ts';
+import { GatewayError } from '../../shared/errors.ts';
 import type { JsonRpcMessage, Tool } from '../../shared/protocol.ts';
 import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
-import { Hub, type HostConnection, type HubStatus, type PublicHealth, type SqlValue } from './hub.ts';
+import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
 
@@ -41,6 +42,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
   readonly #hub: Hub;
   readonly #callTimeoutMs: number;
   readonly #maxResultChars: number;
+  /** Alarm changes, one after another, so that the earliest asked for always wins. */
+  #alarmChain: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
@@ -55,9 +58,11 @@ export class HubObject extends DurableObject<EdgeEnv> {
       now: Date.now,
       log: edgeLog,
       scheduleAlarm: (delayMs) => {
-        void ctx.storage.getAlarm().then((at) => {
-          if (at === null) return ctx.storage.setAlarm(Date.now() + delayMs);
-        });
+        const wanted = Date.now() + delayMs;
+        this.#alarmChain = this.#alarmChain
+          .then(() => ctx.storage.getAlarm())
+          .then((at) => (at === null || at > wanted ? ctx.storage.setAlarm(wanted) : undefined))
+          .catch((err: unknown) => edgeLog('error', 'could not set the alarm', { error: String(err) }));
       },
     }, {
       requestTimeoutMs: this.#callTimeoutMs,
@@ -134,8 +139,17 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return this.#hub.publicHealth();
   }
 
-  status(): HubStatus {
-    return this.#hub.status();
+  /** GET /status: the current state, the traffic history (`history` picks its windows), live sessions. */
+  status(history: HistoryChoice): HubFullStatus {
+    return this.#hub.status(history);
+  }
+
+  /** Ends any session, MCP or REST (the status page's button): SESSION_NOT_FOUND if there is none. */
+  endSession(id: string): Promise<HubResult<null>> {
+    return settle(() => {
+      if (!this.#hub.endSession(id)) throw new GatewayError('SESSION_NOT_FOUND', 'no such session (ended already?)');
+      return null;
+    });
   }
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */

@@ -55,6 +55,13 @@ export class RestSessions {
     this.#touched.delete(id);
   }
 
+  /** Forgets a session: its next use is 404. False if there is none. */
+  end(id: string): boolean {
+    const found = this.#sql.exec('SELECT 1 AS found FROM rest_sessions WHERE id = ?', id).length > 0;
+    this.#forget(id);
+    return found;
+  }
+
   /** Checks that the session exists and belongs to `principal`: an id is never a credential. */
   touch(id: string, principal: string): void {
     const now = this.#now();
