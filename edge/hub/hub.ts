@@ -25,6 +25,7 @@ import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/proto
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
 import { HostGuards } from './host-guard.ts';
+import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { RestSessions } from './rest-sessions.ts';
@@ -54,6 +55,7 @@ export class Hub {
   readonly #rt: HubRuntime;
   readonly #pending = new Map<string, Pending>();
   readonly #guards: HostGuards;
+  readonly #trust: TrustPorts;
   /** REST calls in flight per principal. */
   readonly #inFlight = new Map<string, number>();
   readonly #bootId = randomId().slice(0, 8);
@@ -73,6 +75,7 @@ export class Hub {
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
+    this.#trust = { sql: rt.sql, liveConnection: (hostId) => this.#liveConnection(hostId), mcpHostOf: (session) => this.mcp.hostOf(session) };
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
@@ -175,7 +178,7 @@ export class Hub {
       case 'rpc.response':
         return this.#onResponse(conn, frame);
       case 'session.closed':
-        if (!this.#ownsSession(conn, frame.server, frame.session)) return this.#dropForeign(conn, frame.type, frame.server);
+        if (!ownsSession(this.#trust, conn, frame.server, frame.session)) return this.#dropForeign(conn, frame.type, frame.server);
         this.#dropRoute(frame.server, frame.session);
         this.mcp.onSessionClosed(frame.session, frame.reason);
         return;
@@ -199,14 +202,6 @@ export class Hub {
     }
   }
 
-  /** A REST route or MCP session of this server that this connection's host runs (or none anywhere). */
-  #ownsSession(conn: HostConnection, server: string, session: string): boolean {
-    const mcpHost = this.mcp.hostOf(session);
-    if (mcpHost !== undefined) return mcpHost === conn.hostId;
-    const row = this.#rt.sql.exec('SELECT host_id FROM routes WHERE server = ? AND session = ?', server, session)[0];
-    return !row || String(row.host_id) === conn.hostId;
-  }
-
   /** A frame about something another connection owns: dropped, and logged a few times a minute. */
   #dropForeign(conn: HostConnection, type: string, server: string): void {
     if (this.#guards.mayLog(conn.connId)) {
@@ -214,32 +209,12 @@ export class Hub {
     }
   }
 
-  /** Whether a host other than this connection's, connected with another token, serves `server`. */
-  #servedByOtherToken(server: string, conn: HostConnection): boolean {
-    for (const row of this.#rt.sql.exec('SELECT host_id FROM servers WHERE name = ? AND host_id != ?', server, conn.hostId)) {
-      const holder = this.#liveConnection(String(row.host_id));
-      if (holder && holder.tokenId !== conn.tokenId) return true;
-    }
-    return false;
-  }
-
-  /** Whether this connection's token may use its host id; refused connections are told why and closed. */
-  #claimHostId(conn: HostConnection): boolean {
-    let message: string | undefined;
-    if (conn.hostClaim === 'reserved') {
-      message = `this host's token may not use host id ${conn.hostId}`;
-    } else if (conn.hostClaim !== 'own') {
-      const holder = this.#liveConnection(conn.hostId);
-      if (holder && holder.connId !== conn.connId && holder.tokenId !== conn.tokenId) {
-        message = `host id ${conn.hostId} is in use by a connection with another host token`;
-      }
-    }
-    if (!message) return true;
-    this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
-    this.#rt.log('warn', 'host refused: host id not allowed for its token', { host: conn.hostId });
-    conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
-    this.onClose(conn, CLOSE_FORBIDDEN, message);
-    return false;
+  /** Tells a host why it is refused, logs it, closes its connection and forgets it. */
+  #refuse(conn: HostConnection, refusal: Refusal): void {
+    this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message: refusal.message });
+    this.#rt.log('warn', refusal.log, { host: conn.hostId, ...(refusal.server ? { server: refusal.server } : {}) });
+    conn.close(CLOSE_FORBIDDEN, refusal.message.slice(0, 120));
+    this.onClose(conn, CLOSE_FORBIDDEN, refusal.message);
   }
 
   #onHello(conn: HostConnection, hello: FrameOf<'host.hello'>): void {
@@ -256,24 +231,8 @@ export class Hub {
       conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
       return;
     }
-    if (!this.#claimHostId(conn)) return;
-    const refused = conn.allowedServers && hello.servers.find((s) => !conn.allowedServers!.includes(s.name));
-    if (refused) {
-      const message = `this host's token may not announce server ${refused.name} (allowed: ${conn.allowedServers!.join(', ') || 'none'})`;
-      this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
-      this.#rt.log('warn', 'host refused: server not allowed for its token', { host: conn.hostId, server: refused.name });
-      conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
-      return;
-    }
-    const taken = conn.allowedServers && !conn.mayShareServers ? hello.servers.find((s) => this.#servedByOtherToken(s.name, conn)) : undefined;
-    if (taken) {
-      const message = `server ${taken.name} is served by a host with another token; this token may not join it (shareServers)`;
-      this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
-      this.#rt.log('warn', 'host refused: server served by another token', { host: conn.hostId, server: taken.name });
-      conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
-      this.onClose(conn, CLOSE_FORBIDDEN, message);
-      return;
-    }
+    const refusal = hostIdRefusal(this.#trust, conn) ?? serversRefusal(this.#trust, conn, hello.servers);
+    if (refusal) return this.#refuse(conn, refusal);
     const previous = this.#currentConn(conn.hostId);
     if (previous && previous !== conn.connId) {
       this.#failPending((p) => p.connId === previous, `host ${conn.hostId} reconnected during the call`);
