@@ -220,6 +220,28 @@ describe('client auth fails closed', () => {
     }
   });
 
+  it.each([
+    ['HOST_TOKENS that is not JSON', '[{"token": '],
+    ['HOST_TOKENS with an unknown key', JSON.stringify([{ token: 't'.repeat(20), server: ['a'] }])],
+  ])('%s: hosts are refused with 503, the API still answers', async (_name, hostTokens) => {
+    const edge = await startLocalEdge({ hostname: '127.0.0.1', port: 0, bindings: { HOST_TOKENS: hostTokens, OPEN_API: '1' } });
+    try {
+      const url = edge.url.toString().replace(/\/$/, '');
+      const status = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/agent?host=h`, { headers: { authorization: `Bearer ${'t'.repeat(20)}` } });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+      });
+      expect(status).toBe(503);
+      expect((await fetch(`${url}/api/sessionid`)).status).toBe(200);
+    } finally {
+      await edge.dispose();
+    }
+  });
+
   it('OPEN_API=1 without CLIENT_AUTH opens the API on purpose', async () => {
     const edge = await startLocalEdge({ hostname: '127.0.0.1', port: 0, bindings: { HOST_TOKENS: HOST_TOKEN, OPEN_API: '1' } });
     try {
