@@ -204,9 +204,8 @@ describe('client auth fails closed', () => {
   it.each([
     ['no CLIENT_AUTH and no OPEN_API', {}],
     ['CLIENT_AUTH that is not JSON', { CLIENT_AUTH: '{"bearer": [' }],
-    ['an empty CLIENT_AUTH object', { CLIENT_AUTH: '{}' }],
     ['CLIENT_AUTH with an unknown key', { CLIENT_AUTH: JSON.stringify({ bearer: ['t'.repeat(20)], bearers: ['x'] }) }],
-    ['CLIENT_AUTH with a misspelled basic entry', { CLIENT_AUTH: JSON.stringify({ basic: [{ user: 'a', password: 'b' }] }) }],
+    // More variants ({}, misspelled entries) run in process, in edge/app.test.ts.
   ])('%s: the API answers 503, /health still answers', async (_name, bindings: Record<string, string>) => {
     const edge = await startLocalEdge({ hostname: '127.0.0.1', port: 0, bindings: { HOST_TOKENS: HOST_TOKEN, ...bindings } });
     try {
@@ -222,7 +221,6 @@ describe('client auth fails closed', () => {
 
   it.each([
     ['HOST_TOKENS that is not JSON', '[{"token": '],
-    ['HOST_TOKENS with an unknown key', JSON.stringify([{ token: 't'.repeat(20), server: ['a'] }])],
   ])('%s: hosts are refused with 503, the API still answers', async (_name, hostTokens) => {
     const edge = await startLocalEdge({ hostname: '127.0.0.1', port: 0, bindings: { HOST_TOKENS: hostTokens, OPEN_API: '1' } });
     try {
