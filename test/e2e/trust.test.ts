@@ -144,6 +144,19 @@ describe('host ids belong to tokens', () => {
   });
 });
 
+describe('host ids belong to tokens: the host agent', () => {
+  it('a host agent with another token and the same id stops with the reason; the first host stays', async () => {
+    const configFile = writeConfig(tempDir(), 'servers: {}\n');
+    const intruder = new GatewayProcess(['host', '--config', configFile, '--edge', base, '--token', OTHER_TOKEN, '--host-id', 'home'], marker);
+    processes.push(intruder);
+    const { code } = await intruder.exited;
+    expect(code).toBe(1);
+    expect(intruder.stderr).toMatch(/host id home is in use by a connection with another host token/);
+    expect((await health(base, AUTH.authorization)).hosts.map((h) => h.id)).toContain('home');
+    expect(await echo()).toBe(200);
+  });
+});
+
 describe('frames touch only what the sending connection owns', () => {
   it('session.closed, mcp.message and rpc.response from another host are dropped', async () => {
     const session = await initialize();
