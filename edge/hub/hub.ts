@@ -137,7 +137,7 @@ export class Hub {
     } catch (err) {
       if (err instanceof FrameLimitError) return this.#closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
-      this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
+      if (this.#guards.mayLog(conn.connId)) this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
       this.#send(conn, { type: 'frame.error', code: error.code, message: error.message });
       return;
     }
