@@ -20,6 +20,8 @@ export interface InstanceOptions {
   /** Longest stdout line accepted from the server, in characters. */
   maxLineChars?: number;
   initializeTimeoutMs?: number;
+  /** The `initialize` params the host sends (default: no client capabilities, the gateway's name). */
+  initializeParams?: Record<string, unknown>;
   /** Messages from the server that are not responses to our requests. */
   onMessage?: (message: JsonRpcMessage) => void;
   raw?: boolean;
@@ -126,7 +128,7 @@ export class Instance {
     try {
       instance.initializeResult = await instance.request(
         'initialize',
-        { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
+        opts.initializeParams ?? { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
         opts.initializeTimeoutMs ?? 30_000,
       ).done;
       instance.notify('notifications/initialized');

@@ -56,6 +56,8 @@ export class Instances {
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
   #disposed = false;
+  /** What the server answered to the catalog process's `initialize`. */
+  initializeResult: unknown;
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
@@ -129,6 +131,12 @@ export class Instances {
       this.#relays.set(server, relay);
     }
     return relay;
+  }
+
+  /** Starts an initialized process of the server outside any session (the 2026-07-28 bridge owns it). */
+  startDetached(server: string, session: string, initializeParams: Record<string, unknown>, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Promise<Instance> {
+    const options = this.#options(server, session, onMessage);
+    return Instance.start({ ...options, initializeParams, onExit: (reason) => onExit(reason) });
   }
 
   #options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {
@@ -320,6 +328,7 @@ export class Instances {
       if (this.#watchers.delete(ended)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
     };
     const instance = await Instance.start(options);
+    this.initializeResult = instance.initializeResult;
     this.#watchers.add(instance);
     try {
       return await listAllTools(instance);

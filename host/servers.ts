@@ -87,6 +87,26 @@ export class ServerSet {
     if (tool !== undefined) throw new GatewayError('TOOL_NOT_FOUND', `server ${server} has no tool named ${tool}`);
   }
 
+  /** What the server answered to `initialize` when its tools were first listed. */
+  initializeResult(server: string): unknown {
+    return this.#entries.get(server)?.instances.initializeResult;
+  }
+
+  /** The server's `tools` filter, if it has one. */
+  toolFilter(server: string): ServerConfig['tools'] {
+    return this.#entries.get(server)?.config.tools;
+  }
+
+  /** Whether every session of the server shares one process. */
+  isShared(server: string): boolean {
+    return this.#entries.get(server)?.config.instances === 'shared';
+  }
+
+  /** An initialized process of the server for the 2026-07-28 bridge, outside any session. */
+  startDetached(server: string, session: string, initializeParams: Record<string, unknown>, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Promise<Instance> {
+    return this.#entry(server).instances.startDetached(server, session, initializeParams, onMessage, onExit);
+  }
+
   startPools(): void {
     this.#poolsStarted = true;
     for (const entry of this.#entries.values()) entry.instances.startPools();

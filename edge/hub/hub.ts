@@ -7,7 +7,7 @@
  * In-memory maps are caches of it, rebuilt on demand, or state (pending calls) that only lives
  * as long as the request that created it.
  */
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_PARK_TTL_MS, PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
@@ -15,6 +15,7 @@ import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
+import { ModernCalls } from '../mcp2026/modern-calls.ts';
 import { RestSessions } from './rest-sessions.ts';
 import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
 
@@ -48,6 +49,8 @@ export class Hub {
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
+  /** Stateless MCP 2026-07-28 requests. */
+  readonly modern: ModernCalls;
   readonly #stats: ServerStats;
   readonly #limits: HubLimits;
 
@@ -72,6 +75,17 @@ export class Hub {
         count: (server, ok) => this.#count(server, ok),
       },
       limits,
+    );
+    this.modern = new ModernCalls(
+      {
+        sql: rt.sql,
+        now: rt.now,
+        pickHost: (server) => this.#pickHost(server, this.#catalog.entry(server)),
+        connectionOf: (hostId) => this.#liveConnection(hostId),
+        send: (conn, frame) => this.#send(conn, frame),
+        count: (server, ok) => this.#count(server, ok),
+      },
+      { requestTimeoutMs: limits.requestTimeoutMs, parkTtlMs: limits.parkTtlMs ?? DEFAULT_PARK_TTL_MS, sse: limits.sse },
     );
     this.#reconcile();
   }
@@ -106,6 +120,7 @@ export class Hub {
 
   onClose(conn: HostConnection, code: number, reason: string): void {
     this.#decoders.delete(conn.connId);
+    this.modern.onConnectionClosed(conn.connId);
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
@@ -140,6 +155,10 @@ export class Hub {
       case 'host.stats':
         this.#stats.host(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
         return;
+      case 'modern.input':
+        return this.modern.onInput(conn, frame);
+      case 'modern.event':
+        return this.modern.onEvent(conn, frame);
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
         return;
@@ -191,6 +210,7 @@ export class Hub {
       );
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
+    this.modern.onHello(conn.hostId, hello.servers);
     this.#hostConns?.set(conn.hostId, conn.connId);
     this.#catalog.invalidate();
     this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
@@ -205,11 +225,13 @@ export class Hub {
       return;
     }
     this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
+    this.modern.onServerUpdate(conn.hostId, server);
     this.#catalog.invalidate();
     this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
   }
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
+    if (this.modern.onResponse(conn, frame)) return;
     const pending = this.#pending.get(frame.id);
     // Timed out or cancelled already, or an answer to a call this connection was never sent.
     if (!pending || pending.connId !== conn.connId) return;
@@ -236,6 +258,7 @@ export class Hub {
     sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
     sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
     this.mcp.onHostGone(hostId);
+    this.modern?.forgetHost(hostId);
     this.#hostConns?.delete(hostId);
     for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
     this.#catalog.invalidate();

@@ -22,6 +22,7 @@ import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { Hub, type HostConnection, type SqlValue } from './hub.ts';
+import type { ModernRequest } from '../mcp2026/modern-calls.ts';
 
 interface Attachment {
   hostId: string;
@@ -83,6 +84,11 @@ export class HubObject extends DurableObject<EdgeEnv> {
           return await this.#call(request);
         case '/request':
           return await this.#request(request);
+        case '/modern': {
+          const h = request.headers;
+          const { message, meta } = (await request.json()) as Pick<ModernRequest, 'message' | 'meta'>;
+          return await this.#hub.modern.serve({ server: h.get('x-server') ?? '', principal: h.get('x-principal') ?? '', message, meta, wantsSse: h.get('x-sse') === '1' });
+        }
         case '/catalog':
           return Response.json({ servers: this.#hub.catalog() });
         case '/tools':

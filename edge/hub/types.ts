@@ -35,6 +35,8 @@ export interface HubLimits extends McpLimits {
   mcpIdleMs: number;
   /** REST sessions, and MCP sessions, one principal may hold at once (each kind counted apart). */
   maxSessionsPerPrincipal: number;
+  /** How long a 2026-07-28 call parked for input waits for the client's answers. */
+  parkTtlMs?: number;
 }
 
 export interface ToolCall {

@@ -9,16 +9,21 @@ import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
 import { hubFetch } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
+import { serveModern } from '../mcp2026/route.ts';
 
 export const mcpRoutes = new Hono<AppEnv>();
 
 mcpRoutes.post('/:server/mcp', limitBody, async (c) => {
+  const text = await c.req.text();
+  // MCP 2026-07-28: stateless requests on the same endpoint, decided per request.
+  const modern = serveModern(c, text);
+  if (modern) return modern;
   checkProtocolVersion(c);
   const accept = c.req.header('accept') ?? '*/*';
   if (!/application\/json|text\/event-stream|\*\/\*/.test(accept)) {
     throw new GatewayError('BAD_REQUEST', 'Accept must include application/json and text/event-stream');
   }
-  const body = parseMessage(await c.req.text());
+  const body = parseMessage(text);
   return toHub(c, '/mcp/post', { 'x-sse': accept.includes('text/event-stream') ? '1' : '0' }, body);
 });
 
