@@ -54,6 +54,7 @@ interface Call {
   /** Server requests waiting for the client's answer, by input key. */
   asked: Map<string, Asked>;
   park?: string;
+  parkedAt: number;
   parkTimer?: ReturnType<typeof setTimeout>;
   flushTimer?: ReturnType<typeof setTimeout>;
   /** The outcome, if the server answered while the call was parked. */
@@ -62,7 +63,7 @@ interface Call {
 
 /** Server requests arriving this close together go out as one `input_required`. */
 const BATCH_MS = 20;
-const DEFAULT_MAX_PER_LEASE = 4;
+const DEFAULT_MAX_PER_LEASE = 8;
 
 export class Bridge {
   readonly #opts: BridgeOptions;
@@ -104,6 +105,7 @@ export class Bridge {
         logLevel: frame.logLevel,
         capabilities: frame.clientCapabilities,
         asked: new Map(),
+        parkedAt: 0,
       };
       proc.call = call;
       this.#byEdgeId.set(id, call);
@@ -175,7 +177,12 @@ export class Bridge {
     const idle = procs.find((p) => !p.call && !(p.instance?.exited ?? false));
     if (idle) return idle;
     if (procs.length >= (this.#opts.maxPerLease ?? DEFAULT_MAX_PER_LEASE)) {
-      throw new GatewayError('TOO_MANY_SESSIONS', `at most ${procs.length} 2026-07-28 requests of one client may run at once on this server`);
+      // A call parked for the client's answers gives way first: the oldest one ends (its requestState with it).
+      const parked = procs.map((p) => p.call).filter((c): c is Call => c?.park !== undefined).sort((a, b) => a.parkedAt - b.parkedAt)[0];
+      if (!parked) throw new GatewayError('TOO_MANY_SESSIONS', `at most ${procs.length} 2026-07-28 requests of one client may run at once on this server`);
+      this.#abandon(parked, 'a newer request of the same client needed its process');
+      procs = this.#procs.get(key) ?? [];
+      if (procs.length === 0) this.#procs.set(key, procs);
     }
     const proc: Proc = { key, lastUsed: Date.now() };
     procs.push(proc);
@@ -251,6 +258,7 @@ export class Bridge {
     this.#byEdgeId.delete(edgeId);
     call.edgeId = undefined;
     call.park = randomId();
+    call.parkedAt = Date.now();
     this.#parks.set(call.park, call);
     const park = call.park;
     call.parkTimer = setTimeout(() => {

@@ -69,6 +69,7 @@ interface Pending {
 /** Cache hints the gateway puts on cacheable results that have none. */
 const DEFAULT_TTL_MS = 0;
 const DISCOVER_TTL_MS = 60_000;
+const RESOURCE_NOT_FOUND_2025 = -32002;
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 const ENVELOPE_KEYS = [META_PROTOCOL_VERSION, META_CLIENT_INFO, META_CLIENT_CAPABILITIES, META_LOG_LEVEL];
 
@@ -230,9 +231,10 @@ export class ModernCalls {
         return ok(id, stamp(method, outcome.result));
       case 'error': {
         this.#ports.count(server, false);
-        const { code } = outcome.error;
-        const status = code === -32601 ? 404 : code === MISSING_CLIENT_CAPABILITY ? 400 : 200;
-        return { status, body: JSON.stringify({ jsonrpc: '2.0', id, error: outcome.error }) };
+        // 2025-era servers answer an unknown resource with -32002; 2026-07-28 says -32602 (SEP-2164).
+        const error = method === 'resources/read' && outcome.error.code === RESOURCE_NOT_FOUND_2025 ? { ...outcome.error, code: -32602 } : outcome.error;
+        const status = error.code === -32601 ? 404 : error.code === MISSING_CLIENT_CAPABILITY ? 400 : 200;
+        return { status, body: JSON.stringify({ jsonrpc: '2.0', id, error }) };
       }
       case 'fault': {
         this.#ports.count(server, false);
