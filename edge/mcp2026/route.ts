@@ -6,7 +6,8 @@
 import type { Context } from 'hono';
 import { isModernVersion, META_PROTOCOL_VERSION } from '../../shared/mcp2026.ts';
 import type { AppEnv } from '../app.ts';
-import { hubFetch } from '../hub/stub.ts';
+import { unwrap } from '../hub/rpc.ts';
+import { hubStub } from '../hub/stub.ts';
 import { classify } from './classify.ts';
 import { rpcError } from './modern-calls.ts';
 
@@ -25,13 +26,8 @@ export function serveModern(c: Context<AppEnv>, text: string): Promise<Response>
   if (era.kind === 'legacy') return undefined;
   if (era.kind === 'reject') return rpcError(era.status, era.id, era.code, era.message, era.data);
   if (era.notification) return new Response(null, { status: 202 });
-  return hubFetch(c.env, '/modern', {
-    method: 'POST',
-    headers: {
-      'x-server': c.req.param('server') ?? '',
-      'x-principal': c.get('principal'),
-      'x-sse': (c.req.header('accept') ?? '').includes('text/event-stream') ? '1' : '0',
-    },
-    body: JSON.stringify({ message: era.message, meta: era.meta }),
-  });
+  const wantsSse = (c.req.header('accept') ?? '').includes('text/event-stream');
+  const stub = hubStub(c.env);
+  const request = { server: c.req.param('server') ?? '', principal: c.get('principal'), message: era.message, meta: era.meta, wantsSse };
+  return (async () => unwrap(await stub.modernPost(request)))();
 }
