@@ -36,6 +36,13 @@ interface Proc {
   lastUsed: number;
 }
 
+interface Spare {
+  instance: Instance;
+  /** Which proc the process serves, once taken. */
+  route: { proc?: Proc };
+  spawnedAt: number;
+}
+
 interface Asked {
   childId: string | number;
   method: string;
@@ -70,6 +77,8 @@ export class Bridge {
   readonly #procs = new Map<string, Proc[]>();
   readonly #parks = new Map<string, Call>();
   readonly #byEdgeId = new Map<string, Call>();
+  /** Per server, one process spawned ahead (not initialized: its client's capabilities are not known yet). */
+  readonly #spares = new Map<string, Spare>();
   readonly #reaper: ReturnType<typeof setInterval>;
 
   constructor(opts: BridgeOptions) {
@@ -160,6 +169,8 @@ export class Bridge {
     this.#byEdgeId.clear();
     const procs = [...this.#procs.values()].flat();
     this.#procs.clear();
+    for (const spare of this.#spares.values()) spare.instance.stop();
+    this.#spares.clear();
     for (const proc of procs) proc.instance?.stop();
     await Promise.all(procs.map(async (p) => (await p.starting?.catch(() => undefined))?.stop()));
   }
@@ -196,8 +207,43 @@ export class Bridge {
       capabilities: clientCapabilitiesFor2025(frame.clientCapabilities),
       clientInfo: frame.clientInfo ?? { name: 'mcp-gateway', version: '0.1.0' },
     };
-    proc.starting = this.#opts.servers.startDetached(server, `modern-${randomId().slice(0, 8)}`, init, (m) => this.#onChild(proc, m), (reason) => this.#onExit(proc, reason));
+    const spare = this.#takeSpare(server) ?? this.#spawn(server);
+    spare.route.proc = proc;
+    proc.starting = spare.instance.initialize(init).then(() => spare.instance);
+    // The next new client of this server finds a process already spawned.
+    this.#ensureSpare(server);
     return proc.starting.then((instance) => (proc.instance = instance));
+  }
+
+  /** A spawned, not yet initialized process; its messages go to whichever proc `route` names. */
+  #spawn(server: string): Spare {
+    const route: { proc?: Proc } = {};
+    const spare: Spare = { route, instance: undefined as unknown as Instance, spawnedAt: Date.now() };
+    spare.instance = this.#opts.servers.spawnDetached(
+      server,
+      `modern-${randomId().slice(0, 8)}`,
+      (m) => route.proc && this.#onChild(route.proc, m),
+      (reason) => {
+        if (this.#spares.get(server) === spare) this.#spares.delete(server);
+        if (route.proc) this.#onExit(route.proc, reason);
+      },
+    );
+    return spare;
+  }
+
+  #takeSpare(server: string): Spare | undefined {
+    const spare = this.#spares.get(server);
+    this.#spares.delete(server);
+    return spare && !spare.instance.exited ? spare : undefined;
+  }
+
+  #ensureSpare(server: string): void {
+    if (this.#spares.has(server) || !this.#opts.servers.has(server)) return;
+    try {
+      this.#spares.set(server, this.#spawn(server));
+    } catch (err) {
+      this.#opts.logger.warn(`server ${server}: could not start a spare process for 2026-07-28 clients`, { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   #onExit(proc: Proc, reason: string): void {
@@ -216,6 +262,11 @@ export class Bridge {
 
   #reap(): void {
     const cutoff = Date.now() - this.#opts.idleTimeoutMs;
+    for (const [server, spare] of this.#spares) {
+      if (spare.spawnedAt > cutoff) continue;
+      this.#spares.delete(server);
+      spare.instance.stop();
+    }
     for (const procs of [...this.#procs.values()]) {
       for (const proc of [...procs]) {
         if (proc.call || proc.lastUsed > cutoff || !proc.instance) continue;

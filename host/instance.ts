@@ -125,20 +125,31 @@ export class Instance {
   /** Spawns the server and completes the MCP initialize handshake. */
   static async start(opts: InstanceOptions): Promise<Instance> {
     const instance = new Instance(opts);
+    await instance.initialize(opts.initializeParams);
+    return instance;
+  }
+
+  /** Spawns the server without the handshake: `initialize` it when its client is known (a spare). */
+  static spawnUninitialized(opts: InstanceOptions): Instance {
+    return new Instance(opts);
+  }
+
+  /** The MCP initialize handshake, with the given params (default: no client capabilities). */
+  async initialize(params?: Record<string, unknown>): Promise<void> {
+    const opts = this.#opts;
     try {
-      instance.initializeResult = await instance.request(
+      this.initializeResult = await this.request(
         'initialize',
-        opts.initializeParams ?? { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
+        params ?? { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
         opts.initializeTimeoutMs ?? 30_000,
       ).done;
-      instance.notify('notifications/initialized');
+      this.notify('notifications/initialized');
     } catch (err) {
-      instance.stop();
+      this.stop();
       const detail = err instanceof Error ? err.message : String(err);
-      const stderr = instance.#stderrSummary();
+      const stderr = this.#stderrSummary();
       throw new GatewayError('SPAWN_FAILED', `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
     }
-    return instance;
   }
 
   get pid(): number | undefined {

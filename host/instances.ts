@@ -133,10 +133,9 @@ export class Instances {
     return relay;
   }
 
-  /** Starts an initialized process of the server outside any session (the 2026-07-28 bridge owns it). */
-  startDetached(server: string, session: string, initializeParams: Record<string, unknown>, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Promise<Instance> {
-    const options = this.#options(server, session, onMessage);
-    return Instance.start({ ...options, initializeParams, onExit: (reason) => onExit(reason) });
+  /** Spawns a process of the server outside any session, not yet initialized (the 2026-07-28 bridge owns it). */
+  spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
+    return Instance.spawnUninitialized({ ...this.#options(server, session, onMessage), onExit: (reason) => onExit(reason) });
   }
 
   #options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {

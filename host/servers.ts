@@ -102,9 +102,9 @@ export class ServerSet {
     return this.#entries.get(server)?.config.instances === 'shared';
   }
 
-  /** An initialized process of the server for the 2026-07-28 bridge, outside any session. */
-  startDetached(server: string, session: string, initializeParams: Record<string, unknown>, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Promise<Instance> {
-    return this.#entry(server).instances.startDetached(server, session, initializeParams, onMessage, onExit);
+  /** A process of the server for the 2026-07-28 bridge, outside any session and not yet initialized. */
+  spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
+    return this.#entry(server).instances.spawnDetached(server, session, onMessage, onExit);
   }
 
   startPools(): void {
