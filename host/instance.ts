@@ -83,6 +83,8 @@ export class Instance {
   readonly #stderrTail: string[] = [];
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
+  /** Our requests during which the server asked its client something nobody here can answer. */
+  readonly #askedFor = new Map<number, string>();
   #nextId = 1;
   #buffer = '';
   #discarding = false;
@@ -186,9 +188,22 @@ export class Instance {
           reject(new GatewayError('REQUEST_TIMEOUT', `server ${this.server} did not answer ${method} within ${timeoutMs} ms`));
         }
       }, timeoutMs);
+      const settled = () => {
+        clearTimeout(timer);
+        const asked = this.#askedFor.get(id);
+        this.#askedFor.delete(id);
+        return asked;
+      };
       this.#waiters.set(id, {
-        resolve: (value) => { clearTimeout(timer); resolve(value); },
-        reject: (error) => { clearTimeout(timer); reject(error); },
+        resolve: (value) => {
+          const asked = settled();
+          if (asked === undefined) resolve(value);
+          else reject(this.#inputRequired(asked));
+        },
+        reject: (error) => {
+          const asked = settled();
+          reject(asked === undefined ? error : this.#inputRequired(asked));
+        },
       });
       this.#write({ jsonrpc: '2.0', id, method, params });
     });
@@ -268,6 +283,10 @@ export class Instance {
     }
     if (!message || typeof message !== 'object') return;
     const isResponse = message.method === undefined && (message.result !== undefined || message.error !== undefined);
+    if (!this.raw && !this.#opts.onMessage && typeof message.method === 'string' && message.id !== undefined && message.id !== null) {
+      this.#refuseServerRequest(message);
+      return;
+    }
     if (isResponse && message.id !== undefined && message.id !== null && this.#relayed.delete(message.id)) {
       this.#opts.onMessage?.(message);
       return;
@@ -282,6 +301,27 @@ export class Instance {
       }
     }
     this.#opts.onMessage?.(message);
+  }
+
+  /**
+   * A server request (elicitation, sampling, roots…) to a process whose client is the host itself
+   * (REST calls): nobody can answer it. The server gets "method not found" at once, so nothing
+   * hangs, and the call in flight, if it is the only one, fails as INPUT_REQUIRED (409) instead of
+   * returning whatever the server made of the refusal.
+   */
+  #refuseServerRequest(message: JsonRpcMessage): void {
+    this.#write({ jsonrpc: '2.0', id: message.id!, error: { code: -32601, message: `Method not found: the gateway's REST client cannot answer ${message.method}` } });
+    if (this.#waiters.size !== 1) return;
+    const [id] = this.#waiters.keys();
+    const text = (message.params as { message?: unknown } | undefined)?.message;
+    this.#askedFor.set(id!, `${message.method}${typeof text === 'string' ? ` ("${text.slice(0, 200)}")` : ''}`);
+  }
+
+  #inputRequired(asked: string): GatewayError {
+    return new GatewayError(
+      'INPUT_REQUIRED',
+      `server ${this.server} asked the client for input during the call (${asked}), which a REST call cannot answer: call the tool over MCP at /${this.server}/mcp, where the MCP client is asked`,
+    );
   }
 
   #onStderr(data: string): void {

@@ -11,7 +11,7 @@ import { Client as ModernClient, StreamableHTTPClientTransport as ModernTranspor
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayProcess, killLeftovers, ROOT, tempDir, writeConfig } from './harness.ts';
+import { GatewayProcess, killLeftovers, ROOT, tempDir, TEST_SERVER, writeConfig } from './harness.ts';
 
 const marker = randomUUID();
 const TOKEN_A = `a-${randomUUID()}`;
@@ -33,6 +33,9 @@ servers:
   twin:
     command: ${process.execPath}
     args: [${TWIN}]
+  test:
+    command: ${process.execPath}
+    args: [${TEST_SERVER}]
 `,
   );
   gateway = new GatewayProcess(['start', '--config', configFile], marker);
@@ -221,5 +224,20 @@ describe('both eras on one endpoint', () => {
     const events = (await res.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
     expect(events.filter((e) => e.method === 'notifications/progress').map((e) => e.params.progress)).toEqual([0, 50, 100]);
     expect(events.at(-1)).toMatchObject({ id: 'p1', result: { resultType: 'complete' } });
+  });
+});
+
+describe('REST, for a tool that asks the client for input', () => {
+  it('answers 409 INPUT_REQUIRED at once, naming what was asked and where it can be answered', async () => {
+    const res = await fetch(url.replace(/\/twin\/mcp$/, '/api/test/ask'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN_A}` },
+      body: '{}',
+    });
+    expect(res.status).toBe(409);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('INPUT_REQUIRED');
+    expect(body.error.message).toContain('elicitation/create ("What is your name?")');
+    expect(body.error.message).toContain('/test/mcp');
   });
 });
