@@ -86,6 +86,7 @@ export class HostAgent extends EventEmitter {
   async start(): Promise<void> {
     this.#servers = await Promise.all(this.#instances.names.map((name) => this.#describe(name)));
     this.#instances.startPools();
+    this.#bridge.warm();
     this.#connect();
   }
 

@@ -132,6 +132,16 @@ export class Bridge {
     }
   }
 
+  /**
+   * Spawns the spare process of each server that keeps a warm pool (`pool` > 0), so that even the
+   * first 2026-07-28 client does not wait for a spawn; other servers get theirs on first use.
+   */
+  warm(): void {
+    for (const server of this.#opts.servers.names) {
+      if (this.#opts.servers.poolSize(server) > 0 && !this.#opts.servers.isShared(server)) this.#ensureSpare(server);
+    }
+  }
+
   /** The client's answers to a parked call. */
   resume(frame: FrameOf<'modern.resume'>): void {
     const call = this.#parks.get(frame.park);

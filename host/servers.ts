@@ -97,6 +97,11 @@ export class ServerSet {
     return this.#entries.get(server)?.config.tools;
   }
 
+  /** Initialized processes the server keeps ready (`pool`). */
+  poolSize(server: string): number {
+    return this.#entries.get(server)?.config.pool ?? 0;
+  }
+
   /** Whether every session of the server shares one process. */
   isShared(server: string): boolean {
     return this.#entries.get(server)?.config.instances === 'shared';

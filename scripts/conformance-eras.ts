@@ -4,7 +4,9 @@
  * (stateless requests, `server/discover`, input-required results) with the 0.2 suite, installed
  * beside it as `conformance-next` because the two releases' command names clash.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 
 export interface Era {
   /** What the report calls it. */
@@ -15,8 +17,8 @@ export interface Era {
   selection: string[];
   /** The twin's expected failures for this era. */
   expectedFailures: string;
-  /** Suffix of this era's output folders and logs ('' for 2025-11-25, which keeps the old names). */
-  suffix: string;
+  /** The frozen requirement set the runs follow, if any (its `not_scored` entries are reported apart). */
+  requirements?: string;
 }
 
 export function legacyEra(root: string, suite: string, specVersion: string): Era {
@@ -25,7 +27,6 @@ export function legacyEra(root: string, suite: string, specVersion: string): Era
     bin: path.join(root, 'node_modules/@modelcontextprotocol/conformance/dist/index.js'),
     selection: ['--suite', suite, '--spec-version', specVersion],
     expectedFailures: path.join(root, 'scripts/conformance-expected-failures.yaml'),
-    suffix: '',
   };
 }
 
@@ -36,22 +37,18 @@ export function modernEra(root: string): Era {
     bin: path.join(root, 'node_modules/conformance-next/dist/index.js'),
     selection: ['--requirements', '2026-07-28'],
     expectedFailures: path.join(root, 'scripts/conformance-2026-expected-failures.yaml'),
-    suffix: '-2026',
+    requirements: path.join(root, 'node_modules/conformance-next/requirements/2026-07-28.yaml'),
   };
 }
 
 /**
- * Scenarios a requirement-set run executes but does not score, with the suite's reason, read from
- * its output ("Not scored for 2026-07-28: …" then one "  ✗ name (reason)" line each).
+ * Server scenarios a requirement set runs but does not score (its `not_scored` list: extensions,
+ * pending scenarios), with the reason it gives; empty for an era selected without one.
  */
-export function notScored(output: string): Map<string, string> {
+export function notScored(era: Era): Map<string, string> {
   const found = new Map<string, string>();
-  const start = output.search(/^Not scored for /m);
-  if (start < 0) return found;
-  for (const line of output.slice(start).split('\n').slice(1)) {
-    const match = /^\s+[✓✗]\s+(\S+)\s+\(([^)]*)\)\s*$/.exec(line);
-    if (match) found.set(match[1]!, match[2]!);
-    else if (line.trim() !== '' && !/^\s/.test(line)) break;
-  }
+  if (!era.requirements) return found;
+  const doc = parse(readFileSync(era.requirements, 'utf8')) as { not_scored?: { scenario: string; leg: string; reason: string }[] };
+  for (const entry of doc.not_scored ?? []) if (entry.leg === 'server') found.set(entry.scenario, entry.reason);
   return found;
 }
