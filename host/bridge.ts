@@ -77,8 +77,8 @@ export class Bridge {
   readonly #procs = new Map<string, Proc[]>();
   readonly #parks = new Map<string, Call>();
   readonly #byEdgeId = new Map<string, Call>();
-  /** Per server, one process spawned ahead (not initialized: its client's capabilities are not known yet). */
-  readonly #spares = new Map<string, Spare>();
+  /** Per server, processes spawned ahead (not initialized: their clients' capabilities are not known yet). */
+  readonly #spares = new Map<string, Spare[]>();
   readonly #reaper: ReturnType<typeof setInterval>;
 
   constructor(opts: BridgeOptions) {
@@ -179,7 +179,7 @@ export class Bridge {
     this.#byEdgeId.clear();
     const procs = [...this.#procs.values()].flat();
     this.#procs.clear();
-    for (const spare of this.#spares.values()) spare.instance.stop();
+    for (const spare of [...this.#spares.values()].flat()) spare.instance.stop();
     this.#spares.clear();
     for (const proc of procs) proc.instance?.stop();
     await Promise.all(procs.map(async (p) => (await p.starting?.catch(() => undefined))?.stop()));
@@ -234,7 +234,8 @@ export class Bridge {
       `modern-${randomId().slice(0, 8)}`,
       (m) => route.proc && this.#onChild(route.proc, m),
       (reason) => {
-        if (this.#spares.get(server) === spare) this.#spares.delete(server);
+        const spares = this.#spares.get(server);
+        if (spares?.includes(spare)) spares.splice(spares.indexOf(spare), 1);
         if (route.proc) this.#onExit(route.proc, reason);
       },
     );
@@ -242,15 +243,19 @@ export class Bridge {
   }
 
   #takeSpare(server: string): Spare | undefined {
-    const spare = this.#spares.get(server);
-    this.#spares.delete(server);
-    return spare && !spare.instance.exited ? spare : undefined;
+    const spares = this.#spares.get(server) ?? [];
+    let spare = spares.shift();
+    while (spare?.instance.exited) spare = spares.shift();
+    return spare;
   }
 
+  /** Tops up the server's spares: as many as its `pool` (at least one). */
   #ensureSpare(server: string): void {
-    if (this.#spares.has(server) || !this.#opts.servers.has(server)) return;
+    if (!this.#opts.servers.has(server)) return;
+    let spares = this.#spares.get(server);
+    if (!spares) this.#spares.set(server, (spares = []));
     try {
-      this.#spares.set(server, this.#spawn(server));
+      while (spares.length < Math.max(1, this.#opts.servers.poolSize(server))) spares.push(this.#spawn(server));
     } catch (err) {
       this.#opts.logger.warn(`server ${server}: could not start a spare process for 2026-07-28 clients`, { error: err instanceof Error ? err.message : String(err) });
     }
@@ -272,10 +277,11 @@ export class Bridge {
 
   #reap(): void {
     const cutoff = Date.now() - this.#opts.idleTimeoutMs;
-    for (const [server, spare] of this.#spares) {
-      if (spare.spawnedAt > cutoff) continue;
-      this.#spares.delete(server);
-      spare.instance.stop();
+    for (const spares of this.#spares.values()) {
+      for (const spare of spares.filter((s) => s.spawnedAt <= cutoff)) {
+        spares.splice(spares.indexOf(spare), 1);
+        spare.instance.stop();
+      }
     }
     for (const procs of [...this.#procs.values()]) {
       for (const proc of [...procs]) {

@@ -140,9 +140,9 @@ async function startGateway(dir: string, prefix: string, server: string, args: s
       // This Node, not whichever `node` is first on PATH.
       `    command: ${JSON.stringify(process.execPath)}`,
       `    args: ${JSON.stringify(args)}`,
-      // A ready process, as a user would keep for fast first requests: some 2026-07-28 checks
-      // read a response with a deadline of 600 ms, which a process spawn can exceed on a busy machine.
-      '    pool: 1',
+      // Ready processes, as a user would keep for fast first requests: some 2026-07-28 checks read a
+      // response with a deadline of 600 ms, which a process spawn can exceed on a busy machine.
+      '    pool: 2',
       '',
     ].join('\n'),
   );
