@@ -93,10 +93,10 @@ export class HostAgent extends EventEmitter {
   /** Starts the server's catalog process to learn its tools, or the error that kept it from starting. */
   async #describe(name: string): Promise<ServerInfo> {
     try {
-      const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
-      this.#log.info(`server ${name}: ${tools.length} tools`);
+      const [tools, modern] = await Promise.all([this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed)), this.#instances.probeModern(name)]);
+      this.#log.info(`server ${name}: ${tools.length} tools${modern ? ', speaks MCP 2026-07-28' : ''}`);
       const initialize = initializeInfo(this.#instances.initializeResult(name));
-      return { name, tools, ...(initialize ? { initialize } : {}) };
+      return { name, tools, ...(initialize ? { initialize } : {}), ...(modern ? { modern } : {}) };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.#log.error(`server ${name} failed to start`, { error });
@@ -129,14 +129,15 @@ export class HostAgent extends EventEmitter {
   #serverHealth(name: string, error: string | undefined): void {
     const current = this.#servers.find((s) => s.name === name);
     if (!current || current.error === error) return;
-    const server: ServerInfo = { name, tools: current.tools, ...(current.initialize ? { initialize: current.initialize } : {}), ...(error ? { error: error.slice(0, 2000) } : {}) };
+    const { error: _previous, ...rest } = current;
+    const server: ServerInfo = { ...rest, ...(error ? { error: error.slice(0, 2000) } : {}) };
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#send({ type: 'server.update', server });
   }
 
   #toolsChanged(name: string, tools: ServerInfo['tools']): void {
-    const initialize = this.#servers.find((s) => s.name === name)?.initialize;
-    const server: ServerInfo = { name, tools, ...(initialize ? { initialize } : {}) };
+    const { error: _error, ...current } = this.#servers.find((s) => s.name === name) ?? { name, tools };
+    const server: ServerInfo = { ...current, name, tools };
     if (JSON.stringify(this.#servers.find((s) => s.name === name)) === JSON.stringify(server)) return;
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#log.info(`server ${name}: its tools changed, now ${tools.length}`);

@@ -16,6 +16,7 @@ import { randomId } from '../shared/secure.ts';
 import { RpcError, type Instance, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
 import type { ServerSet } from './servers.ts';
+import { ModernRelay } from './modern-relay.ts';
 import { filterServerMessage, refusedTool } from './tool-filter.ts';
 
 export interface BridgeOptions {
@@ -80,9 +81,12 @@ export class Bridge {
   /** Per server, processes spawned ahead (not initialized: their clients' capabilities are not known yet). */
   readonly #spares = new Map<string, Spare[]>();
   readonly #reaper: ReturnType<typeof setInterval>;
+  /** 2026-07-28 servers: requests relayed unchanged. */
+  readonly #relay: ModernRelay;
 
   constructor(opts: BridgeOptions) {
     this.#opts = opts;
+    this.#relay = new ModernRelay({ servers: opts.servers, send: opts.send, filter: (server, method, result) => this.#filter(server, method, result) });
     this.#reaper = setInterval(() => this.#reap(), Math.min(30_000, Math.max(250, opts.idleTimeoutMs / 4)));
     this.#reaper.unref();
   }
@@ -98,6 +102,7 @@ export class Bridge {
         this.#opts.send({ type: 'rpc.response', id, error: { code: -32602, message: `Unknown tool: ${refused}` } });
         return;
       }
+      if (frame.relay) return await this.#relay.call(frame);
       if (servers.isShared(server)) {
         // One process for everybody: its requests to the client cannot be told apart, so none are bridged.
         const instance = await servers.get(server, 'modern');
@@ -179,6 +184,7 @@ export class Bridge {
     this.#byEdgeId.clear();
     const procs = [...this.#procs.values()].flat();
     this.#procs.clear();
+    this.#relay.closeAll();
     for (const spare of [...this.#spares.values()].flat()) spare.instance.stop();
     this.#spares.clear();
     for (const proc of procs) proc.instance?.stop();

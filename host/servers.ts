@@ -97,6 +97,11 @@ export class ServerSet {
     return this.#entries.get(server)?.config.tools;
   }
 
+  /** Whether the server speaks MCP 2026-07-28 itself (asked once, in a throwaway process). */
+  probeModern(server: string): Promise<boolean> {
+    return this.#entry(server).instances.probeModern(server);
+  }
+
   /** Initialized processes the server keeps ready (`pool`). */
   poolSize(server: string): number {
     return this.#entries.get(server)?.config.pool ?? 0;

@@ -23,6 +23,8 @@ export const ModernCallFrameSchema = z.object({
   clientInfo: z.object({ name: z.string().max(256), version: z.string().max(256) }).optional(),
   logLevel: z.string().max(32).optional(),
   timeoutMs: z.number().int().positive().max(3_600_000),
+  /** The server speaks 2026-07-28 itself: `params` keep their `_meta` envelope and go to it unchanged. */
+  relay: z.boolean().optional(),
 });
 
 /** Edge to host: the client's answers to a parked call's input requests. */

@@ -34,6 +34,8 @@ export const ServerInfoSchema = z.object({
       instructions: z.string().max(64_000).optional(),
     })
     .optional(),
+  /** The server itself speaks MCP 2026-07-28 (it answered `server/discover`): modern requests are relayed to it unchanged. */
+  modern: z.boolean().optional(),
 });
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;
 

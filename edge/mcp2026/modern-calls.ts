@@ -108,8 +108,15 @@ export class ModernCalls {
   }
 
   onServerUpdate(hostId: string, server: ServerInfo): void {
-    if (!server.initialize) return;
-    this.#ports.sql.exec('INSERT OR REPLACE INTO server_info (name, host_id, info) VALUES (?, ?, ?)', server.name, hostId, JSON.stringify(server.initialize));
+    if (!server.initialize && !server.modern) return;
+    const info = { ...server.initialize, ...(server.modern ? { modern: true } : {}) };
+    this.#ports.sql.exec('INSERT OR REPLACE INTO server_info (name, host_id, info) VALUES (?, ?, ?)', server.name, hostId, JSON.stringify(info));
+  }
+
+  /** Whether the server on this host speaks 2026-07-28 itself. */
+  #speaksModern(server: string, hostId: string): boolean {
+    const row = this.#ports.sql.exec('SELECT info FROM server_info WHERE name = ? AND host_id = ?', server, hostId)[0];
+    return row !== undefined && (JSON.parse(String(row.info)) as { modern?: boolean }).modern === true;
   }
 
   forgetHost(hostId: string): void {
@@ -123,6 +130,9 @@ export class ModernCalls {
     const id = message.id ?? null;
     if (message.id === undefined) return new Response(null, { status: 202 });
     try {
+      const conn = this.#ports.pickHost(req.server);
+      // A 2026-07-28 server gets every request as it came: its own discover, its own requestState.
+      if (this.#speaksModern(req.server, conn.hostId)) return await this.#forward(req, conn);
       if (message.method === 'server/discover') return json(id, this.#discover(req.server));
       if (REMOVED_METHODS.has(message.method) || message.method === 'subscriptions/listen') {
         return rpcError(404, id, -32601, `Method not found: ${message.method} is not part of protocol revision 2026-07-28 on this gateway`);
@@ -149,16 +159,29 @@ export class ModernCalls {
     };
   }
 
-  async #forward(req: ModernRequest): Promise<Response> {
+  async #forward(req: ModernRequest, relayTo?: HostConnection): Promise<Response> {
     const { server, principal, message, meta } = req;
     const id = message.id!;
-    const params = withoutEnvelope(message.params);
+    const params = relayTo ? message.params : withoutEnvelope(message.params);
     const identity = requestIdentity(message.method, params);
     const callId = `m.${randomId()}`;
     let conn: HostConnection;
     let frame: Frame;
     const { requestState, inputResponses, ...rest } = params as { requestState?: unknown; inputResponses?: unknown };
-    if (requestState !== undefined && INPUT_METHODS.has(message.method)) {
+    if (relayTo) {
+      conn = relayTo;
+      frame = {
+        type: 'modern.call',
+        id: callId,
+        server,
+        lease: 'relay',
+        method: message.method,
+        params,
+        clientCapabilities: meta.clientCapabilities,
+        timeoutMs: this.#limits.requestTimeoutMs,
+        relay: true,
+      };
+    } else if (requestState !== undefined && INPUT_METHODS.has(message.method)) {
       const parked = await this.#states.open(requestState, principal, identity);
       const found = parked.server === server ? this.#ports.connectionOf(parked.hostId) : undefined;
       if (!found) throw new GatewayError('INVALID_REQUEST_STATE', 'requestState refused: the call it names ended (its host went away); call again without requestState');

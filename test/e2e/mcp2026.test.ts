@@ -17,6 +17,7 @@ const marker = randomUUID();
 const TOKEN_A = `a-${randomUUID()}`;
 const TOKEN_B = `b-${randomUUID()}`;
 const TWIN = path.join(ROOT, 'test/fixtures/conformance-server.mjs');
+const MODERN = path.join(ROOT, 'test/fixtures/modern-server.mjs');
 let gateway: GatewayProcess;
 let url: string;
 
@@ -36,6 +37,9 @@ servers:
   test:
     command: ${process.execPath}
     args: [${TEST_SERVER}]
+  modern:
+    command: ${process.execPath}
+    args: [${MODERN}]
 `,
   );
   gateway = new GatewayProcess(['start', '--config', configFile], marker);
@@ -55,7 +59,7 @@ const META = {
 
 let nextId = 1;
 /** One 2026-07-28 POST as the specification has it (headers mirror the body unless overridden). */
-async function modern(method: string, params: Record<string, unknown>, opts: { token?: string; headers?: Record<string, string>; meta?: Record<string, unknown> | null } = {}) {
+async function modern(method: string, params: Record<string, unknown>, opts: { token?: string; headers?: Record<string, string>; meta?: Record<string, unknown> | null; target?: string } = {}) {
   const name = (params.name ?? params.uri) as string | undefined;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -68,7 +72,7 @@ async function modern(method: string, params: Record<string, unknown>, opts: { t
   };
   const meta = opts.meta === undefined ? META : opts.meta;
   const id = nextId++;
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, ...(meta ? { _meta: meta } : {}) } }) });
+  const res = await fetch(opts.target ?? url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, ...(meta ? { _meta: meta } : {}) } }) });
   return { status: res.status, body: (await res.json()) as any, id };
 }
 
@@ -239,5 +243,40 @@ describe('REST, for a tool that asks the client for input', () => {
     expect(body.error.code).toBe('INPUT_REQUIRED');
     expect(body.error.message).toContain('elicitation/create ("What is your name?")');
     expect(body.error.message).toContain('/test/mcp');
+  });
+});
+
+describe('a 2026-07-28 server (v2 server SDK over stdio)', () => {
+  const modernUrl = () => url.replace(/\/twin\/mcp$/, '/modern/mcp');
+
+  it('gets modern requests relayed unchanged: its own discover, and its own input_required round trip', async () => {
+    const client = new ModernClient({ name: 'modern-e2e', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: 'auto' } });
+    client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Ada' } }));
+    await client.connect(new ModernTransport(new URL(modernUrl()), { requestInit: { headers: { authorization: `Bearer ${TOKEN_A}` } } }));
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      expect(client.getServerVersion()).toMatchObject({ name: 'modern-fixture', version: '2.0.0' });
+      expect((await client.callTool({ name: 'echo', arguments: { message: 'hi' } })).content).toEqual([{ type: 'text', text: 'Echo: hi' }]);
+      expect((await client.callTool({ name: 'greet', arguments: {} })).content).toEqual([{ type: 'text', text: 'Hello, Ada!' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('passes the server\'s own input requests through, keyed as the server keyed them', async () => {
+    const { status, body } = await modern('tools/call', { name: 'greet', arguments: {} }, { target: modernUrl() });
+    expect(status).toBe(200);
+    expect(body.result).toMatchObject({ resultType: 'input_required', inputRequests: { name: { method: 'elicitation/create' } } });
+    expect(body.result.requestState).toBeUndefined();
+  });
+
+  it('serves a 2025-11-25 client too', async () => {
+    const client = new Client({ name: 'legacy-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(modernUrl()), { requestInit: { headers: { authorization: `Bearer ${TOKEN_A}` } } }));
+    try {
+      expect((await client.callTool({ name: 'echo', arguments: { message: 'old' } })).content).toEqual([{ type: 'text', text: 'Echo: old' }]);
+    } finally {
+      await client.close();
+    }
   });
 });
