@@ -363,9 +363,10 @@ function readExpectedFailures(file: string): Map<string, string> {
   const expected = new Map<string, string>();
   if (list === undefined || list === null) return expected;
   if (!isSeq(list)) throw new HarnessError(`${path.relative(ROOT, file)}: 'server' must be a list of scenario names`);
-  for (const item of list.items) {
+  for (const [i, item] of list.items.entries()) {
     if (!isScalar(item) || typeof item.value !== 'string') throw new HarnessError(`${path.relative(ROOT, file)}: 'server' must be a list of scenario names`);
-    expected.set(item.value, (item.comment ?? item.commentBefore ?? '').trim());
+    // The first entry's comment belongs, for the YAML parser, to the list itself.
+    expected.set(item.value, (item.comment ?? item.commentBefore ?? (i === 0 ? list.commentBefore : undefined) ?? '').trim());
   }
   return expected;
 }
