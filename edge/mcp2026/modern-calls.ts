@@ -24,6 +24,7 @@ import {
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
 import type { HostConnection, HubSql } from '../hub/types.ts';
 import { SseStream, type SseOptions } from '../hub/sse.ts';
+import { callOutcome, jsonRpcErrorCode, whatOf, type FinishedCall } from '../hub/outcome.ts';
 import type { ModernMessage, ModernMeta } from './classify.ts';
 import { digest, requestIdentity, RequestStates } from './request-state.ts';
 
@@ -34,7 +35,8 @@ export interface ModernPorts {
   pickHost(server: string): HostConnection;
   connectionOf(hostId: string): HostConnection | undefined;
   send(conn: HostConnection, frame: Frame): void;
-  count(server: string, ok: boolean): void;
+  /** Counts one answered request (for /status and its history). */
+  finished(call: FinishedCall): void;
 }
 
 export interface ModernLimits {
@@ -42,6 +44,8 @@ export interface ModernLimits {
   /** How long a parked call waits for the client's answers (and its requestState stays valid). */
   parkTtlMs: number;
   sse: SseOptions;
+  /** Requests one principal may have in flight at once (past it: 429 TOO_MANY_REQUESTS). */
+  maxCallsPerPrincipal: number;
 }
 
 export interface ModernRequest {
@@ -58,8 +62,20 @@ type Outcome =
   | { kind: 'fault'; error: GatewayError }
   | { kind: 'input'; park: string; inputRequests: Record<string, unknown>; hostId: string };
 
+interface AnswerContext {
+  id: string | number;
+  server: string;
+  method: string;
+  principal: string;
+  identity: string;
+  host: string;
+  startedAt: number;
+  what: string;
+}
+
 interface Pending {
   connId: string;
+  principal: string;
   server: string;
   settle(outcome: Outcome): void;
   event(message: unknown): void;
@@ -164,6 +180,10 @@ export class ModernCalls {
     const id = message.id!;
     const params = relayTo ? message.params : withoutEnvelope(message.params);
     const identity = requestIdentity(message.method, params);
+    const cap = this.#limits.maxCallsPerPrincipal;
+    if ([...this.#pending.values()].filter((p) => p.principal === principal).length >= cap) {
+      throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
+    }
     const callId = `m.${randomId()}`;
     let conn: HostConnection;
     let frame: Frame;
@@ -215,6 +235,7 @@ export class ModernCalls {
       }, this.#limits.requestTimeoutMs);
       this.#pending.set(callId, {
         connId: conn.connId,
+        principal,
         server,
         timer,
         settle: resolve,
@@ -222,7 +243,8 @@ export class ModernCalls {
       });
     });
     this.#ports.send(conn, frame);
-    const finish = async (outcome: Outcome) => this.#answer(outcome, id, server, message.method, principal, identity);
+    const context: AnswerContext = { id, server, method: message.method, principal, identity, host: conn.hostId, startedAt: this.#ports.now(), what: whatOf(message.method, params) };
+    const finish = async (outcome: Outcome) => this.#answer(outcome, context);
     if (!stream) {
       const { status, body } = await finish(await answered);
       return new Response(body, { status, headers: { 'content-type': 'application/json' } });
@@ -243,24 +265,26 @@ export class ModernCalls {
   }
 
   /** The JSON-RPC answer to the client for an outcome, with its HTTP status. */
-  async #answer(outcome: Outcome, id: string | number, server: string, method: string, principal: string, identity: string): Promise<{ status: number; body: string }> {
+  async #answer(outcome: Outcome, context: AnswerContext): Promise<{ status: number; body: string }> {
+    const { id, server, method, principal, identity } = context;
+    const finished = (code: FinishedCall['code']) => this.#ports.finished({ server, host: context.host, ms: this.#ports.now() - context.startedAt, code, what: context.what });
     switch (outcome.kind) {
       case 'input': {
         const requestState = await this.#states.seal({ hostId: outcome.hostId, server, park: outcome.park }, principal, identity);
         return ok(id, { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState });
       }
       case 'result':
-        this.#ports.count(server, true);
+        finished(callOutcome(outcome.result));
         return ok(id, stamp(method, outcome.result));
       case 'error': {
-        this.#ports.count(server, false);
+        finished(jsonRpcErrorCode(outcome.error.code));
         // 2025-era servers answer an unknown resource with -32002; 2026-07-28 says -32602 (SEP-2164).
         const error = method === 'resources/read' && outcome.error.code === RESOURCE_NOT_FOUND_2025 ? { ...outcome.error, code: -32602 } : outcome.error;
         const status = error.code === -32601 ? 404 : error.code === MISSING_CLIENT_CAPABILITY ? 400 : 200;
         return { status, body: JSON.stringify({ jsonrpc: '2.0', id, error }) };
       }
       case 'fault': {
-        this.#ports.count(server, false);
+        finished(outcome.error.code);
         const response = jsonRpcErrorResponse(outcome.error, id);
         return { status: response.status, body: await response.text() };
       }
