@@ -3,7 +3,7 @@
  * asks the Hub (over a recording stand-in for the Durable Object stub) and how errors come back.
  * The Hub itself is tested in hub.test.ts, and both together through workerd in test/e2e.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ErrorCode } from '../shared/errors.ts';
 import { createApp } from './app.ts';
 import type { HubResult, WireError } from './hub/rpc.ts';
@@ -81,6 +81,8 @@ function gateway(vars: Record<string, string> = {}) {
     ALLOWED_HOSTS: 'gw.test',
     MAX_BODY_BYTES: '1000',
     HOST_TOKENS: JSON.stringify([{ token: HOST_TOKEN }, { token: LIMITED_TOKEN, servers: ['a', 'b'] }]),
+    // Without CLIENT_AUTH the API is closed unless opened on purpose.
+    OPEN_API: '1',
     ...vars,
   };
   const app = createApp();
@@ -221,6 +223,35 @@ describe('MCP', () => {
   });
 });
 
+describe('fail closed', () => {
+  it.each([
+    ['no CLIENT_AUTH and no OPEN_API', { OPEN_API: '' }],
+    ['an empty CLIENT_AUTH object', { CLIENT_AUTH: '{}' }],
+    ['CLIENT_AUTH that is not JSON', { CLIENT_AUTH: '{"bearer": [' }],
+    ['CLIENT_AUTH with an unknown key', { CLIENT_AUTH: JSON.stringify({ bearer: ['t'.repeat(20)], bearers: ['x'] }) }],
+    ['CLIENT_AUTH with a misspelled basic entry', { CLIENT_AUTH: JSON.stringify({ basic: [{ user: 'a', password: 'b' }] }) }],
+    ['CLIENT_AUTH with an empty bearer token', { CLIENT_AUTH: JSON.stringify({ bearer: [''] }) }],
+  ])('%s: every API route answers 503 MISCONFIGURED, the log says why; /health does not need it', async (_name, vars) => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { request, hub } = gateway(vars);
+    expect(await restError(await request('/api/sessionid'))).toMatchObject({ status: 503, code: 'MISCONFIGURED' });
+    expect((await request('/s/mcp', { method: 'POST', headers: MCP_HEADERS, body: initialize })).status).toBe(503);
+    expect((await request('/health')).status).toBe(200);
+    expect(hub.calls.map((c) => c.method)).toEqual(['health']);
+    const lines = logged.mock.calls.map((args) => String(args[0]));
+    logged.mockRestore();
+    expect(lines.filter((l) => l.includes('client auth is misconfigured'))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('t'.repeat(20));
+  });
+
+  it('HOST_TOKENS with an unknown key refuses hosts with 503 MISCONFIGURED', async () => {
+    const { request, hub } = gateway({ HOST_TOKENS: JSON.stringify([{ token: 't'.repeat(20), server: ['a'] }]) });
+    const res = await request('/agent?host=h', { headers: { upgrade: 'websocket', authorization: `Bearer ${'t'.repeat(20)}` } });
+    expect(await restError(res)).toMatchObject({ status: 503, code: 'MISCONFIGURED' });
+    expect(hub.calls).toEqual([]);
+  });
+});
+
 describe('credentials', () => {
   const auth = { CLIENT_AUTH: JSON.stringify({ bearer: [CLIENT_TOKEN] }) };
 
@@ -231,7 +262,8 @@ describe('credentials', () => {
     expect(await restError(refused)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     await request('/api/s/echo', { method: 'POST', body: '{}', headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });
     expect(hub.calls).toHaveLength(1);
-    expect(hub.calls[0]!.args[0]).toMatchObject({ principal: 'bearer:0' });
+    // The principal is a hash of the credential, never the credential or its place in a list.
+    expect(hub.calls[0]!.args[0]).toMatchObject({ principal: expect.stringMatching(/^bearer:[0-9a-f]{24}$/) });
   });
 
   it('/health needs none', async () => {
@@ -247,10 +279,12 @@ describe('credentials', () => {
     expect(await restError(await request('/agent?host=a%20b', { headers: { ...upgrade, authorization: `Bearer ${HOST_TOKEN}` } }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
     await request('/agent?host=h1', { headers: { ...upgrade, authorization: `Bearer ${HOST_TOKEN}` } });
     await request('/agent?host=h2', { headers: { ...upgrade, authorization: `Bearer ${LIMITED_TOKEN}` } });
+    // The Hub learns the host id, the servers the token may announce, whether it may use that id, and a hash of the token.
     expect(hub.calls).toEqual([
-      { method: 'fetch', args: ['https://hub/agent?host=h1'] },
-      { method: 'fetch', args: ['https://hub/agent?host=h2&servers=a%2Cb'] },
+      { method: 'fetch', args: [expect.stringMatching(/^https:\/\/hub\/agent\?host=h1&claim=any&token=[0-9a-f]{24}$/)] },
+      { method: 'fetch', args: [expect.stringMatching(/^https:\/\/hub\/agent\?host=h2&servers=a%2Cb&claim=any&token=[0-9a-f]{24}$/)] },
     ]);
+    expect(JSON.stringify(hub.calls)).not.toContain(HOST_TOKEN);
   });
 });
 

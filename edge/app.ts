@@ -7,6 +7,7 @@ import { edgeLog } from './log.ts';
 import { clientAuth } from './middleware/auth.ts';
 import { checkOrigin } from './middleware/origin.ts';
 import { corsHeaders } from './middleware/cors.ts';
+import { checkInput } from './middleware/input.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { openapiRoutes } from './routes/openapi.ts';
@@ -19,7 +20,7 @@ export type AppEnv = { Bindings: EdgeEnv; Variables: { principal: string } };
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use('*', corsHeaders);
+  app.use('*', corsHeaders, checkInput);
   app.route('/', healthRoute);
   app.route('/', agentRoute);
   app.route('/', statusPageRoute);

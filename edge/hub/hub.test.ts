@@ -193,7 +193,7 @@ describe('Hub: host connections', () => {
     const conn = world.connect('laptop');
     say(hub, conn, hello('laptop', [ECHO, { name: 'broken', tools: [], error: 'spawn failed: ENOENT' }]));
 
-    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION }]);
+    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: 16 * 1024 * 1024 }]);
     expect(conn.closed).toBeUndefined();
     const health = hub.health();
     expect(health.ready).toBe(true);
@@ -254,12 +254,13 @@ describe('Hub: host connections', () => {
     expect(hub.health().hosts).toEqual([]);
   });
 
-  it('frames before hello are refused with a frame.error and do not register the host', () => {
+  it('a frame before hello is refused with a frame.error, closes the connection and does not register the host', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.connect('laptop');
     say(hub, conn, { type: 'session.closed', server: 'echo', session: 's', reason: 'x' });
     expect(conn.ofType('frame.error')[0]?.code).toBe('BAD_FRAME');
+    expect(conn.closed?.code).toBe(CLOSE_BAD_HELLO);
     expect(hub.health().hosts).toEqual([]);
   });
 
@@ -601,12 +602,24 @@ describe('Hub: sessions belong to their principal', () => {
     expect((await rejection(call(hub, session, { principal: 'mallory' }))).code).toBe('SESSION_NOT_FOUND');
   });
 
-  it('refuses a principal more REST sessions than the cap with TOO_MANY_SESSIONS', () => {
+  it('past the cap of REST sessions, a new one ends the principal’s least recently used session (and its processes)', async () => {
     const world = new World();
     const hub = new Hub(world.runtime, { ...TEST_LIMITS, maxSessionsPerPrincipal: 2 });
-    hub.createRestSession('alice');
-    hub.createRestSession('alice');
-    expect(() => hub.createRestSession('alice')).toThrow(expect.objectContaining({ code: 'TOO_MANY_SESSIONS', retryAfter: 60 }));
+    const conn = world.helloHost(hub, 'host-a', [ECHO]);
+    const first = hub.createRestSession('alice');
+    const pending = call(hub, first);
+    respond(hub, conn, (await conn.nextRequest()).id, { result: { ok: true } });
+    await pending;
+    world.clock += 1000;
+    const second = hub.createRestSession('alice');
+    world.clock += 1000;
+    const third = hub.createRestSession('alice');
+    expect(third).toMatch(/^[0-9a-f]{32}$/);
+    expect(conn.ofType('session.close')).toContainEqual({ type: 'session.close', server: 'echo', session: first });
+    expect((await rejection(call(hub, first))).code).toBe('SESSION_NOT_FOUND');
+    const still = call(hub, second);
+    respond(hub, conn, (await conn.nextRequest()).id, { result: { ok: 2 } });
+    expect(await still).toEqual({ ok: 2 });
     expect(hub.createRestSession('bob')).toMatch(/^[0-9a-f]{32}$/);
   });
 

@@ -7,6 +7,7 @@
  * GET stream, else on an open request stream, else into a bounded backlog that the next GET
  * stream replays (also after `Last-Event-ID`).
  */
+import { DEFAULT_MAX_CALLS_PER_PRINCIPAL } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
@@ -35,6 +36,8 @@ export interface McpLimits {
   sse: SseOptions;
   /** Events kept per session for replay. */
   backlog: number;
+  /** Requests one principal may have in flight at once, REST calls and MCP requests each (default 64); past it: 429. */
+  maxCallsPerPrincipal?: number;
 }
 
 interface Waiter {
@@ -55,6 +58,7 @@ interface BacklogEntry {
 interface Live {
   id: string;
   server: string;
+  principal: string;
   hostId: string;
   transport: Transport;
   main?: SseStream;
@@ -205,6 +209,11 @@ export class McpSessions {
     this.#touch(live);
   }
 
+  /** The host that runs a session's process, or undefined for no such session. */
+  hostOf(session: string): string | undefined {
+    return this.#load(session)?.hostId;
+  }
+
   /** The session's server process ended, or its host went away. */
   onSessionClosed(session: string, reason: string): void {
     const live = this.#load(session);
@@ -267,7 +276,7 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, hostId, transport, waiters: new Map(), backlog: [], nextEventId: 1 };
+    const live: Live = { id, server, principal, hostId, transport, waiters: new Map(), backlog: [], nextEventId: 1 };
     this.#live.set(id, live);
     return live;
   }
@@ -276,11 +285,12 @@ export class McpSessions {
   #load(session: string): Live | undefined {
     const cached = this.#live.get(session);
     if (cached) return cached;
-    const row = this.#ports.sql.exec('SELECT server, host_id, transport FROM mcp_sessions WHERE id = ?', session)[0];
+    const row = this.#ports.sql.exec('SELECT server, principal, host_id, transport FROM mcp_sessions WHERE id = ?', session)[0];
     if (!row) return undefined;
     const live: Live = {
       id: session,
       server: String(row.server),
+      principal: String(row.principal),
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
       waiters: new Map(),
@@ -318,6 +328,10 @@ export class McpSessions {
     if (live.waiters.has(key)) {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
+    const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
+    let inFlight = 0;
+    for (const other of this.#live.values()) if (other.principal === live.principal) inFlight += other.waiters.size;
+    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
     const waiter: Waiter = {
       progressToken,

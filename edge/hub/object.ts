@@ -5,7 +5,8 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
-  CLOSE_REPLACED,
+  DEFAULT_MAX_CALLS_PER_PRINCIPAL,
+  DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_RESULT_CHARS,
   DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
   DEFAULT_MCP_IDLE_MS,
@@ -22,8 +23,10 @@ import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
-import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type HubHealth, type SqlValue } from './hub.ts';
+import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
+import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
+import type { ModernRequest } from '../mcp2026/modern-calls.ts';
 
 interface Attachment {
   hostId: string;
@@ -32,6 +35,10 @@ interface Attachment {
   allowed: string[] | null;
   /** When the connection was accepted (ms since the epoch): its first sign of life. */
   openedAt?: number;
+  /** A hash of the host token (never the token). */
+  tokenId?: string;
+  hostClaim?: HostClaim;
+  mayShareServers?: boolean;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
@@ -66,6 +73,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
       requestTimeoutMs: this.#callTimeoutMs,
       mcpIdleMs: Number(env.MCP_IDLE_MS) || DEFAULT_MCP_IDLE_MS,
       maxSessionsPerPrincipal: Number(env.MAX_SESSIONS_PER_PRINCIPAL) || DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+      maxFrameChars: Number(env.MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES,
+      maxCallsPerPrincipal: Number(env.MAX_CALLS_PER_PRINCIPAL) || DEFAULT_MAX_CALLS_PER_PRINCIPAL,
       backlog: SSE_BACKLOG_EVENTS,
       sse: { keepaliveMs: Number(env.SSE_KEEPALIVE_MS) || DEFAULT_SSE_KEEPALIVE_MS, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
@@ -89,7 +98,12 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const url = new URL(request.url);
     if (url.pathname !== '/agent') return new Response(null, { status: 404 });
     const allowed = url.searchParams.get('servers');
-    return this.#acceptHost(url.searchParams.get('host') ?? '', allowed === null ? null : allowed.split(',').filter(Boolean));
+    const claim = url.searchParams.get('claim');
+    return this.#acceptHost(url.searchParams.get('host') ?? '', allowed === null ? null : allowed.split(',').filter(Boolean), {
+      tokenId: url.searchParams.get('token') ?? undefined,
+      hostClaim: claim === 'own' || claim === 'reserved' ? claim : 'any',
+      mayShareServers: url.searchParams.get('share') === '1',
+    });
   }
 
   /** A REST tool call; the value is the result as REST clients get it, as JSON text. */
@@ -109,6 +123,14 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.createRestSession(principal));
   }
 
+  /** DELETE /api/sessionid/{id}: ends the principal's REST session and its processes. */
+  deleteRestSession(session: string, principal: string): Promise<HubResult<null>> {
+    return settle(() => {
+      this.#hub.deleteRestSession(session, principal);
+      return null;
+    });
+  }
+
   tools(server: string): Promise<HubResult<Tool[]>> {
     return settle(() => this.#hub.tools(server));
   }
@@ -117,8 +139,9 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return this.#hub.catalog();
   }
 
-  health(): HubHealth {
-    return this.#hub.health();
+  /** For /health without credentials: counts only. */
+  health(): PublicHealth {
+    return this.#hub.publicHealth();
   }
 
   /** GET /status: the current state, the traffic history (`history` picks its windows), live sessions. */
@@ -139,6 +162,11 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse }));
   }
 
+  /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
+  modernPost(req: ModernRequest): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.modern.serve(req));
+  }
+
   /** A GET to /{server}/mcp: the session's stream, resumed after `lastEventId` when given. */
   mcpStream(target: McpTarget, lastEventId: string | null): Promise<HubResult<Response>> {
     return settle(() => this.#hub.mcp.openStream(target.server, target.session ?? '', target.principal, lastEventId));
@@ -157,18 +185,13 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.mcp.postLegacy(target.server, target.session ?? '', target.principal, message));
   }
 
-  #acceptHost(hostId: string, allowed: string[] | null): Response {
+  /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
+  #acceptHost(hostId: string, allowed: string[] | null, token: { tokenId: string | undefined; hostClaim: HostClaim; mayShareServers: boolean }): Response {
     if (!NAME_PATTERN.test(hostId)) return new Response('host id must be 1 to 64 letters, digits, "_" or "-"', { status: 400 });
-    for (const old of this.ctx.getWebSockets(hostId)) {
-      try {
-        old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
-      } catch {
-        // already closing
-      }
-    }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
-    server.serializeAttachment({ hostId, connId: randomId(), allowed, openedAt: Date.now() } satisfies Attachment);
+    server.serializeAttachment({ hostId, connId: randomId(), allowed, openedAt: Date.now(), ...token } satisfies Attachment);
+    this.#hub.onOpen(this.#connection(server));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -214,13 +237,22 @@ function attachmentOf(ws: WebSocket): Attachment {
 }
 
 function toConnection(ws: WebSocket): HostConnection {
-  const { hostId, connId, allowed } = attachmentOf(ws);
+  const { hostId, connId, allowed, tokenId, hostClaim, mayShareServers } = attachmentOf(ws);
   return {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
+    tokenId,
+    hostClaim,
+    mayShareServers,
     send: (text) => ws.send(text),
-    close: (code, reason) => ws.close(code, reason),
+    close: (code, reason) => {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    },
   };
 }
 
