@@ -318,6 +318,11 @@ export class ModernCalls {
   }
 
   /** A host connection closed: its calls fail at once. */
+  /** Whether any request waits for its host (the Hub's heartbeat sweep runs meanwhile). */
+  get busy(): boolean {
+    return this.#pending.size > 0;
+  }
+
   onConnectionClosed(connId: string): void {
     for (const [id, pending] of this.#pending) {
       if (pending.connId !== connId) continue;
