@@ -314,6 +314,11 @@ export class Bridge {
       call.flushTimer = setTimeout(() => this.#flush(call), BATCH_MS);
       return;
     }
+    const list = /^notifications\/(tools|prompts|resources)\/list_changed$/.exec(message.method ?? '')?.[1];
+    if (list) {
+      this.#opts.send({ type: 'modern.changed', server: proc.key.slice(0, proc.key.indexOf('\u0000')), list: list as 'tools' | 'prompts' | 'resources' });
+      return;
+    }
     if (!call?.edgeId || message.method === undefined) return;
     const params = (message.params ?? {}) as { progressToken?: unknown; level?: string };
     if (message.method === 'notifications/progress' && call.progressToken !== undefined && JSON.stringify(params.progressToken) === JSON.stringify(call.progressToken)) {
