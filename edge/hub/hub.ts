@@ -234,6 +234,8 @@ export class Hub {
         return this.modern.onInput(conn, frame);
       case 'modern.event':
         return this.modern.onEvent(conn, frame);
+      case 'modern.changed':
+        return this.modern.listChanged(frame.server, frame.list);
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
         return;
@@ -318,6 +320,7 @@ export class Hub {
     }
     this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
     this.modern.onServerUpdate(conn.hostId, server);
+    this.modern.listChanged(server.name, 'tools');
     this.#catalog.invalidate();
     this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
   }
