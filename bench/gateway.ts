@@ -34,6 +34,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       'hostname: 127.0.0.1',
       'port: 0',
       'debug: { level: warn }',
+      // REST results are cut at 100,000 characters by default (GPT Actions); large echoes compare whole answers.
+      'limits: { maxResultChars: 0 }',
       'servers:',
       '  everything:',
       `    command: ${JSON.stringify(opts.serverCommand)}`,
