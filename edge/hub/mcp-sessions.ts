@@ -68,6 +68,12 @@ export interface PostRequest {
   wantsSse: boolean;
 }
 
+/**
+ * A legacy stream's client is checked this often: its disconnect ends the session and stops its
+ * process, and is noticed within two writes of it (the first may still be accepted).
+ */
+const LEGACY_PROBE_MS = 400;
+
 /** What a client that lost a stream is told to wait before reconnecting (the SSE `retry` field). */
 const RECONNECT_AFTER_MS = 1000;
 
@@ -143,7 +149,7 @@ export class McpSessions {
   openLegacy(server: string, principal: string, endpoint: (sessionId: string) => string): Response {
     const conn = this.#ports.pickHost(server);
     const live = this.#create(server, principal, conn.hostId, 'sse');
-    const stream = new SseStream(this.#limits.sse);
+    const stream = new SseStream({ ...this.#limits.sse, probeMs: LEGACY_PROBE_MS });
     live.main = stream;
     stream.send(endpoint(live.id), { event: 'endpoint' });
     stream.onClose(() => {
