@@ -1,7 +1,10 @@
 /**
  * The server processes of one host. Per server, by its `instances` policy:
  * - `per-session` (the default): one process per (server, session), started on first use, or
- *   taken ready-made from a warm pool of `pool` initialized processes;
+ *   taken ready-made from a warm pool: `pool` initialized processes at all times, or with
+ *   `pool: auto` (the default) one spare while the server is in use and none once it is idle.
+ *   MCP client sessions of an `auto` server likewise find a spawned process that waits for
+ *   their own `initialize` (a raw spare);
  * - `shared`: one process serves every session of the server (MCP sessions through SharedRelay).
  * Per-session MCP client sessions get a process of their own, whose `initialize` is the client's.
  * Processes stop when their session closes, after `host.idleTimeoutMs` with nothing in flight
@@ -26,6 +29,8 @@ export interface InstancesOptions {
   onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void;
   /** A server's warm pool cannot start processes (error), or can again (undefined). */
   onServerHealth?: (server: string, error: string | undefined) => void;
+  /** How long an `auto` server keeps its spares after its last session (default AUTO_SPARE_LINGER_MS). */
+  spareLingerMs?: number;
 }
 
 interface Entry {
@@ -45,6 +50,10 @@ const key = (server: string, session: string) => `${server}\u0000${session}`;
 const SHARED = '(shared)';
 /** A pooled process that dies younger than this counts as a failed start. */
 const HEALTHY_AFTER_MS = 10_000;
+/** An `auto` server keeps its spares this long after its last session ended. */
+export const AUTO_SPARE_LINGER_MS = 60_000;
+/** The session name of a raw spare until an MCP client session takes it. */
+const RAW_SPARE = '(spare)';
 
 export class Instances {
   readonly #opts: InstancesOptions;
@@ -55,6 +64,10 @@ export class Instances {
   readonly #reaper: ReturnType<typeof setInterval>;
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
+  /** Per `auto` server: a spawned process waiting for an MCP client's `initialize`. */
+  readonly #rawSpares = new Map<string, Instance>();
+  /** Per server: when a session last started or ended (for `auto` spares). */
+  readonly #lastUse = new Map<string, number>();
   #disposed = false;
 
   constructor(opts: InstancesOptions) {
@@ -69,11 +82,31 @@ export class Instances {
     return Object.hasOwn(this.#opts.config.servers, server);
   }
 
-  /** Fills every server's warm pool. */
+  /** Fills every server's fixed warm pool (`auto` ones fill when the server is first used). */
   startPools(): void {
     for (const [server, config] of Object.entries(this.#opts.config.servers)) {
-      if (config.pool > 0 && config.instances === 'per-session') this.#fill(server);
+      if (config.pool !== 'auto' && config.pool > 0 && config.instances === 'per-session') this.#fill(server);
     }
+  }
+
+  /** Spares the server should have now: its fixed `pool`, or for `auto` one while it is in use. */
+  #sparesWanted(server: string): number {
+    const config = this.#opts.config.servers[server];
+    if (!config || config.instances !== 'per-session') return 0;
+    if (config.pool !== 'auto') return config.pool;
+    return this.#inUse(server) ? 1 : 0;
+  }
+
+  /** An `auto` server is in use while it runs a session process, and for a while after. */
+  #inUse(server: string): boolean {
+    if (Date.now() - (this.#lastUse.get(server) ?? -Infinity) < (this.#opts.spareLingerMs ?? AUTO_SPARE_LINGER_MS)) return true;
+    const prefix = key(server, '');
+    for (const k of this.#running.keys()) if (k.startsWith(prefix)) return true;
+    return false;
+  }
+
+  #used(server: string): void {
+    this.#lastUse.set(server, Date.now());
   }
 
   /** The process for a REST session's request, started and initialized if needed. */
@@ -82,6 +115,7 @@ export class Instances {
     const k = key(server, shared ? SHARED : session);
     let entry = this.#running.get(k);
     if (!entry) {
+      if (!shared) this.#used(server);
       const created: Entry = { promise: this.#start(server, shared ? SHARED : session) };
       entry = created;
       this.#running.set(k, created);
@@ -111,11 +145,40 @@ export class Instances {
         this.#opts.onSessionEnded?.(server, session, 'this host runs no such session');
         return;
       }
-      const instance = Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
+      this.#used(server);
+      const instance = this.#takeRawSpare(server, session) ?? Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
       entry = { promise: Promise.resolve(instance), instance };
       this.#running.set(k, entry);
+      this.#fillRaw(server);
     }
     entry.promise.then((i) => i.send(message), () => {});
+  }
+
+  /** The server's raw spare, now the process of `session`, if one is waiting. */
+  #takeRawSpare(server: string, session: string): Instance | undefined {
+    const spare = this.#rawSpares.get(server);
+    if (!spare) return undefined;
+    this.#rawSpares.delete(server);
+    if (spare.exited) return undefined;
+    spare.session = session;
+    return spare;
+  }
+
+  /** Spawns an `auto` server's raw spare if it has none (MCP client sessions take these). */
+  #fillRaw(server: string): void {
+    if (this.#disposed || this.#rawSpares.has(server) || this.#opts.config.servers[server]?.pool !== 'auto') return;
+    if ((this.#pools.get(server)?.failures ?? 0) > 0) return; // failing to start: no spares until it recovers
+    let spare: Instance | undefined;
+    // Until it is taken, its messages have no session to go to.
+    const onMessage = (m: JsonRpcMessage) => {
+      if (spare && spare.session !== RAW_SPARE) this.#opts.onServerMessage?.(server, spare.session, m);
+    };
+    try {
+      spare = Instance.spawnRaw(this.#options(server, RAW_SPARE, onMessage));
+    } catch {
+      return;
+    }
+    this.#rawSpares.set(server, spare);
   }
 
   #relayOf(server: string): SharedRelay {
@@ -160,10 +223,18 @@ export class Instances {
       this.#fill(server);
       return spare;
     }
-    return Instance.start(this.#options(server, session));
+    const instance = await Instance.start(this.#options(server, session));
+    // Started cold: the next session of this server finds a spare (after, not during, this start).
+    this.#fill(server);
+    return instance;
   }
 
   #onExit(instance: Instance, reason: string): void {
+    if (this.#rawSpares.get(instance.server) === instance) {
+      this.#rawSpares.delete(instance.server);
+      this.#opts.logger.warn(`server ${instance.server}: a spare process ended`, { reason });
+      return;
+    }
     const pool = this.#pools.get(instance.server);
     const spareAt = pool?.spares.indexOf(instance) ?? -1;
     if (pool && spareAt >= 0) {
@@ -176,6 +247,7 @@ export class Instances {
     const k = key(instance.server, instance.session);
     if (this.#running.get(k)?.instance !== instance) return;
     this.#running.delete(k);
+    if (instance.session !== SHARED) this.#used(instance.server);
     this.#opts.logger.info('server process ended', { server: instance.server, session: instance.session.slice(0, 8), reason });
     if (instance.session === SHARED) this.#relays.get(instance.server)?.onExit(reason);
     else this.#opts.onSessionEnded?.(instance.server, instance.session, reason);
@@ -183,7 +255,7 @@ export class Instances {
 
   /** Starts processes until the pool is full; failures back off instead of looping. */
   #fill(server: string): void {
-    const size = this.#opts.config.servers[server]?.pool ?? 0;
+    const size = this.#sparesWanted(server);
     let pool = this.#pools.get(server);
     if (!pool) this.#pools.set(server, (pool = { spares: [], starting: 0, failures: 0 }));
     if (this.#disposed || pool.retry) return;
@@ -232,6 +304,7 @@ export class Instances {
     const entry = this.#running.get(k);
     if (!entry) return;
     this.#running.delete(k);
+    this.#used(server);
     (await entry.promise.catch(() => undefined))?.stop();
   }
 
@@ -252,6 +325,8 @@ export class Instances {
       clearTimeout(pool.retry);
       for (const spare of pool.spares.splice(0)) spare.stop();
     }
+    for (const spare of this.#rawSpares.values()) spare.stop();
+    this.#rawSpares.clear();
     return this.closeAll();
   }
 
@@ -261,7 +336,7 @@ export class Instances {
 
   /** Counts for the status page: session processes, pooled spares, watchers. */
   counts(): { sessions: number; pooled: number; watching: number } {
-    let pooled = 0;
+    let pooled = this.#rawSpares.size;
     for (const pool of this.#pools.values()) pooled += pool.spares.length;
     return { sessions: this.#running.size, pooled, watching: this.#watchers.size };
   }
@@ -281,13 +356,22 @@ export class Instances {
       instance.stop();
       if (instance.session !== SHARED) this.#opts.onSessionEnded?.(instance.server, instance.session, idle ? 'idle timeout' : 'lifetime reached');
     }
-    for (const pool of this.#pools.values()) {
+    for (const [server, pool] of this.#pools) {
       for (const spare of [...pool.spares]) {
         if (now - spare.startedAt > maxLifetimeMs / 2) {
           pool.spares.splice(pool.spares.indexOf(spare), 1);
           spare.stop();
           this.#fill(spare.server);
         }
+      }
+      // An `auto` server left idle keeps no spare.
+      const extra = pool.spares.length - this.#sparesWanted(server);
+      for (const spare of extra > 0 ? pool.spares.splice(0, extra) : []) spare.stop();
+    }
+    for (const [server, spare] of this.#rawSpares) {
+      if (!this.#inUse(server) || now - spare.startedAt > maxLifetimeMs / 2) {
+        this.#rawSpares.delete(server);
+        spare.stop();
       }
     }
   }
