@@ -1,6 +1,19 @@
-import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+/** Imports the Worker takes as text (wrangler.toml's `Text` rule), loaded the same way in tests. */
+const TEXT_IMPORTS = /swagger-ui-dist\/(swagger-ui-bundle\.js|swagger-ui\.css)$/;
+
+const textImports: Plugin = {
+  name: 'worker-text-imports',
+  enforce: 'pre',
+  load(id) {
+    if (TEXT_IMPORTS.test(id)) return `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`;
+  },
+};
 
 export default defineConfig({
+  plugins: [textImports],
   test: {
     include: ['shared/**/*.test.ts', 'edge/**/*.test.ts', 'host/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
