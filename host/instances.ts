@@ -68,6 +68,7 @@ export class Instances {
   readonly #rawSpares = new Map<string, Instance>();
   /** Per server: when a session last started or ended (for `auto` spares). */
   readonly #lastUse = new Map<string, number>();
+  readonly #trimTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #disposed = false;
 
   constructor(opts: InstancesOptions) {
@@ -107,6 +108,27 @@ export class Instances {
 
   #used(server: string): void {
     this.#lastUse.set(server, Date.now());
+    if (this.#opts.config.servers[server]?.pool !== 'auto' || this.#trimTimers.has(server)) return;
+    // Looked at again once the linger has passed: spares of a server left idle are stopped.
+    const timer = setTimeout(() => {
+      this.#trimTimers.delete(server);
+      if (this.#inUse(server)) this.#used(server);
+      else this.#trimSpares(server);
+    }, (this.#opts.spareLingerMs ?? AUTO_SPARE_LINGER_MS) + 50);
+    timer.unref();
+    this.#trimTimers.set(server, timer);
+  }
+
+  /** Stops the spares a server should not have now (an `auto` server left idle has none). */
+  #trimSpares(server: string): void {
+    const pool = this.#pools.get(server);
+    const extra = (pool?.spares.length ?? 0) - this.#sparesWanted(server);
+    for (const spare of extra > 0 ? pool!.spares.splice(0, extra) : []) spare.stop();
+    const raw = this.#rawSpares.get(server);
+    if (raw && !this.#inUse(server)) {
+      this.#rawSpares.delete(server);
+      raw.stop();
+    }
   }
 
   /** The process for a REST session's request, started and initialized if needed. */
@@ -327,6 +349,8 @@ export class Instances {
     }
     for (const spare of this.#rawSpares.values()) spare.stop();
     this.#rawSpares.clear();
+    for (const timer of this.#trimTimers.values()) clearTimeout(timer);
+    this.#trimTimers.clear();
     return this.closeAll();
   }
 
@@ -354,6 +378,7 @@ export class Instances {
       if (!idle && !old) continue;
       this.#running.delete(k);
       instance.stop();
+      if (instance.session !== SHARED) this.#used(instance.server);
       if (instance.session !== SHARED) this.#opts.onSessionEnded?.(instance.server, instance.session, idle ? 'idle timeout' : 'lifetime reached');
     }
     for (const [server, pool] of this.#pools) {
@@ -364,12 +389,10 @@ export class Instances {
           this.#fill(spare.server);
         }
       }
-      // An `auto` server left idle keeps no spare.
-      const extra = pool.spares.length - this.#sparesWanted(server);
-      for (const spare of extra > 0 ? pool.spares.splice(0, extra) : []) spare.stop();
+      this.#trimSpares(server);
     }
     for (const [server, spare] of this.#rawSpares) {
-      if (!this.#inUse(server) || now - spare.startedAt > maxLifetimeMs / 2) {
+      if (now - spare.startedAt > maxLifetimeMs / 2) {
         this.#rawSpares.delete(server);
         spare.stop();
       }

@@ -101,6 +101,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     writeFileSync(path.join(dir, 'edge.capnp'), config, { mode: 0o600 });
     const workerd = workerdPath();
     const args = ['serve', '--experimental', '--control-fd=3', path.join(dir, 'edge.capnp')];
+    // For profiling (bench/profile.ts): workerd's inspector (Chrome DevTools protocol) on this address.
+    const inspector = process.env.MCP_GATEWAY_WORKERD_INSPECTOR;
+    if (inspector) args.push(`--inspector-addr=${inspector}`);
     const [command, argv] = process.platform === 'linux' && existsSync(SETPRIV)
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', workerd, ...args]]
       : [workerd, args];

@@ -30,8 +30,7 @@ async function until<T>(check: () => T | undefined, what: string, timeoutMs = 20
 }
 
 function create(onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void): Instances {
-  // A short idle timeout also makes the reaper, which stops idle servers' spares, run often.
-  const config = ConfigSchema.parse({ host: { idleTimeoutMs: 1000 }, servers: { test: { command: process.execPath, args: [FIXTURE] } } });
+  const config = ConfigSchema.parse({ servers: { test: { command: process.execPath, args: [FIXTURE] } } });
   instances = new Instances({ config, baseDir: path.dirname(FIXTURE), logger: new Logger('error', { color: false }), onServerMessage, spareLingerMs: LINGER_MS });
   instances.startPools();
   return instances;
