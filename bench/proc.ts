@@ -8,6 +8,8 @@ export interface ProcInfo {
   comm: string;
   /** utime + stime of the process (all its threads), in clock ticks. */
   ticks: number;
+  /** The system (kernel) part of `ticks`. */
+  sysTicks: number;
   /** One letter: R running, S sleeping, Z zombie (exited, not yet reaped), ... */
   state: string;
 }
@@ -40,7 +42,7 @@ export function readProc(pid: number): ProcInfo | undefined {
   const comm = stat.slice(open + 1, close);
   const rest = stat.slice(close + 2).split(' ');
   // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-  return { pid, ppid: Number(rest[1]), comm, ticks: Number(rest[11]) + Number(rest[12]), state: rest[0] ?? '?' };
+  return { pid, ppid: Number(rest[1]), comm, ticks: Number(rest[11]) + Number(rest[12]), sysTicks: Number(rest[12]), state: rest[0] ?? '?' };
 }
 
 export function readCmdline(pid: number): string {
@@ -141,4 +143,14 @@ export function rssBytes(pid: number): number {
 export function running(pid: number): boolean {
   const info = readProc(pid);
   return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+}
+
+/** System (kernel) CPU ticks per pid, right now. */
+export function sampleSysTicks(pids: Iterable<number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    const info = readProc(pid);
+    if (info) out.set(pid, info.sysTicks);
+  }
+  return out;
 }

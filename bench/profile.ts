@@ -19,7 +19,7 @@ import { monotonicUs, topFunctions, type CpuProfile } from './cpuprofile.ts';
 import { sleep, startGateway, type Gateway } from './gateway.ts';
 import { fixed, formatTable, runLoad } from './load.ts';
 import { freePort } from './peers.ts';
-import { clockTicksPerSecond, gatewayRoles, sampleTicks } from './proc.ts';
+import { clockTicksPerSecond, gatewayRoles, sampleSysTicks, sampleTicks } from './proc.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER_BIN = path.join(ROOT, 'node_modules/.bin/mcp-server-everything');
@@ -109,17 +109,25 @@ async function main(): Promise<void> {
 
   const roles = gatewayRoles(gateway.pid, 'mcp-server-everything');
   const before = sampleTicks(roles.keys());
+  const sysBefore = sampleSysTicks(roles.keys());
   await cdp.send('Profiler.start');
   const fromUs = monotonicUs();
   const load = await runLoad((i) => session.echo(`profiled-${i}`, 15_000), concurrency, calls);
   const toUs = monotonicUs();
   const { profile: edgeProfile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
   const after = sampleTicks(roles.keys());
+  const sysAfter = sampleSysTicks(roles.keys());
   cdp.close();
   await session.close();
 
-  const perRole = new Map<string, number>();
-  for (const [pid, role] of roles) perRole.set(role, (perRole.get(role) ?? 0) + ((after.get(pid) ?? 0) - (before.get(pid) ?? 0)) * (1000 / clockTicksPerSecond()));
+  const perRole = new Map<string, { all: number; sys: number }>();
+  const msPerTick = 1000 / clockTicksPerSecond();
+  for (const [pid, role] of roles) {
+    const sum = perRole.get(role) ?? { all: 0, sys: 0 };
+    sum.all += ((after.get(pid) ?? 0) - (before.get(pid) ?? 0)) * msPerTick;
+    sum.sys += ((sysAfter.get(pid) ?? 0) - (sysBefore.get(pid) ?? 0)) * msPerTick;
+    perRole.set(role, sum);
+  }
   await gateway.stop();
   gateway = undefined;
 
@@ -139,7 +147,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`${load.ok} ${transport} echo calls at c=${concurrency}, ${load.errors} errors, ${fixed((load.ok / load.wallMs) * 1000, 0)} calls/s`);
-  console.log(`CPU per call from /proc: ${[...perRole].map(([role, ms]) => `${role} ${fixed(ms / load.calls, 3)} ms`).join(', ')}\n`);
+  console.log(`CPU per call from /proc: ${[...perRole].map(([role, ms]) => `${role} ${fixed(ms.all / load.calls, 3)} ms (kernel ${fixed(ms.sys / load.calls, 3)})`).join(', ')}\n`);
   const show = (title: string, profile: CpuProfile, from?: number, to?: number) => {
     const { busyMs, top: entries } = topFunctions(profile, top, from, to);
     console.log(`${title}: ${fixed(busyMs / load.calls, 3)} ms of JavaScript-visible CPU per call (samples not idle)`);
