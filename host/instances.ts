@@ -1,10 +1,7 @@
 /**
  * The server processes of one host. Per server, by its `instances` policy:
  * - `per-session` (the default): one process per (server, session), started on first use, or
- *   taken ready-made from a warm pool: `pool` initialized processes at all times, or with
- *   `pool: auto` (the default) one spare while the server is in use and none once it is idle.
- *   MCP client sessions of an `auto` server likewise find a spawned process that waits for
- *   their own `initialize` (a raw spare);
+ *   taken ready-made from the server's spares (`spares.ts`, by its `pool` setting);
  * - `shared`: one process serves every session of the server (MCP sessions through SharedRelay).
  * Per-session MCP client sessions get a process of their own, whose `initialize` is the client's.
  * Processes stop when their session closes, after `host.idleTimeoutMs` with nothing in flight
@@ -14,10 +11,10 @@
 import type { Config } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
-import { nextDelay } from './backoff.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
 import { SharedRelay } from './shared-relay.ts';
+import { Spares } from './spares.ts';
 
 export interface InstancesOptions {
   config: Config;
@@ -29,7 +26,7 @@ export interface InstancesOptions {
   onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void;
   /** A server's warm pool cannot start processes (error), or can again (undefined). */
   onServerHealth?: (server: string, error: string | undefined) => void;
-  /** How long an `auto` server keeps its spares after its last session (default AUTO_SPARE_LINGER_MS). */
+  /** How long an `auto` server keeps its spares after its last session (default AUTO_SPARE_LINGER_MS in spares.ts). */
   spareLingerMs?: number;
 }
 
@@ -38,41 +35,31 @@ interface Entry {
   instance?: Instance;
 }
 
-interface Pool {
-  spares: Instance[];
-  starting: number;
-  failures: number;
-  retry?: ReturnType<typeof setTimeout>;
-}
-
 const key = (server: string, session: string) => `${server}\u0000${session}`;
 /** The one session key of a `shared` server's process. */
 const SHARED = '(shared)';
-/** A pooled process that dies younger than this counts as a failed start. */
-const HEALTHY_AFTER_MS = 10_000;
-/** An `auto` server keeps its spares this long after its last session ended. */
-export const AUTO_SPARE_LINGER_MS = 60_000;
-/** The session name of a raw spare until an MCP client session takes it. */
-const RAW_SPARE = '(spare)';
 
 export class Instances {
   readonly #opts: InstancesOptions;
   readonly #running = new Map<string, Entry>();
-  readonly #pools = new Map<string, Pool>();
+  readonly #spares: Spares;
   /** MCP client sessions of `shared` servers. */
   readonly #relays = new Map<string, SharedRelay>();
   readonly #reaper: ReturnType<typeof setInterval>;
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
-  /** Per `auto` server: a spawned process waiting for an MCP client's `initialize`. */
-  readonly #rawSpares = new Map<string, Instance>();
-  /** Per server: when a session last started or ended (for `auto` spares). */
-  readonly #lastUse = new Map<string, number>();
-  readonly #trimTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  #disposed = false;
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
+    this.#spares = new Spares({
+      config: opts.config,
+      logger: opts.logger,
+      options: (server, session, onMessage) => this.#options(server, session, onMessage),
+      hasSessions: (server) => this.#hasSessions(server),
+      onServerMessage: opts.onServerMessage,
+      onServerHealth: opts.onServerHealth,
+      lingerMs: opts.spareLingerMs,
+    });
     const { idleTimeoutMs, maxLifetimeMs } = opts.config.host;
     const every = Math.min(30_000, Math.max(250, Math.min(idleTimeoutMs, maxLifetimeMs) / 4));
     this.#reaper = setInterval(() => this.#reap(), every);
@@ -85,50 +72,13 @@ export class Instances {
 
   /** Fills every server's fixed warm pool (`auto` ones fill when the server is first used). */
   startPools(): void {
-    for (const [server, config] of Object.entries(this.#opts.config.servers)) {
-      if (config.pool !== 'auto' && config.pool > 0 && config.instances === 'per-session') this.#fill(server);
-    }
+    this.#spares.startPools();
   }
 
-  /** Spares the server should have now: its fixed `pool`, or for `auto` one while it is in use. */
-  #sparesWanted(server: string): number {
-    const config = this.#opts.config.servers[server];
-    if (!config || config.instances !== 'per-session') return 0;
-    if (config.pool !== 'auto') return config.pool;
-    return this.#inUse(server) ? 1 : 0;
-  }
-
-  /** An `auto` server is in use while it runs a session process, and for a while after. */
-  #inUse(server: string): boolean {
-    if (Date.now() - (this.#lastUse.get(server) ?? -Infinity) < (this.#opts.spareLingerMs ?? AUTO_SPARE_LINGER_MS)) return true;
+  #hasSessions(server: string): boolean {
     const prefix = key(server, '');
-    for (const k of this.#running.keys()) if (k.startsWith(prefix)) return true;
+    for (const k of this.#running.keys()) if (k.startsWith(prefix) && k !== key(server, SHARED)) return true;
     return false;
-  }
-
-  #used(server: string): void {
-    this.#lastUse.set(server, Date.now());
-    if (this.#opts.config.servers[server]?.pool !== 'auto' || this.#trimTimers.has(server)) return;
-    // Looked at again once the linger has passed: spares of a server left idle are stopped.
-    const timer = setTimeout(() => {
-      this.#trimTimers.delete(server);
-      if (this.#inUse(server)) this.#used(server);
-      else this.#trimSpares(server);
-    }, (this.#opts.spareLingerMs ?? AUTO_SPARE_LINGER_MS) + 50);
-    timer.unref();
-    this.#trimTimers.set(server, timer);
-  }
-
-  /** Stops the spares a server should not have now (an `auto` server left idle has none). */
-  #trimSpares(server: string): void {
-    const pool = this.#pools.get(server);
-    const extra = (pool?.spares.length ?? 0) - this.#sparesWanted(server);
-    for (const spare of extra > 0 ? pool!.spares.splice(0, extra) : []) spare.stop();
-    const raw = this.#rawSpares.get(server);
-    if (raw && !this.#inUse(server)) {
-      this.#rawSpares.delete(server);
-      raw.stop();
-    }
   }
 
   /** The process for a REST session's request, started and initialized if needed. */
@@ -137,7 +87,7 @@ export class Instances {
     const k = key(server, shared ? SHARED : session);
     let entry = this.#running.get(k);
     if (!entry) {
-      if (!shared) this.#used(server);
+      if (!shared) this.#spares.used(server);
       const created: Entry = { promise: this.#start(server, shared ? SHARED : session) };
       entry = created;
       this.#running.set(k, created);
@@ -167,40 +117,13 @@ export class Instances {
         this.#opts.onSessionEnded?.(server, session, 'this host runs no such session');
         return;
       }
-      this.#used(server);
-      const instance = this.#takeRawSpare(server, session) ?? Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
+      this.#spares.used(server);
+      const instance = this.#spares.takeRaw(server, session) ?? Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
       entry = { promise: Promise.resolve(instance), instance };
       this.#running.set(k, entry);
-      this.#fillRaw(server);
+      this.#spares.fillRaw(server);
     }
     entry.promise.then((i) => i.send(message), () => {});
-  }
-
-  /** The server's raw spare, now the process of `session`, if one is waiting. */
-  #takeRawSpare(server: string, session: string): Instance | undefined {
-    const spare = this.#rawSpares.get(server);
-    if (!spare) return undefined;
-    this.#rawSpares.delete(server);
-    if (spare.exited) return undefined;
-    spare.session = session;
-    return spare;
-  }
-
-  /** Spawns an `auto` server's raw spare if it has none (MCP client sessions take these). */
-  #fillRaw(server: string): void {
-    if (this.#disposed || this.#rawSpares.has(server) || this.#opts.config.servers[server]?.pool !== 'auto') return;
-    if ((this.#pools.get(server)?.failures ?? 0) > 0) return; // failing to start: no spares until it recovers
-    let spare: Instance | undefined;
-    // Until it is taken, its messages have no session to go to.
-    const onMessage = (m: JsonRpcMessage) => {
-      if (spare && spare.session !== RAW_SPARE) this.#opts.onServerMessage?.(server, spare.session, m);
-    };
-    try {
-      spare = Instance.spawnRaw(this.#options(server, RAW_SPARE, onMessage));
-    } catch {
-      return;
-    }
-    this.#rawSpares.set(server, spare);
   }
 
   #relayOf(server: string): SharedRelay {
@@ -236,87 +159,23 @@ export class Instances {
       const instance: Instance = await Instance.start(options);
       return instance;
     }
-    const pool = this.#pools.get(server);
-    // A spare past half its lifetime would be replaced soon after: stop it, take a younger one.
-    while (pool?.spares[0] && Date.now() - pool.spares[0].startedAt > this.#opts.config.host.maxLifetimeMs / 2) pool.spares.shift()!.stop();
-    const spare = pool?.spares.shift();
-    if (spare) {
-      spare.session = session;
-      this.#fill(server);
-      return spare;
-    }
+    const spare = this.#spares.take(server, session, this.#opts.config.host.maxLifetimeMs);
+    if (spare) return spare;
     const instance = await Instance.start(this.#options(server, session));
     // Started cold: the next session of this server finds a spare (after, not during, this start).
-    this.#fill(server);
+    this.#spares.fill(server);
     return instance;
   }
 
   #onExit(instance: Instance, reason: string): void {
-    if (this.#rawSpares.get(instance.server) === instance) {
-      this.#rawSpares.delete(instance.server);
-      this.#opts.logger.warn(`server ${instance.server}: a spare process ended`, { reason });
-      return;
-    }
-    const pool = this.#pools.get(instance.server);
-    const spareAt = pool?.spares.indexOf(instance) ?? -1;
-    if (pool && spareAt >= 0) {
-      pool.spares.splice(spareAt, 1);
-      if (Date.now() - instance.startedAt < HEALTHY_AFTER_MS) pool.failures++;
-      this.#opts.logger.warn(`server ${instance.server}: a pooled process ended`, { reason });
-      this.#fill(instance.server);
-      return;
-    }
+    if (this.#spares.onExit(instance, reason)) return;
     const k = key(instance.server, instance.session);
     if (this.#running.get(k)?.instance !== instance) return;
     this.#running.delete(k);
-    if (instance.session !== SHARED) this.#used(instance.server);
+    if (instance.session !== SHARED) this.#spares.used(instance.server);
     this.#opts.logger.info('server process ended', { server: instance.server, session: instance.session.slice(0, 8), reason });
     if (instance.session === SHARED) this.#relays.get(instance.server)?.onExit(reason);
     else this.#opts.onSessionEnded?.(instance.server, instance.session, reason);
-  }
-
-  /** Starts processes until the pool is full; failures back off instead of looping. */
-  #fill(server: string): void {
-    const size = this.#sparesWanted(server);
-    let pool = this.#pools.get(server);
-    if (!pool) this.#pools.set(server, (pool = { spares: [], starting: 0, failures: 0 }));
-    if (this.#disposed || pool.retry) return;
-    const p = pool;
-    const missing = size - p.spares.length - p.starting;
-    if (missing <= 0) return;
-    if (p.failures > 0) {
-      // Crashing at start: wait, longer each time, before the next try.
-      const delay = nextDelay(p.failures + 2);
-      p.retry = setTimeout(() => {
-        p.retry = undefined;
-        this.#spawnSpares(server, p, missing);
-      }, delay);
-      p.retry.unref();
-      return;
-    }
-    this.#spawnSpares(server, p, missing);
-  }
-
-  #spawnSpares(server: string, pool: Pool, count: number): void {
-    for (let i = 0; i < count; i++) {
-      pool.starting++;
-      Instance.start(this.#options(server, 'pool')).then(
-        (instance) => {
-          pool.starting--;
-          if (this.#disposed) return instance.stop();
-          pool.spares.push(instance);
-          if (pool.failures > 0) this.#opts.onServerHealth?.(server, undefined);
-          pool.failures = 0;
-        },
-        (err: Error) => {
-          pool.starting--;
-          pool.failures++;
-          this.#opts.logger.warn(`server ${server}: a pooled process failed to start`, { error: err.message, failures: pool.failures });
-          this.#opts.onServerHealth?.(server, err.message);
-          this.#fill(server);
-        },
-      );
-    }
   }
 
   /** Stops a session's process, if it runs (a shared process keeps serving the others). */
@@ -326,7 +185,7 @@ export class Instances {
     const entry = this.#running.get(k);
     if (!entry) return;
     this.#running.delete(k);
-    this.#used(server);
+    this.#spares.used(server);
     (await entry.promise.catch(() => undefined))?.stop();
   }
 
@@ -339,18 +198,10 @@ export class Instances {
   }
 
   dispose(): Promise<void> {
-    this.#disposed = true;
     clearInterval(this.#reaper);
     for (const watcher of this.#watchers) watcher.stop();
     this.#watchers.clear();
-    for (const pool of this.#pools.values()) {
-      clearTimeout(pool.retry);
-      for (const spare of pool.spares.splice(0)) spare.stop();
-    }
-    for (const spare of this.#rawSpares.values()) spare.stop();
-    this.#rawSpares.clear();
-    for (const timer of this.#trimTimers.values()) clearTimeout(timer);
-    this.#trimTimers.clear();
+    this.#spares.dispose();
     return this.closeAll();
   }
 
@@ -360,9 +211,7 @@ export class Instances {
 
   /** Counts for the status page: session processes, pooled spares, watchers. */
   counts(): { sessions: number; pooled: number; watching: number } {
-    let pooled = this.#rawSpares.size;
-    for (const pool of this.#pools.values()) pooled += pool.spares.length;
-    return { sessions: this.#running.size, pooled, watching: this.#watchers.size };
+    return { sessions: this.#running.size, pooled: this.#spares.count, watching: this.#watchers.size };
   }
 
   #reap(): void {
@@ -378,25 +227,10 @@ export class Instances {
       if (!idle && !old) continue;
       this.#running.delete(k);
       instance.stop();
-      if (instance.session !== SHARED) this.#used(instance.server);
+      if (instance.session !== SHARED) this.#spares.used(instance.server);
       if (instance.session !== SHARED) this.#opts.onSessionEnded?.(instance.server, instance.session, idle ? 'idle timeout' : 'lifetime reached');
     }
-    for (const [server, pool] of this.#pools) {
-      for (const spare of [...pool.spares]) {
-        if (now - spare.startedAt > maxLifetimeMs / 2) {
-          pool.spares.splice(pool.spares.indexOf(spare), 1);
-          spare.stop();
-          this.#fill(spare.server);
-        }
-      }
-      this.#trimSpares(server);
-    }
-    for (const [server, spare] of this.#rawSpares) {
-      if (now - spare.startedAt > maxLifetimeMs / 2) {
-        this.#rawSpares.delete(server);
-        spare.stop();
-      }
-    }
+    this.#spares.reap(now, maxLifetimeMs);
   }
 
   /** Starts a throwaway process of the server to learn its tools. */
