@@ -179,15 +179,22 @@ function attachmentOf(ws: WebSocket): Attachment {
   return ws.deserializeAttachment() as Attachment;
 }
 
+/** Connections by socket: an attachment is written once, at accept, so it is read once per socket object. */
+const connections = new WeakMap<WebSocket, HostConnection>();
+
 function toConnection(ws: WebSocket): HostConnection {
+  let conn = connections.get(ws);
+  if (conn) return conn;
   const { hostId, connId, allowed } = attachmentOf(ws);
-  return {
+  conn = {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
     send: (text) => ws.send(text),
     close: (code, reason) => ws.close(code, reason),
   };
+  connections.set(ws, conn);
+  return conn;
 }
 
 /** A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError` always. */
