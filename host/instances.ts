@@ -13,6 +13,7 @@ import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
+import { ProcessSlots, releasing } from './process-slots.ts';
 import { SharedRelay } from './shared-relay.ts';
 import { Spares } from './spares.ts';
 
@@ -28,6 +29,8 @@ export interface InstancesOptions {
   onServerHealth?: (server: string, error: string | undefined) => void;
   /** How long an `auto` server keeps its spares after its last session (default AUTO_SPARE_LINGER_MS in spares.ts). */
   spareLingerMs?: number;
+  /** The host-wide cap on session processes, shared by every server (default: one of `host.maxProcesses`). */
+  slots?: ProcessSlots;
 }
 
 interface Entry {
@@ -48,12 +51,15 @@ export class Instances {
   readonly #reaper: ReturnType<typeof setInterval>;
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
+  readonly #slots: ProcessSlots;
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
+    this.#slots = opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses);
     this.#spares = new Spares({
       config: opts.config,
       logger: opts.logger,
+      slots: this.#slots,
       options: (server, session, onMessage) => this.#options(server, session, onMessage),
       hasSessions: (server) => this.#hasSessions(server),
       onServerMessage: opts.onServerMessage,
@@ -118,9 +124,30 @@ export class Instances {
         return;
       }
       this.#spares.used(server);
-      const instance = this.#spares.takeRaw(server, session) ?? Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
-      entry = { promise: Promise.resolve(instance), instance };
-      this.#running.set(k, entry);
+      const spare = this.#spares.takeRaw(server, session);
+      const created: Entry = spare
+        ? { promise: Promise.resolve(spare), instance: spare }
+        : {
+            promise: this.#slots.acquire().then((release) => {
+              const options = this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m));
+              return Instance.spawnRaw({ ...options, onExit: releasing(release, options.onExit) });
+            }),
+          };
+      entry = created;
+      this.#running.set(k, created);
+      if (!spare) {
+        created.promise.then(
+          (instance) => (created.instance = instance),
+          (err: Error) => {
+            if (this.#running.get(k) === created) this.#running.delete(k);
+            // The client's initialize gets an answer, and the session ends.
+            if (message.id !== undefined && message.id !== null) {
+              this.#opts.onServerMessage?.(server, session, { jsonrpc: '2.0', id: message.id, error: { code: -32000, message: err.message } });
+            }
+            this.#opts.onSessionEnded?.(server, session, err.message);
+          },
+        );
+      }
       this.#spares.fillRaw(server);
     }
     entry.promise.then((i) => i.send(message), () => {});
@@ -148,6 +175,7 @@ export class Instances {
       config,
       baseDir: this.#opts.baseDir,
       logger: this.#opts.logger,
+      inheritEnv: this.#opts.config.host.inheritEnv,
       onMessage,
       onExit: (reason, instance) => this.#onExit(instance, reason),
     };
@@ -156,15 +184,26 @@ export class Instances {
   async #start(server: string, session: string): Promise<Instance> {
     if (session === SHARED) {
       const options = this.#options(server, session, (m) => this.#relays.get(server)?.onServerMessage(m, instance));
-      const instance: Instance = await Instance.start(options);
+      const instance: Instance = await this.#startCounted(options);
       return instance;
     }
     const spare = this.#spares.take(server, session, this.#opts.config.host.maxLifetimeMs);
     if (spare) return spare;
-    const instance = await Instance.start(this.#options(server, session));
+    const instance = await this.#startCounted(this.#options(server, session));
     // Started cold: the next session of this server finds a spare (after, not during, this start).
     this.#spares.fill(server);
     return instance;
+  }
+
+  /** Starts a process once a slot of `host.maxProcesses` is free (waiting briefly); the slot is freed when it exits. */
+  async #startCounted(options: InstanceOptions, release?: () => void): Promise<Instance> {
+    const free = release ?? (await this.#slots.acquire());
+    try {
+      return await Instance.start({ ...options, onExit: releasing(free, options.onExit) });
+    } catch (err) {
+      free();
+      throw err;
+    }
   }
 
   #onExit(instance: Instance, reason: string): void {
@@ -235,7 +274,7 @@ export class Instances {
 
   /** Starts a throwaway process of the server to learn its tools. */
   async listTools(server: string): Promise<Tool[]> {
-    const instance = await Instance.start(this.#options(server, 'probe'));
+    const instance = await this.#startCounted(this.#options(server, 'probe'));
     try {
       return await listAllTools(instance);
     } finally {
@@ -260,7 +299,7 @@ export class Instances {
       clearTimeout(debounce);
       if (this.#watchers.delete(ended)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
     };
-    const instance = await Instance.start(options);
+    const instance = await this.#startCounted(options);
     this.#watchers.add(instance);
     try {
       return await listAllTools(instance);
@@ -271,6 +310,8 @@ export class Instances {
     }
   }
 }
+
+/** An onExit that gives the process's slot back first. */
 
 async function listAllTools(instance: Instance): Promise<Tool[]> {
   const tools: Tool[] = [];

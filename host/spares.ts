@@ -11,6 +11,7 @@ import type { Config } from '../shared/config.ts';
 import { nextDelay } from './backoff.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
+import { releasing, type ProcessSlots } from './process-slots.ts';
 
 /** A pooled process that dies younger than this counts as a failed start. */
 const HEALTHY_AFTER_MS = 10_000;
@@ -29,6 +30,8 @@ interface Pool {
 export interface SparesOptions {
   config: Config;
   logger: Logger;
+  /** The host's cap on processes: a spare takes a slot only if one is free now, never waits. */
+  slots: ProcessSlots;
   /** How to start a process of `server` (its exit handler included). */
   options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions;
   /** Whether the server runs a session process right now. */
@@ -144,9 +147,13 @@ export class Spares {
     const onMessage = (m: JsonRpcMessage) => {
       if (spare && spare.session !== SPARE) this.#opts.onServerMessage?.(server, spare.session, m);
     };
+    const release = this.#opts.slots.tryAcquire();
+    if (!release) return;
     try {
-      spare = Instance.spawnRaw(this.#opts.options(server, SPARE, onMessage));
+      const options = this.#opts.options(server, SPARE, onMessage);
+      spare = Instance.spawnRaw({ ...options, onExit: releasing(release, options.onExit) });
     } catch {
+      release();
       return;
     }
     this.#raw.set(server, spare);
@@ -154,8 +161,12 @@ export class Spares {
 
   #spawn(server: string, pool: Pool, count: number): void {
     for (let i = 0; i < count; i++) {
+      // Spares count against host.maxProcesses too, but never wait for a slot: the pool refills later.
+      const release = this.#opts.slots.tryAcquire();
+      if (!release) return;
       pool.starting++;
-      Instance.start(this.#opts.options(server, SPARE)).then(
+      const options = this.#opts.options(server, SPARE);
+      Instance.start({ ...options, onExit: releasing(release, options.onExit) }).then(
         (instance) => {
           pool.starting--;
           if (this.#disposed) return instance.stop();
@@ -164,6 +175,7 @@ export class Spares {
           pool.failures = 0;
         },
         (err: Error) => {
+          release();
           pool.starting--;
           pool.failures++;
           this.#opts.logger.warn(`server ${server}: a pooled process failed to start`, { error: err.message, failures: pool.failures });
