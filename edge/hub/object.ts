@@ -154,7 +154,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
   mcpPost(req: McpPost): Promise<HubResult<Response>> {
-    return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse }));
+    return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
   }
 
   /** A GET to /{server}/mcp: the session's stream, resumed after `lastEventId` when given. */
