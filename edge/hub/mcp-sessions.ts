@@ -329,11 +329,11 @@ export class McpSessions {
 
   /** A session of this server, transport and principal, or 404: an id is never a credential. */
   #resolve(server: string, sessionId: string, principal: string, transport: Transport): Live {
-    const row = this.#ports.sql.exec('SELECT server, principal, transport FROM mcp_sessions WHERE id = ?', sessionId)[0];
-    if (!row || row.server !== server || row.principal !== principal || row.transport !== transport) {
+    // A session in memory is its stored row (both go together at #end); storage is read only for others.
+    const live = this.#live.get(sessionId) ?? this.#load(sessionId);
+    if (!live || live.server !== server || live.principal !== principal || live.transport !== transport) {
       throw new GatewayError('SESSION_NOT_FOUND', 'unknown or ended session: initialize a new one');
     }
-    const live = this.#load(sessionId)!;
     this.#touch(live);
     return live;
   }
