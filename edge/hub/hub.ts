@@ -13,6 +13,7 @@ import {
   CLOSE_LIMIT,
   CLOSE_PROTOCOL_MISMATCH,
   CLOSE_REPLACED,
+  CLOSE_SILENT,
   DEFAULT_CHUNK_TIMEOUT_MS,
   DEFAULT_MAX_CALLS_PER_PRINCIPAL,
   DEFAULT_HELLO_TIMEOUT_MS,
@@ -25,6 +26,7 @@ import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
+import { HeartbeatWatch } from './heartbeat.ts';
 import { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
@@ -75,10 +77,18 @@ export class Hub {
   readonly modern: ModernCalls;
   readonly #traffic: Traffic;
   readonly #limits: HubLimits;
+  readonly #heartbeat: HeartbeatWatch;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
+    this.#heartbeat = new HeartbeatWatch({
+      now: rt.now,
+      connections: () => this.#currentConnections(),
+      busy: () => this.#pending.size > 0 || this.mcp.busy,
+      log: rt.log,
+      closed: (conn, reason) => this.onClose(conn, CLOSE_SILENT, reason),
+    });
     this.#trust = { sql: rt.sql, liveConnection: (hostId) => this.#liveConnection(hostId), mcpHostOf: (session) => this.mcp.hostOf(session) };
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
@@ -100,9 +110,13 @@ export class Hub {
         pickHost: (server) => {
           const entry = this.#catalog.entry(server);
           rt.scheduleAlarm(limits.mcpIdleMs);
+          this.#heartbeat.arm();
           return this.#pickHost(server, entry);
         },
-        connectionOf: (hostId) => this.#liveConnection(hostId),
+        connectionOf: (hostId) => {
+          this.#heartbeat.arm();
+          return this.#liveConnection(hostId);
+        },
         send: (conn, frame) => this.#send(conn, frame),
         finished: (call) => this.#traffic.finished(call),
       },
@@ -157,7 +171,7 @@ export class Hub {
     } catch (err) {
       if (err instanceof FrameLimitError) return this.#closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
-      this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
+      if (this.#guards.mayLog(conn.connId)) this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
       this.#send(conn, { type: 'frame.error', code: error.code, message: error.message });
       return;
     }
@@ -176,7 +190,8 @@ export class Hub {
   onClose(conn: HostConnection, code: number, reason: string): void {
     this.#guards.closed(conn.connId);
     this.modern.onConnectionClosed(conn.connId);
-    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
+    const what = code === CLOSE_SILENT ? `went silent (${reason})` : 'disconnected';
+    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} ${what} during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
       this.#traffic.hostDropped(conn.hostId, code);
@@ -352,8 +367,16 @@ export class Hub {
 
   #liveConnection(hostId: string): HostConnection | undefined {
     const connId = this.#currentConn(hostId);
-    return connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+    const conn = connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+    return conn && !this.#heartbeat.checkOne(conn) ? conn : undefined;
   }
+
+  /** The current connection of every known host, silent or not. */
+  #currentConnections(): HostConnection[] {
+    this.#currentConn('');
+    return [...this.#hostConns!].flatMap(([hostId, connId]) => this.#rt.connectionsOf(hostId).filter((c) => c.connId === connId));
+  }
+
 
   #send(conn: HostConnection, frame: Frame): void {
     for (const message of encodeFrame(frame)) conn.send(message);
@@ -492,6 +515,7 @@ export class Hub {
         reject(new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer, connId: conn.connId, server });
+      this.#heartbeat.arm();
       for (const message of messages) conn.send(message);
     });
   }
