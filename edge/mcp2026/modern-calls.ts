@@ -7,6 +7,7 @@
  * Nothing here outlives the HTTP request that started it: a parked call lives on its host, and
  * the token says where.
  */
+import { MODERN_FRAMES_SINCE } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode, jsonRpcErrorResponse } from '../../shared/errors.ts';
 import { randomId } from '../../shared/secure.ts';
 import { INPUT_METHODS, META_SERVER_INFO, MISSING_CLIENT_CAPABILITY, MODERN_PROTOCOL_VERSIONS, REMOVED_METHODS } from '../../shared/mcp2026.ts';
@@ -80,6 +81,8 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS modern_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS server_info (name TEXT NOT NULL, host_id TEXT NOT NULL, info TEXT NOT NULL, PRIMARY KEY (name, host_id))`,
+  /** Hosts whose frame protocol predates the 2026-07-28 frames. */
+  `CREATE TABLE IF NOT EXISTS old_hosts (host_id TEXT PRIMARY KEY, version TEXT NOT NULL)`,
 ];
 
 export class ModernCalls {
@@ -108,9 +111,20 @@ export class ModernCalls {
 
   // ---- what hosts announce ---------------------------------------------------------------------
 
-  onHello(hostId: string, servers: ServerInfo[]): void {
+  onHello(hostId: string, servers: ServerInfo[], version: string): void {
     this.forgetHost(hostId);
+    const [major, minor] = version.split('.').map(Number);
+    const [sinceMajor, sinceMinor] = MODERN_FRAMES_SINCE.split('.').map(Number);
+    if (major! < sinceMajor! || (major === sinceMajor && minor! < sinceMinor!)) this.#ports.sql.exec('INSERT OR REPLACE INTO old_hosts (host_id, version) VALUES (?, ?)', hostId, version);
     for (const server of servers) this.onServerUpdate(hostId, server);
+  }
+
+  /** A host from before the 2026-07-28 frames cannot run these requests: say so instead of waiting. */
+  #checkHost(conn: HostConnection): void {
+    const row = this.#ports.sql.exec('SELECT version FROM old_hosts WHERE host_id = ?', conn.hostId)[0];
+    if (row) {
+      throw new GatewayError('UPSTREAM_ERROR', `host ${conn.hostId} runs an mcp-gateway without MCP 2026-07-28 support (frame protocol ${String(row.version)}, needs ${MODERN_FRAMES_SINCE}): upgrade it`);
+    }
   }
 
   onServerUpdate(hostId: string, server: ServerInfo): void {
@@ -127,6 +141,7 @@ export class ModernCalls {
 
   forgetHost(hostId: string): void {
     this.#ports.sql.exec('DELETE FROM server_info WHERE host_id = ?', hostId);
+    this.#ports.sql.exec('DELETE FROM old_hosts WHERE host_id = ?', hostId);
   }
 
   // ---- requests --------------------------------------------------------------------------------
@@ -228,6 +243,7 @@ export class ModernCalls {
         timeoutMs: this.#limits.requestTimeoutMs,
       };
     }
+    this.#checkHost(conn);
     const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const streamed = req.wantsSse && (progressToken !== undefined || meta.logLevel !== undefined);
     const stream = streamed ? new SseStream(this.#limits.sse) : undefined;
