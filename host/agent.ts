@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_MAX_FRAME_BYTES, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_TIMEOUT_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { standInFor } from './oversize.ts';
@@ -14,6 +14,9 @@ import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
+import { Bridge } from './bridge.ts';
+import { DEFAULT_PARK_TTL_MS } from '../shared/constants.ts';
+import { refusal, tooDeep } from './deep-frames.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -42,6 +45,8 @@ export class HostAgent extends EventEmitter {
   readonly #opts: AgentOptions;
   readonly #log: Logger;
   readonly #instances: ServerSet;
+  /** MCP 2026-07-28 requests on 2025-era server processes. */
+  readonly #bridge: Bridge;
   readonly #running = new Map<string, Running>();
   #servers: ServerInfo[] = [];
   #ws: WebSocket | undefined;
@@ -54,7 +59,8 @@ export class HostAgent extends EventEmitter {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #statsSent = '';
-  #lastPong = 0;
+  /** When the edge last showed it is alive (a pong or any frame). */
+  #lastHeard = 0;
 
   constructor(opts: AgentOptions) {
     super();
@@ -68,6 +74,13 @@ export class HostAgent extends EventEmitter {
       onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
       onServerHealth: (server, error) => this.#serverHealth(server, error),
     });
+    this.#bridge = new Bridge({
+      servers: this.#instances,
+      send: (frame) => this.#send(frame),
+      logger: this.#log,
+      idleTimeoutMs: opts.config.host.idleTimeoutMs,
+      parkTtlMs: DEFAULT_PARK_TTL_MS,
+    });
   }
 
   get servers(): readonly ServerInfo[] {
@@ -78,15 +91,17 @@ export class HostAgent extends EventEmitter {
   async start(): Promise<void> {
     this.#servers = await Promise.all(this.#instances.names.map((name) => this.#describe(name)));
     this.#instances.startPools();
+    this.#bridge.warm();
     this.#connect();
   }
 
   /** Starts the server's catalog process to learn its tools, or the error that kept it from starting. */
   async #describe(name: string): Promise<ServerInfo> {
     try {
-      const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
-      this.#log.info(`server ${name}: ${tools.length} tools`);
-      return { name, tools };
+      const [tools, modern] = await Promise.all([this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed)), this.#instances.probeModern(name)]);
+      this.#log.info(`server ${name}: ${tools.length} tools${modern ? ', speaks MCP 2026-07-28' : ''}`);
+      const initialize = initializeInfo(this.#instances.initializeResult(name));
+      return { name, tools, ...(initialize ? { initialize } : {}), ...(modern ? { modern } : {}) };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.#log.error(`server ${name} failed to start`, { error });
@@ -119,13 +134,15 @@ export class HostAgent extends EventEmitter {
   #serverHealth(name: string, error: string | undefined): void {
     const current = this.#servers.find((s) => s.name === name);
     if (!current || current.error === error) return;
-    const server: ServerInfo = { name, tools: current.tools, ...(error ? { error: error.slice(0, 2000) } : {}) };
+    const { error: _previous, ...rest } = current;
+    const server: ServerInfo = { ...rest, ...(error ? { error: error.slice(0, 2000) } : {}) };
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#send({ type: 'server.update', server });
   }
 
   #toolsChanged(name: string, tools: ServerInfo['tools']): void {
-    const server: ServerInfo = { name, tools };
+    const { error: _error, ...current } = this.#servers.find((s) => s.name === name) ?? { name, tools };
+    const server: ServerInfo = { ...current, name, tools };
     if (JSON.stringify(this.#servers.find((s) => s.name === name)) === JSON.stringify(server)) return;
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#log.info(`server ${name}: its tools changed, now ${tools.length}`);
@@ -138,7 +155,7 @@ export class HostAgent extends EventEmitter {
     clearInterval(this.#pingTimer);
     clearInterval(this.#statsTimer);
     this.#ws?.close(1000, 'host stopping');
-    await this.#instances.dispose();
+    await Promise.all([this.#instances.dispose(), this.#bridge.dispose()]);
   }
 
   #connect(): void {
@@ -155,17 +172,15 @@ export class HostAgent extends EventEmitter {
     ws.on('open', () => {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
       this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
-      this.#lastPong = Date.now();
+      this.#lastHeard = Date.now();
       this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
       this.#statsSent = '';
       this.#statsTimer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
     });
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
-      if (text === PONG_TEXT) {
-        this.#lastPong = Date.now();
-        return;
-      }
+      this.#lastHeard = Date.now();
+      if (text === PONG_TEXT) return;
       this.#onMessage(text);
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -196,8 +211,9 @@ export class HostAgent extends EventEmitter {
   }
 
   #ping(ws: WebSocket): void {
-    if (Date.now() - this.#lastPong > 3 * PING_INTERVAL_MS) {
-      this.#log.warn('the edge stopped answering pings; reconnecting');
+    const silentMs = Date.now() - this.#lastHeard;
+    if (silentMs > HEARTBEAT_TIMEOUT_MS) {
+      this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
       ws.terminate();
       return;
     }
@@ -212,6 +228,7 @@ export class HostAgent extends EventEmitter {
     // Sessions end with the connection: the edge forgets them too.
     this.#running.clear();
     void this.#instances.closeAll();
+    void this.#bridge.closeAll();
     this.emit('disconnected', code, reason);
     if (this.#stopped) return;
     if (code === CLOSE_PROTOCOL_MISMATCH || code === CLOSE_BAD_HELLO || code === CLOSE_FORBIDDEN) {
@@ -243,6 +260,12 @@ export class HostAgent extends EventEmitter {
       if (standIn) this.#send(standIn);
       return;
     }
+    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(messages)) {
+      const instead = refusal(frame);
+      this.#log.warn('a server answer nests too deeply for the edge', { type: frame.type, replacedBy: instead ? 'an error' : 'nothing' });
+      if (instead) this.#send(instead);
+      return;
+    }
     for (const message of messages) ws.send(message);
   }
 
@@ -271,7 +294,14 @@ export class HostAgent extends EventEmitter {
       case 'rpc.request':
         void this.#onRequest(frame);
         return;
+      case 'modern.call':
+        void this.#bridge.call(frame);
+        return;
+      case 'modern.resume':
+        this.#bridge.resume(frame);
+        return;
       case 'rpc.cancel': {
+        if (this.#bridge.cancel(frame.id, frame.reason ?? 'cancelled by the edge')) return;
         const running = this.#running.get(frame.id);
         running?.instance.cancel(running.rpcId, frame.reason ?? 'cancelled by the edge');
         return;
@@ -336,4 +366,17 @@ export class HostAgent extends EventEmitter {
       this.#running.delete(id);
     }
   }
+}
+
+/** The parts of a server's `initialize` answer the edge needs for `server/discover`, within the frame's bounds. */
+function initializeInfo(result: unknown): ServerInfo['initialize'] {
+  if (!result || typeof result !== 'object') return undefined;
+  const r = result as Record<string, unknown>;
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  return {
+    ...(typeof r.protocolVersion === 'string' ? { protocolVersion: r.protocolVersion.slice(0, 64) } : {}),
+    ...(isObject(r.capabilities) ? { capabilities: r.capabilities } : {}),
+    ...(isObject(r.serverInfo) ? { serverInfo: r.serverInfo } : {}),
+    ...(typeof r.instructions === 'string' ? { instructions: r.instructions.slice(0, 64_000) } : {}),
+  };
 }

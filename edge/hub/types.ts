@@ -24,6 +24,11 @@ export interface HostConnection {
   readonly mayShareServers?: boolean;
   send(text: string): void;
   close(code: number, reason: string): void;
+  /**
+   * When the host last showed it is alive (ping, frame, or the connection opening), in ms since
+   * the epoch; without it the Hub never considers the host silent.
+   */
+  lastSeen?(): number;
 }
 
 export type HostClaim = 'own' | 'any' | 'reserved';
@@ -47,6 +52,8 @@ export interface HubLimits extends McpLimits {
   mcpIdleMs: number;
   /** REST sessions, and MCP sessions, one principal may hold at once (each kind counted apart). */
   maxSessionsPerPrincipal: number;
+  /** How long a 2026-07-28 call parked for input waits for the client's answers. */
+  parkTtlMs?: number;
   /** A host connection's hello must be accepted within this time (default 10 s). */
   helloTimeoutMs?: number;
   /** A chunked frame from a host must be complete this long after its first chunk (default 60 s). */

@@ -4,25 +4,31 @@
  * and parses; the Hub relays and owns the streams.
  */
 import { Hono, type Context } from 'hono';
-import { MCP_DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS } from '../../shared/constants.ts';
+import { MAX_BODY_JSON_DEPTH, MCP_DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
+import { nestsDeeperThan } from '../../shared/json-depth.ts';
 import type { AppEnv } from '../app.ts';
 import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { errorsAs } from '../error-response.ts';
 import { unwrap, type McpTarget } from '../hub/rpc.ts';
 import { hubStub } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
+import { serveModern } from '../mcp2026/route.ts';
 
 export const mcpRoutes = new Hono<AppEnv>();
 const jsonRpc = errorsAs('jsonrpc');
 
 mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
+  const text = await c.req.text();
+  // MCP 2026-07-28: stateless requests on the same endpoint, decided per request.
+  const modern = serveModern(c, text);
+  if (modern) return modern;
   checkProtocolVersion(c);
   const accept = c.req.header('accept') ?? '*/*';
   if (!/application\/json|text\/event-stream|\*\/\*/.test(accept)) {
     throw new GatewayError('BAD_REQUEST', 'Accept must include application/json and text/event-stream');
   }
-  const message = parseMessage(await c.req.text());
+  const message = parseMessage(text);
   return unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse: accept.includes('text/event-stream') }));
 });
 
@@ -73,6 +79,7 @@ function checkProtocolVersion(c: Context<AppEnv>): void {
 
 /** One JSON-RPC message (no batches, since 2025-06-18), parsed here, once. */
 function parseMessage(text: string): JsonRpcMessage {
+  if (nestsDeeperThan(text, MAX_BODY_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `body nests arrays and objects deeper than ${MAX_BODY_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
