@@ -72,7 +72,7 @@ export class HostAgent extends EventEmitter {
       config: opts.config,
       baseDir: opts.baseDir,
       logger: opts.logger,
-      onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason }),
+      onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason: this.#publicReason(server, reason) }),
       onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
       onServerHealth: (server, error) => this.#serverHealth(server, error),
     });
@@ -354,6 +354,13 @@ export class HostAgent extends EventEmitter {
     return err.code === 'SPAWN_FAILED'
       ? `server ${server} could not start; the host's log has the detail`
       : `server ${server} ended during the call; the host's log has the detail`;
+  }
+
+  /** Why a session ended, as its MCP client may see it: a failed start names no command line. */
+  #publicReason(server: string, reason: string): string {
+    if (!reason.startsWith('could not start')) return reason;
+    this.#log.warn('a session ended: its server process could not start', { server, detail: reason });
+    return "the server process could not start; the host's log has the detail";
   }
 
   async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {
