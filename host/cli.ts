@@ -14,7 +14,7 @@ import { randomId } from '../shared/secure.ts';
 import { HostAgent } from './agent.ts';
 import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
 import { deploy } from './deploy.ts';
-import { clientAuthBinding, configSecrets, hostTokensBinding } from './edge-secrets.ts';
+import { clientAuthBinding, configSecrets, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
 import { startLocalEdge } from './local-edge.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
 import { ConfigWatcher } from './reload.ts';
@@ -200,6 +200,8 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;
+  const oauth = oauthBinding(config);
+  if (oauth) bindings.OAUTH = oauth;
   try {
     return await startLocalEdge({ hostname: config.hostname, port: config.port, bindings, stateDir });
   } catch (err) {

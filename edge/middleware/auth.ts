@@ -9,6 +9,7 @@ import { GatewayError } from '../../shared/errors.ts';
 import { secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { verifyJwt } from './jwt.ts';
+import { oauthAuthenticate, oauthChallenge } from '../oauth/authenticate.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -36,7 +37,7 @@ async function findSecret(given: string, candidates: readonly string[]): Promise
 }
 
 /** Who the credentials belong to (a name for sessions, never the secret itself), or undefined. */
-async function principalOf(auth: ClientAuth, header: string | undefined): Promise<string | undefined> {
+export async function principalOf(auth: ClientAuth, header: string | undefined): Promise<string | undefined> {
   const token = bearerToken(header);
   if (token) {
     const index = await findSecret(token, auth.bearer);
@@ -59,15 +60,15 @@ async function principalOf(auth: ClientAuth, header: string | undefined): Promis
 }
 
 let cached: { text: string; auth: ClientAuth } | undefined;
-function clientAuthOf(text: string): ClientAuth {
+export function clientAuthOf(text: string): ClientAuth {
   if (cached?.text !== text) cached = { text, auth: ClientAuthSchema.parse(JSON.parse(text)) };
   return cached.auth;
 }
 
 /** The schemes a 401 names in WWW-Authenticate. */
-function challenge(auth: ClientAuth): string {
+function challenge(auth: ClientAuth, oauthParams: string | undefined): string {
   const schemes: string[] = [];
-  if (auth.bearer.length || auth.jwt) schemes.push('Bearer realm="mcp-gateway"');
+  if (auth.bearer.length || auth.jwt || oauthParams) schemes.push(`Bearer realm="mcp-gateway"${oauthParams ? `, ${oauthParams}` : ''}`);
   if (auth.basic.length) schemes.push('Basic realm="mcp-gateway", charset="UTF-8"');
   return schemes.join(', ');
 }
@@ -80,10 +81,17 @@ export const clientAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (OPEN_PATHS.has(c.req.path) || c.req.method === 'OPTIONS' || !c.env.CLIENT_AUTH) return next();
   const auth = clientAuthOf(c.env.CLIENT_AUTH);
   if (!auth.basic.length && !auth.bearer.length && !auth.jwt) return next();
-  const principal = await principalOf(auth, c.req.header('authorization'));
+  const header = c.req.header('authorization');
+  let principal = await principalOf(auth, header);
+  if (!principal) {
+    // OAuth access tokens (edge/oauth/), when enabled: the same principals, narrowed by scope.
+    const oauth = await oauthAuthenticate(c.env, c.req.url, bearerToken(header));
+    if (oauth && 'forbidden' in oauth) return oauth.forbidden;
+    principal = oauth?.principal;
+  }
   if (!principal) {
     const err = new GatewayError('UNAUTHORIZED', 'valid credentials are required');
-    return c.json(err.toJSON(), 401, { 'www-authenticate': challenge(auth) });
+    return c.json(err.toJSON(), 401, { 'www-authenticate': challenge(auth, oauthChallenge(c.env, c.req.url)) });
   }
   c.set('principal', principal);
   return next();

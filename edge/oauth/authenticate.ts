@@ -1,0 +1,50 @@
+/**
+ * OAuth access tokens on the gateway's routes, for the one auth layer (edge/middleware/auth.ts):
+ * a valid token bound to this gateway yields its grant's principal; one whose scopes do not cover
+ * the route's server gets 403 `insufficient_scope`; every 401 points at the protected-resource
+ * metadata (RFC 9728).
+ */
+import { RESERVED_NAMES } from '../../shared/constants.ts';
+import { SCOPE_ALL, scopeAllows, serverScope } from '../../shared/oauth.ts';
+import type { EdgeEnv } from '../env.ts';
+import { PROTECTED_RESOURCE_PATH, gatewayOAuth, type GrantProps } from './server.ts';
+
+export type OAuthOutcome = { principal: string } | { forbidden: Response } | undefined;
+
+/** The server a route belongs to: `/api/{server}/…`, `/{server}/mcp`, `/{server}`; else undefined. */
+export function routeServer(path: string): string | undefined {
+  const parts = path.split('/').filter(Boolean);
+  const [first, second] = parts;
+  if (!first) return undefined;
+  if (first === 'api') return second && second !== 'sessionid' ? decodeURIComponent(second) : undefined;
+  if (RESERVED_NAMES.has(first.toLowerCase()) || first.startsWith('.')) return undefined;
+  return decodeURIComponent(first);
+}
+
+export async function oauthAuthenticate(env: EdgeEnv, requestUrl: string, token: string | undefined): Promise<OAuthOutcome> {
+  // Tokens of the library are `user:grant:secret`; anything else is not one of ours.
+  if (!token || token.split(':').length !== 3 || token.length > 1024) return undefined;
+  const oauth = gatewayOAuth(env, requestUrl);
+  if (!oauth) return undefined;
+  const valid = await oauth.server.validateToken<GrantProps>(oauth.issuer, token, oauth.env).catch(() => null);
+  if (!valid || typeof valid.props?.principal !== 'string') return undefined;
+  const server = routeServer(new URL(requestUrl).pathname);
+  if (!scopeAllows(valid.scope, server)) {
+    const needed = server === undefined ? SCOPE_ALL : serverScope(server);
+    const header = `Bearer error="insufficient_scope", scope="${needed}", resource_metadata="${oauth.issuer}${PROTECTED_RESOURCE_PATH}", error_description="this token does not grant access to ${server ?? 'this route'}"`;
+    return {
+      forbidden: Response.json(
+        { error: { code: 'FORBIDDEN', message: `the token's scopes do not include ${needed}` } },
+        { status: 403, headers: { 'www-authenticate': header } },
+      ),
+    };
+  }
+  return { principal: valid.props.principal };
+}
+
+/** The Bearer challenge's parameters naming the metadata, for a 401 (undefined when OAuth is off here). */
+export function oauthChallenge(env: EdgeEnv, requestUrl: string): string | undefined {
+  const oauth = gatewayOAuth(env, requestUrl);
+  if (!oauth) return undefined;
+  return `resource_metadata="${oauth.issuer}${PROTECTED_RESOURCE_PATH}", scope="${SCOPE_ALL}"`;
+}

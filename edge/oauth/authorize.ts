@@ -1,0 +1,121 @@
+/**
+ * GET and POST /authorize: the sign-in and consent step, which the OAuth library leaves to the
+ * application. The library validates the request (client, exact redirect URI, S256 PKCE,
+ * resource); the owner signs in with a configured credential; the grant's principal is that
+ * credential's, so OAuth sessions belong to the same principal as Basic or Bearer ones.
+ */
+import { AuthorizationError, authorizationErrorRedirect, type AuthRequest } from '@cloudflare/workers-oauth-provider';
+import type { Context } from 'hono';
+import { SCOPE_ALL, SCOPE_OFFLINE, scopeServer, type OAuthClient } from '../../shared/oauth.ts';
+import type { AppEnv } from '../app.ts';
+import { clientAuthOf, principalOf } from '../middleware/auth.ts';
+import { consentPage, errorPage, PAGE_HEADERS } from './page.ts';
+import { canonicalResourceParams } from './resource.ts';
+import { AUTHORIZE_PATH, userIdOf, type GatewayOAuth, type GrantProps } from './server.ts';
+
+/** Largest sign-in form and authorization query accepted. */
+const MAX_FORM_BYTES = 16 * 1024;
+const MAX_QUERY_CHARS = 8 * 1024;
+
+type Ctx = Context<AppEnv>;
+
+function page(html: string, status: number): Response {
+  return new Response(html, { status, headers: PAGE_HEADERS });
+}
+
+/** The scopes to grant: those asked for that exist here (`mcp` when none), within the client's allowance. */
+export function grantedScopes(requested: readonly string[], client: OAuthClient | undefined): string[] {
+  let scopes = requested.filter((s) => s === SCOPE_ALL || s === SCOPE_OFFLINE || scopeServer(s) !== undefined);
+  if (!scopes.some((s) => s !== SCOPE_OFFLINE)) scopes.push(SCOPE_ALL);
+  if (client?.scopes) scopes = scopes.filter((s) => s === SCOPE_OFFLINE || client.scopes!.includes(s));
+  return [...new Set(scopes)];
+}
+
+/** The authorization request, validated by the library; or the response that refuses it. */
+async function parse(oauth: GatewayOAuth, query: string): Promise<AuthRequest | Response> {
+  if (query.length > MAX_QUERY_CHARS) return page(errorPage('Request too large', 'The authorization request is longer than this gateway accepts.'), 400);
+  const params = canonicalResourceParams(new URLSearchParams(query), oauth.issuer);
+  const request = new Request(`${oauth.issuer}${AUTHORIZE_PATH}?${params}`);
+  try {
+    return await oauth.server.getOAuthApi(oauth.env).parseAuthRequest(request);
+  } catch (err) {
+    if (err instanceof AuthorizationError) {
+      // Redirect only when the library has checked the client and its redirect URI; otherwise show it here.
+      if (err.redirectTo) return Response.redirect(err.redirectTo, 302);
+      return page(errorPage('This sign-in request cannot be used', err.description), 400);
+    }
+    throw err;
+  }
+}
+
+async function render(c: Ctx, oauth: GatewayOAuth, request: AuthRequest, query: string, status: number, error?: string): Promise<Response> {
+  const client = await oauth.server.getOAuthApi(oauth.env).lookupClient(request.clientId);
+  const auth = clientAuthOf(c.env.CLIENT_AUTH ?? '{}');
+  const configured = oauth.settings.clients.find((cl) => cl.id === request.clientId);
+  return page(
+    consentPage({
+      clientName: client?.clientName || request.clientId,
+      clientId: request.clientId,
+      redirectUri: request.redirectUri,
+      scopes: grantedScopes(request.scope, configured),
+      request: query,
+      basic: auth.basic.length > 0,
+      bearer: auth.bearer.length > 0 || Boolean(auth.jwt),
+      ...(error ? { error } : {}),
+    }),
+    status,
+  );
+}
+
+export async function showAuthorize(c: Ctx, oauth: GatewayOAuth): Promise<Response> {
+  const query = new URL(c.req.url).search.slice(1);
+  const request = await parse(oauth, query);
+  if (request instanceof Response) return request;
+  return render(c, oauth, request, query, 200);
+}
+
+export async function submitAuthorize(c: Ctx, oauth: GatewayOAuth): Promise<Response> {
+  const length = Number(c.req.header('content-length') ?? 0);
+  if (length > MAX_FORM_BYTES) return page(errorPage('Request too large', 'The sign-in form is larger than this gateway accepts.'), 413);
+  const text = await c.req.text();
+  if (text.length > MAX_FORM_BYTES) return page(errorPage('Request too large', 'The sign-in form is larger than this gateway accepts.'), 413);
+  const form = new URLSearchParams(text);
+  const query = form.get('request') ?? '';
+  const request = await parse(oauth, query);
+  if (request instanceof Response) return request;
+
+  if (form.get('action') === 'deny') return Response.redirect(authorizationErrorRedirect(request, 'access_denied', 'the owner declined'), 302);
+
+  const principal = await signIn(c, form);
+  if (!principal) return render(c, oauth, request, query, 401, 'Those credentials are not valid here. Nothing was approved.');
+
+  const configured = oauth.settings.clients.find((cl) => cl.id === request.clientId);
+  const props: GrantProps = { principal };
+  const { redirectTo } = await oauth.server.getOAuthApi(oauth.env).completeAuthorization({
+    request,
+    userId: userIdOf(principal),
+    metadata: { signedInAt: new Date().toISOString() },
+    scope: grantedScopes(request.scope, configured),
+    props,
+  });
+  return Response.redirect(redirectTo, 302);
+}
+
+/** The principal of the credential typed into the form, checked as the Authorization header would be. */
+async function signIn(c: Ctx, form: URLSearchParams): Promise<string | undefined> {
+  const auth = clientAuthOf(c.env.CLIENT_AUTH ?? '{}');
+  const token = (form.get('token') ?? '').trim();
+  const username = form.get('username') ?? '';
+  const password = form.get('password') ?? '';
+  let header: string | undefined;
+  if (token && !/\s/.test(token)) header = `Bearer ${token}`;
+  else if (username && password) header = `Basic ${base64(`${username}:${password}`)}`;
+  if (!header) return undefined;
+  return principalOf(auth, header);
+}
+
+function base64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
