@@ -122,3 +122,162 @@ describe('the MCP SDK signing in', () => {
     await client.close();
   });
 });
+
+/** A client registered by DCR, as a test sets it up by hand. */
+async function register(redirectUris: string[]): Promise<string> {
+  const res = await fetch(`${base}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'Hand-made client', redirect_uris: redirectUris, token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { client_id: string }).client_id;
+}
+
+function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+function authorizeUrl(params: Record<string, string>): URL {
+  const url = new URL(`${base}/authorize`);
+  for (const [k, v] of Object.entries({ response_type: 'code', state: 'st-1', resource: base, ...params })) url.searchParams.set(k, v);
+  return url;
+}
+
+async function tokenRequest(params: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params) });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Signs in by hand with PKCE and returns the token response. */
+async function signInByHand(redirect: string, scope = 'mcp', signIn = { username: 'owner', password: PASSWORD }) {
+  const clientId = await register([redirect]);
+  const { verifier, challenge } = pkce();
+  const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256', scope }), signIn);
+  const code = page.location?.searchParams.get('code');
+  expect(code, page.html).toBeTruthy();
+  const token = await tokenRequest({ grant_type: 'authorization_code', code: code!, redirect_uri: redirect, client_id: clientId, code_verifier: verifier, resource: `${base}/everything/mcp` });
+  expect(token.status, JSON.stringify(token.body)).toBe(200);
+  return { clientId, ...(token.body as { access_token: string; refresh_token: string; scope: string }) };
+}
+
+const tools = (token: string, origin = base, server = 'everything') => fetch(`${origin}/api/${server}/tools`, { headers: { authorization: `Bearer ${token}` } });
+
+describe('tokens', () => {
+  it('a loopback redirect URI matches on any port; a refresh gives a new working token', async () => {
+    const clientId = await register(['http://127.0.0.1/callback']);
+    const { verifier, challenge } = pkce();
+    const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1:51234/callback', code_challenge: challenge, code_challenge_method: 'S256' }), { username: 'owner', password: PASSWORD });
+    expect(page.location?.origin).toBe('http://127.0.0.1:51234');
+    const first = await tokenRequest({ grant_type: 'authorization_code', code: page.location!.searchParams.get('code')!, redirect_uri: 'http://127.0.0.1:51234/callback', client_id: clientId, code_verifier: verifier });
+    expect(first.status).toBe(200);
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token, client_id: clientId });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.access_token).not.toBe(first.body.access_token);
+    expect((await tools(refreshed.body.access_token)).status).toBe(200);
+  });
+
+  it('a scope for one server reaches that server only (403 insufficient_scope elsewhere)', async () => {
+    const { access_token, scope } = await signInByHand('http://127.0.0.1/cb', 'mcp:other');
+    expect(scope).toBe('mcp:other');
+    expect((await tools(access_token, base, 'other')).status).toBe(200);
+    const denied = await tools(access_token, base, 'everything');
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="mcp:everything".*resource_metadata=/);
+  });
+
+  it('a token used at another origin (another audience) gets 401 with the metadata pointer', async () => {
+    const { access_token } = await signInByHand('http://127.0.0.1/cb');
+    const other = base.replace('127.0.0.1', 'localhost');
+    const res = await tools(access_token, other);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${other}/.well-known/oauth-protected-resource"`);
+  });
+
+  it('a resource on another origin is refused at the token endpoint', async () => {
+    const clientId = await register(['http://127.0.0.1/cb']);
+    const { verifier, challenge } = pkce();
+    const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1/cb', code_challenge: challenge, code_challenge_method: 'S256' }), { username: 'owner', password: PASSWORD });
+    const res = await tokenRequest({ grant_type: 'authorization_code', code: page.location!.searchParams.get('code')!, redirect_uri: 'http://127.0.0.1/cb', client_id: clientId, code_verifier: verifier, resource: 'https://elsewhere.example/mcp' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_target');
+  });
+
+  it('a revoked grant: its token gets 401; the owner lists and revokes grants over the API', async () => {
+    const { access_token, clientId } = await signInByHand('http://127.0.0.1/cb');
+    const owner = { authorization: `Basic ${Buffer.from(`owner:${PASSWORD}`).toString('base64')}` };
+    const list = (await (await fetch(`${base}/oauth/grants`, { headers: owner })).json()) as { grants: { id: string; clientId: string; clientName: string }[] };
+    const grant = list.grants.find((g) => g.clientId === clientId)!;
+    expect(grant.clientName).toBe('Hand-made client');
+    expect(JSON.stringify(list)).not.toContain(access_token);
+    // Another principal cannot see or revoke it.
+    const stranger = await fetch(`${base}/oauth/grants/${grant.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });
+    expect(stranger.status).toBe(404);
+    expect((await tools(access_token)).status).toBe(200);
+    expect((await fetch(`${base}/oauth/grants/${grant.id}`, { method: 'DELETE', headers: owner })).status).toBe(204);
+    const after = await tools(access_token);
+    expect(after.status).toBe(401);
+    expect(after.headers.get('www-authenticate')).toContain('resource_metadata=');
+  });
+});
+
+describe('refusals', () => {
+  it('a wrong password: the page says so and no code is issued', async () => {
+    const clientId = await register(['http://127.0.0.1/cb']);
+    const { challenge } = pkce();
+    const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1/cb', code_challenge: challenge, code_challenge_method: 'S256' }), { username: 'owner', password: 'wrong' });
+    expect(page.status).toBe(401);
+    expect(page.location).toBeUndefined();
+    expect(page.html).toContain('not valid');
+    const token = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1/cb', code_challenge: challenge, code_challenge_method: 'S256' }), { token: 'not-a-token' });
+    expect(token.location).toBeUndefined();
+  });
+
+  it('PKCE missing or plain: refused, no code', async () => {
+    const clientId = await register(['http://127.0.0.1/cb']);
+    for (const extra of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }]) {
+      const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1/cb', ...extra }), { username: 'owner', password: PASSWORD });
+      expect(page.location?.searchParams.get('code') ?? null).toBeNull();
+      if (page.location) expect(page.location.searchParams.get('error')).toBe('invalid_request');
+      else expect(page.status).toBe(400);
+    }
+  });
+
+  it('a redirect URI that was not registered: an error page, never a redirect', async () => {
+    const clientId = await register(['http://127.0.0.1/cb']);
+    const { challenge } = pkce();
+    const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'https://attacker.example/cb', code_challenge: challenge, code_challenge_method: 'S256' }), { username: 'owner', password: PASSWORD });
+    expect(page.status).toBe(400);
+    expect(page.location).toBeUndefined();
+  });
+
+  it('Deny sends the client access_denied', async () => {
+    const clientId = await register(['http://127.0.0.1/cb']);
+    const { challenge } = pkce();
+    const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1/cb', code_challenge: challenge, code_challenge_method: 'S256' }), { action: 'deny' });
+    expect(page.location?.searchParams.get('error')).toBe('access_denied');
+    expect(page.location?.searchParams.get('code')).toBeNull();
+  });
+});
+
+describe('a pre-registered confidential client (a custom GPT Action)', () => {
+  it('signs in with its fixed id and secret; a wrong secret is refused', async () => {
+    const page = await signInOnPage(authorizeUrl({ client_id: 'custom-gpt', redirect_uri: GPT_REDIRECT, scope: 'mcp' }), { username: 'owner', password: PASSWORD });
+    expect(page.html).toBe('');
+    const code = page.location!.searchParams.get('code')!;
+    expect(page.location!.origin + page.location!.pathname).toBe(GPT_REDIRECT);
+    const wrong = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: GPT_REDIRECT, client_id: 'custom-gpt', client_secret: 'x'.repeat(40) });
+    expect(wrong.status).toBe(401);
+    const page2 = await signInOnPage(authorizeUrl({ client_id: 'custom-gpt', redirect_uri: GPT_REDIRECT, scope: 'mcp' }), { username: 'owner', password: PASSWORD });
+    const ok = await tokenRequest({ grant_type: 'authorization_code', code: page2.location!.searchParams.get('code')!, redirect_uri: GPT_REDIRECT, client_id: 'custom-gpt', client_secret: GPT_SECRET });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const session = (await (await fetch(`${base}/api/sessionid`, { headers: { authorization: `Bearer ${ok.body.access_token}` } })).json()) as { sessionId: string };
+    const call = await fetch(`${base}/api/everything/echo?sessionId=${session.sessionId}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ok.body.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'gpt' }),
+    });
+    expect(call.status).toBe(200);
+  });
+});
