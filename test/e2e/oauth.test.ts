@@ -236,7 +236,8 @@ describe('refusals', () => {
 
   it('PKCE missing or plain: refused, no code', async () => {
     const clientId = await register(['http://127.0.0.1/cb']);
-    for (const extra of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }]) {
+    const cases: Record<string, string>[] = [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }];
+    for (const extra of cases) {
       const page = await signInOnPage(authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1/cb', ...extra }), { username: 'owner', password: PASSWORD });
       expect(page.location?.searchParams.get('code') ?? null).toBeNull();
       if (page.location) expect(page.location.searchParams.get('error')).toBe('invalid_request');
