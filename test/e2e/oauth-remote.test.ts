@@ -1,0 +1,127 @@
+/**
+ * mcp-remote (the bridge Claude Desktop runs) signing in to the gateway the way a person does:
+ * it prints the authorization URL, a headless Chromium with JavaScript turned off fills in the
+ * gateway's sign-in page and follows the redirect to mcp-remote's loopback callback, and the
+ * tool call then goes through. Also: the grant survives an edge restart with --state.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVERYTHING, GatewayProcess, killLeftovers, ROOT, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { TestOAuthProvider } from './oauth-client.ts';
+
+const marker = randomUUID();
+const PASSWORD = `pw-${randomUUID()}`;
+const MCP_REMOTE = path.join(ROOT, 'node_modules/mcp-remote/dist/proxy.js');
+const CHROMIUM = '/usr/bin/chromium';
+
+let gateway: GatewayProcess;
+let base: string;
+let configFile: string;
+const stateDir = tempDir('mcp-gateway-oauth-state-');
+
+async function startGateway(): Promise<void> {
+  gateway = new GatewayProcess(['start', '--config', configFile, '--state', stateDir], marker);
+  base = (await gateway.waitForOutput(/MCP gateway ready at (http:\/\/\S+)/))[1]!.replace(/\/$/, '');
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  configFile = writeConfig(
+    tempDir(),
+    `hostname: 127.0.0.1
+port: ${port}
+auth:
+  basic:
+    credentials: [{ username: owner, password: "${PASSWORD}" }]
+  oauth: { enabled: true }
+servers:
+  everything:
+    command: ${EVERYTHING}
+    args: [stdio]
+`,
+  );
+  await startGateway();
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.kill();
+  killLeftovers(marker);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+describe('mcp-remote', () => {
+  it.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('signs in through the page in headless Chromium, then calls tools', { timeout: 90_000 }, async () => {
+    const callbackPort = await freePort();
+    let stderr = '';
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [MCP_REMOTE, `${base}/everything/mcp`, String(callbackPort)],
+      // BROWSER=true: the "browser" mcp-remote opens is `true`; the test's Chromium does the work.
+      env: { ...(process.env as Record<string, string>), MCP_REMOTE_CONFIG_DIR: tempDir('mcp-remote-'), BROWSER: 'true', DISPLAY: '', MCP_GATEWAY_TEST_RUN: marker },
+      stderr: 'pipe',
+    });
+    transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const client = new Client({ name: 'through-mcp-remote', version: '1' });
+    const connected = client.connect(transport);
+
+    const authorizationUrl = await waitUntil(() => stderr.match(/Please authorize this client by visiting:\s+(\S+)/)?.[1], 30_000, `the authorization URL from mcp-remote\n${stderr}`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      const page = await context.newPage();
+      await page.goto(authorizationUrl);
+      expect(await page.locator('h1').innerText()).toMatch(/^Allow .+ to use this MCP gateway\?$/);
+      expect(await page.locator('dl').innerText()).toContain(`http://localhost:${callbackPort}/oauth/callback`);
+      await page.fill('#username', 'owner');
+      await page.fill('#password', PASSWORD);
+      await page.click('button[value=allow]');
+      await page.waitForURL((url) => url.port === String(callbackPort), { timeout: 5000 }).catch(async (err) => {
+        throw new Error(`${(err as Error).message}\n${await page.content()}\n${stderr}`);
+      });
+    } finally {
+      await browser.close();
+    }
+
+    await connected;
+    const result = await client.callTool({ name: 'echo', arguments: { message: 'via mcp-remote' } });
+    expect(result.content).toEqual([{ type: 'text', text: 'Echo: via mcp-remote' }]);
+    await client.close();
+  });
+
+  it('grants and tokens survive an edge restart with --state', async () => {
+    const provider = new TestOAuthProvider({ username: 'owner', password: PASSWORD });
+    const url = new URL(`${base}/everything/mcp`);
+    const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    await expect(new Client({ name: 'restart', version: '1' }).connect(first)).rejects.toThrow(UnauthorizedError);
+    await first.finishAuth(provider.code!);
+    const owner = { authorization: `Basic ${Buffer.from(`owner:${PASSWORD}`).toString('base64')}` };
+    const before = (await (await fetch(`${base}/oauth/grants`, { headers: owner })).json()) as { grants: { id: string }[] };
+    expect(before.grants.length).toBeGreaterThan(0);
+
+    await gateway.kill();
+    await startGateway();
+    const after = (await (await fetch(`${base}/oauth/grants`, { headers: owner })).json()) as { grants: { id: string }[] };
+    expect(after.grants.map((g) => g.id).sort()).toEqual(before.grants.map((g) => g.id).sort());
+    const client = new Client({ name: 'restart', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+    expect((await client.callTool({ name: 'echo', arguments: { message: 'after restart' } })).content).toEqual([{ type: 'text', text: 'Echo: after restart' }]);
+    await client.close();
+  }, 60_000);
+});
