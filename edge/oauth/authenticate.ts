@@ -4,22 +4,12 @@
  * the route's server gets 403 `insufficient_scope`; every 401 points at the protected-resource
  * metadata (RFC 9728).
  */
-import { RESERVED_NAMES } from '../../shared/constants.ts';
 import { SCOPE_ALL, scopeAllows, serverScope } from '../../shared/oauth.ts';
 import type { EdgeEnv } from '../env.ts';
+import { routeServer } from './scopes.ts';
 import { PROTECTED_RESOURCE_PATH, gatewayOAuth, type GrantProps } from './server.ts';
 
 export type OAuthOutcome = { principal: string } | { forbidden: Response } | undefined;
-
-/** The server a route belongs to: `/api/{server}/…`, `/{server}/mcp`, `/{server}`; else undefined. */
-export function routeServer(path: string): string | undefined {
-  const parts = path.split('/').filter(Boolean);
-  const [first, second] = parts;
-  if (!first) return undefined;
-  if (first === 'api') return second && second !== 'sessionid' ? decodeURIComponent(second) : undefined;
-  if (RESERVED_NAMES.has(first.toLowerCase()) || first.startsWith('.')) return undefined;
-  return decodeURIComponent(first);
-}
 
 export async function oauthAuthenticate(env: EdgeEnv, requestUrl: string, token: string | undefined): Promise<OAuthOutcome> {
   // Tokens of the library are `user:grant:secret`; anything else is not one of ours.

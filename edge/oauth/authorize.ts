@@ -6,11 +6,11 @@
  */
 import { AuthorizationError, authorizationErrorRedirect, type AuthRequest } from '@cloudflare/workers-oauth-provider';
 import type { Context } from 'hono';
-import { SCOPE_ALL, SCOPE_OFFLINE, scopeServer, type OAuthClient } from '../../shared/oauth.ts';
 import type { AppEnv } from '../app.ts';
 import { clientAuthOf, principalOf } from '../middleware/auth.ts';
 import { consentPage, errorPage, PAGE_HEADERS } from './page.ts';
 import { canonicalResourceParams } from './resource.ts';
+import { grantedScopes } from './scopes.ts';
 import { AUTHORIZE_PATH, userIdOf, type GatewayOAuth, type GrantProps } from './server.ts';
 
 /** Largest sign-in form and authorization query accepted. */
@@ -21,14 +21,6 @@ type Ctx = Context<AppEnv>;
 
 function page(html: string, status: number): Response {
   return new Response(html, { status, headers: PAGE_HEADERS });
-}
-
-/** The scopes to grant: those asked for that exist here (`mcp` when none), within the client's allowance. */
-export function grantedScopes(requested: readonly string[], client: OAuthClient | undefined): string[] {
-  let scopes = requested.filter((s) => s === SCOPE_ALL || s === SCOPE_OFFLINE || scopeServer(s) !== undefined);
-  if (!scopes.some((s) => s !== SCOPE_OFFLINE)) scopes.push(SCOPE_ALL);
-  if (client?.scopes) scopes = scopes.filter((s) => s === SCOPE_OFFLINE || client.scopes!.includes(s));
-  return [...new Set(scopes)];
 }
 
 /** The authorization request, validated by the library; or the response that refuses it. */
