@@ -95,6 +95,7 @@ describe('discovery', () => {
     expect(as.grant_types_supported).toContain('refresh_token');
     expect(as.registration_endpoint).toBe(`${base}/oauth/register`);
     expect(as.scopes_supported).toEqual(expect.arrayContaining(['mcp', 'mcp:everything', 'mcp:other']));
+    expect(as.client_id_metadata_document_supported).toBe(true);
   });
 });
 
