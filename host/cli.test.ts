@@ -39,10 +39,10 @@ describe('help and version', () => {
   it('--help lists every command', async () => {
     const out = await stdoutOf(() => runCli(['--help'], {}));
     expect(out).toBe(HELP);
-    for (const command of ['[start]', 'edge', 'host', 'schema', 'config check', 'deploy']) expect(out).toContain(`mcp-gateway ${command}`);
+    for (const command of ['[start]', 'edge', 'host', 'schema', 'config check', 'oauth list', 'deploy']) expect(out).toContain(`mcp-gateway ${command}`);
   });
 
-  it.each(['start', 'edge', 'host', 'schema', 'config', 'deploy'])('%s --help prints that command\'s usage and options', async (command) => {
+  it.each(['start', 'edge', 'host', 'schema', 'config', 'oauth', 'deploy'])('%s --help prints that command\'s usage and options', async (command) => {
     const out = await stdoutOf(() => runCli([command, '--help'], {}));
     expect(out).toBe(commandHelp(command));
     expect(out.startsWith(`mcp-gateway ${command}: `)).toBe(true);

@@ -16,6 +16,7 @@ import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
 import { deploy } from './deploy.ts';
 import { clientAuthBinding, configSecrets, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
 import { startLocalEdge } from './local-edge.ts';
+import { formatGrants, listGrants, revokeGrant } from './oauth-cli.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
 import { ConfigWatcher } from './reload.ts';
 import { ServerSet } from './servers.ts';
@@ -143,6 +144,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       if (rest.length > 1) unexpected(rest[1]!, 'config');
       const loaded = loadConfig(configFile, env);
       process.stdout.write(configSummary(loaded, env));
+      return undefined;
+    }
+    case 'oauth': {
+      const [sub, id, extra] = rest;
+      if (sub !== 'list' && sub !== 'revoke') {
+        throw new UserError(sub ? `unknown oauth command "${sub}"` : 'oauth needs a command', 'oauth commands: list, revoke <grant-id>', 'run mcp-gateway oauth list');
+      }
+      if (sub === 'list' && id) unexpected(id, 'oauth');
+      if (sub === 'revoke' && !id) throw new UserError('oauth revoke needs a grant id', 'the ids are the first column of mcp-gateway oauth list', 'run mcp-gateway oauth list, then mcp-gateway oauth revoke <grant-id>');
+      if (extra) unexpected(extra, 'oauth');
+      const { config } = loadConfig(configFile, env);
+      if (sub === 'list') process.stdout.write(formatGrants(await listGrants(config, values.edge)));
+      else process.stdout.write(`revoked ${await revokeGrant(config, values.edge, id!)}: its tokens no longer work\n`);
       return undefined;
     }
     case 'deploy': {

@@ -10,7 +10,9 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, killLeftovers, tempDir, writeConfig } from './harness.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { EVERYTHING, GatewayProcess, killLeftovers, MAIN, tempDir, writeConfig } from './harness.ts';
 import { signInOnPage, TestOAuthProvider } from './oauth-client.ts';
 
 const marker = randomUUID();
@@ -21,9 +23,10 @@ const GPT_REDIRECT = 'https://chat.openai.com/aip/g-test/oauth/callback';
 
 let gateway: GatewayProcess;
 let base: string;
+let configFile: string;
 
 beforeAll(async () => {
-  const configFile = writeConfig(
+  configFile = writeConfig(
     tempDir(),
     `hostname: 127.0.0.1
 port: 0
@@ -220,6 +223,23 @@ describe('tokens', () => {
     const after = await tools(access_token);
     expect(after.status).toBe(401);
     expect(after.headers.get('www-authenticate')).toContain('resource_metadata=');
+  });
+});
+
+describe('mcp-gateway oauth', () => {
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, 'oauth', ...args, '--config', configFile, '--edge', base], { env: { ...process.env, MCP_GATEWAY_TEST_RUN: marker } });
+
+  it('lists the signed-in applications and revokes one; its token then gets 401', async () => {
+    const { access_token, clientId } = await signInByHand('http://127.0.0.1/cli');
+    const listed = await cli('list');
+    const line = listed.stdout.split('\n').find((l) => l.includes(`client ${clientId};`))!;
+    expect(line).toMatch(new RegExp(`^\\S+  Hand-made client  \\(client ${clientId}; basic:owner; mcp; since `));
+    expect(listed.stdout).not.toContain(access_token);
+    expect(listed.stdout + listed.stderr).not.toContain(PASSWORD);
+    const id = line.split(' ')[0]!;
+    expect((await cli('revoke', id)).stdout).toBe(`revoked ${id}: its tokens no longer work\n`);
+    expect((await tools(access_token)).status).toBe(401);
+    await expect(cli('revoke', id)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`no grant ${id}`) });
   });
 });
 
