@@ -1,6 +1,7 @@
-/** The Worker's HTTP surface: one Hono app, errors mapped to responses in one place. */
+/** The Worker's HTTP surface: one Hono app; errors become responses in one place, shaped as each route declares. */
 import { Hono } from 'hono';
-import { errorResponse, GatewayError, jsonRpcErrorResponse } from '../shared/errors.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { errorResponseAs, errorShapeOf } from './error-response.ts';
 import type { EdgeEnv } from './env.ts';
 import { edgeLog } from './log.ts';
 import { clientAuth } from './middleware/auth.ts';
@@ -33,11 +34,11 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api', restRoutes);
   app.route('/', mcpRoutes);
 
-  app.notFound(() => errorResponse(new GatewayError('NOT_FOUND', 'no such route')));
+  app.notFound((c) => errorResponseAs(errorShapeOf(c), new GatewayError('NOT_FOUND', 'no such route')));
   app.onError((err, c) => {
     const error = err instanceof GatewayError ? err : new GatewayError('INTERNAL', 'internal error');
     if (!(err instanceof GatewayError)) edgeLog('error', 'unhandled error', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    return c.req.path.startsWith('/api/') ? errorResponse(error) : jsonRpcErrorResponse(error);
+    return errorResponseAs(errorShapeOf(c), error);
   });
   return app;
 }

@@ -1,6 +1,6 @@
 /**
  * The Worker's bindings: `Env` is generated from wrangler.toml by `wrangler types`
- * (worker-configuration.d.ts); the secrets, which wrangler.toml cannot list, are added here.
+ * (edge/worker-configuration.d.ts, written by `npm run types`, which `npm run typecheck` runs first); the secrets, which wrangler.toml cannot list, are added here.
  */
 export interface EdgeEnv extends Env {
   /** Comma-separated tokens that host agents present on /agent. */

@@ -148,8 +148,11 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   const before = parsed.tokens.filter((t) => t.kind === 'positional' && t.index < terminator).map((t) => (t as { value: string }).value);
   const passThrough = parsed.tokens.filter((t) => t.kind === 'positional' && t.index > terminator).map((t) => (t as { value: string }).value);
   const values = parsed.values as ParsedArgs['values'];
+  // `--schemaDump` (the original's flag) turns `start`, written or implied, into `schema`:
+  // `npm start -- --schemaDump` runs `mcp-gateway start --schemaDump`.
+  const dumpFrom = before[0] === 'start' || before[0] === 'schema' ? before.slice(1) : before;
   const command = values.schemaDump ? 'schema' : (before[0] ?? 'start');
-  const rest = values.schemaDump ? before : before.slice(1);
+  const rest = values.schemaDump ? dumpFrom : before.slice(1);
   if (command !== 'help' && COMMANDS[command] && !values.help) {
     const allowed = new Set<string>([...COMMANDS[command]!.options, ...GLOBAL_OPTIONS, ...(values.schemaDump ? ['schemaDump', 'schemaFormat'] : [])]);
     for (const token of parsed.tokens) {

@@ -57,7 +57,7 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; fields?: { path: string; message: string }[] };
 }
 
-/** The one mapping from a GatewayError to an HTTP response, used by the Worker and the Hub. */
+/** A GatewayError as a REST JSON response (edge/error-response.ts picks the shape per route). */
 export function errorResponse(err: GatewayError): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
@@ -76,7 +76,7 @@ const JSON_RPC_CODES: Partial<Record<ErrorCode, number>> = {
   INTERNAL: -32603,
 };
 
-/** The one mapping from a GatewayError to a JSON-RPC error response (MCP endpoints). */
+/** A GatewayError as a JSON-RPC error response (MCP routes). */
 export function jsonRpcErrorResponse(err: GatewayError, id: string | number | null = null): Response {
   const body = { jsonrpc: '2.0', id, error: { code: JSON_RPC_CODES[err.code] ?? -32000, message: err.message, data: { code: err.code } } };
   const headers: Record<string, string> = { 'content-type': 'application/json' };

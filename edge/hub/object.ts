@@ -1,6 +1,7 @@
 /**
  * The Hub Durable Object: a thin wrapper that gives the Hub its storage, its host WebSockets
- * (hibernation API) and an HTTP face for the Worker.
+ * (hibernation API), and typed methods the Worker calls over Durable Object RPC. Failures come
+ * back as results carrying their error code (rpc.ts); the Worker turns them into responses.
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
@@ -15,13 +16,13 @@ import {
   SSE_BACKLOG_EVENTS,
   SSE_MAX_QUEUED_BYTES,
 } from '../../shared/constants.ts';
-import { errorResponse, GatewayError, jsonRpcErrorResponse } from '../../shared/errors.ts';
-import type { JsonRpcMessage } from '../../shared/protocol.ts';
+import type { JsonRpcMessage, Tool } from '../../shared/protocol.ts';
 import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
-import { Hub, type HostConnection, type SqlValue } from './hub.ts';
+import { Hub, type HostConnection, type HubHealth, type HubStatus, type SqlValue } from './hub.ts';
+import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
 
 interface Attachment {
   hostId: string;
@@ -72,66 +73,74 @@ export class HubObject extends DurableObject<EdgeEnv> {
     this.#hub.onAlarm();
   }
 
-  override async fetch(request: Request): Promise<Response> {
+  // ---- what the Worker calls (Durable Object RPC; see rpc.ts) ---------------------------------
+
+  /** A host agent's WebSocket upgrade; the Worker has checked its token. */
+  override fetch(request: Request): Response {
     const url = new URL(request.url);
-    try {
-      if (url.pathname.startsWith('/mcp/') || url.pathname.startsWith('/sse/')) return await this.#mcp(url.pathname, request);
-      switch (url.pathname) {
-        case '/agent':
-          return this.#acceptHost(url.searchParams.get('host') ?? '', request.headers.get('x-allowed-servers'));
-        case '/call':
-          return await this.#call(request);
-        case '/request':
-          return await this.#request(request);
-        case '/catalog':
-          return Response.json({ servers: this.#hub.catalog() });
-        case '/tools':
-          return Response.json({ tools: this.#hub.tools(request.headers.get('x-server') ?? '') });
-        case '/session':
-          return Response.json({ sessionId: this.#hub.createRestSession(request.headers.get('x-principal') ?? '') });
-        case '/health':
-          return Response.json(this.#hub.health());
-        case '/status':
-          return Response.json(this.#hub.status());
-        default:
-          throw new GatewayError('NOT_FOUND', `hub has no route ${url.pathname}`);
-      }
-    } catch (err) {
-      const error = err instanceof GatewayError ? err : new GatewayError('INTERNAL', 'internal error in the hub');
-      if (!(err instanceof GatewayError)) edgeLog('error', 'hub request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      return url.pathname.startsWith('/mcp/') || url.pathname.startsWith('/sse/') ? jsonRpcErrorResponse(error) : errorResponse(error);
-    }
+    if (url.pathname !== '/agent') return new Response(null, { status: 404 });
+    const allowed = url.searchParams.get('servers');
+    return this.#acceptHost(url.searchParams.get('host') ?? '', allowed === null ? null : allowed.split(',').filter(Boolean));
   }
 
-  /** MCP transports; the Worker has authenticated and validated the request. */
-  async #mcp(path: string, request: Request): Promise<Response> {
-    const h = request.headers;
-    const server = h.get('x-server') ?? '';
-    const session = h.get('x-session');
-    const principal = h.get('x-principal') ?? '';
-    const mcp = this.#hub.mcp;
-    switch (path) {
-      case '/mcp/post':
-        return mcp.post({ server, sessionId: session, principal, message: (await request.json()) as JsonRpcMessage, wantsSse: h.get('x-sse') === '1' });
-      case '/mcp/get':
-        return mcp.openStream(server, session ?? '', principal, h.get('x-last-event-id'));
-      case '/mcp/delete':
-        return mcp.delete(server, session ?? '', principal);
-      case '/sse/open': {
-        const endpoint = h.get('x-endpoint') ?? '';
-        return mcp.openLegacy(server, principal, (id) => `${endpoint}${endpoint.includes('?') ? '&' : '?'}sessionId=${id}`);
-      }
-      case '/sse/post':
-        return mcp.postLegacy(server, session ?? '', principal, (await request.json()) as JsonRpcMessage);
-      default:
-        throw new GatewayError('NOT_FOUND', `hub has no route ${path}`);
-    }
+  /** A REST tool call; the value is the result as REST clients get it, as JSON text. */
+  callTool(call: RestToolCall): Promise<HubResult<string>> {
+    return settle(async () => {
+      const result = await this.#hub.callTool({ ...call, timeoutMs: this.#callTimeoutMs });
+      return fitResult(normalizeToolResult(result), this.#maxResultChars);
+    });
   }
 
-  #acceptHost(hostId: string, allowedServers: string | null): Response {
-    if (!NAME_PATTERN.test(hostId)) {
-      throw new GatewayError('BAD_REQUEST', 'host id must be 1 to 64 letters, digits, "_" or "-"');
-    }
+  /** resources/list, resources/read, prompts/list, prompts/get for REST clients. */
+  serverRequest(req: RestServerRequest): Promise<HubResult<unknown>> {
+    return settle(async () => (await this.#hub.request({ ...req, timeoutMs: this.#callTimeoutMs })) ?? {});
+  }
+
+  createRestSession(principal: string): Promise<HubResult<string>> {
+    return settle(() => this.#hub.createRestSession(principal));
+  }
+
+  tools(server: string): Promise<HubResult<Tool[]>> {
+    return settle(() => this.#hub.tools(server));
+  }
+
+  catalog(): { name: string; tools: Tool[] }[] {
+    return this.#hub.catalog();
+  }
+
+  health(): HubHealth {
+    return this.#hub.health();
+  }
+
+  status(): HubStatus {
+    return this.#hub.status();
+  }
+
+  /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
+  mcpPost(req: McpPost): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse }));
+  }
+
+  /** A GET to /{server}/mcp: the session's stream, resumed after `lastEventId` when given. */
+  mcpStream(target: McpTarget, lastEventId: string | null): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.mcp.openStream(target.server, target.session ?? '', target.principal, lastEventId));
+  }
+
+  mcpDelete(target: McpTarget): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.mcp.delete(target.server, target.session ?? '', target.principal));
+  }
+
+  /** An HTTP+SSE stream (2024-11-05); `endpoint` is where the client posts, before its session id. */
+  sseOpen(server: string, principal: string, endpoint: string): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.mcp.openLegacy(server, principal, (id) => `${endpoint}${endpoint.includes('?') ? '&' : '?'}sessionId=${id}`));
+  }
+
+  ssePost(target: McpTarget, message: JsonRpcMessage): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.mcp.postLegacy(target.server, target.session ?? '', target.principal, message));
+  }
+
+  #acceptHost(hostId: string, allowed: string[] | null): Response {
+    if (!NAME_PATTERN.test(hostId)) return new Response('host id must be 1 to 64 letters, digits, "_" or "-"', { status: 400 });
     for (const old of this.ctx.getWebSockets(hostId)) {
       try {
         old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
@@ -141,37 +150,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
-    const allowed = allowedServers ? (JSON.parse(allowedServers) as string[]) : null;
     server.serializeAttachment({ hostId, connId: randomId(), allowed } satisfies Attachment);
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  async #call(request: Request): Promise<Response> {
-    const h = request.headers;
-    const args = (await request.json()) as Record<string, unknown>;
-    const result = await this.#hub.callTool({
-      server: h.get('x-server') ?? '',
-      tool: h.get('x-tool') ?? '',
-      session: h.get('x-session') || null,
-      principal: h.get('x-principal') ?? '',
-      args,
-      timeoutMs: this.#callTimeoutMs,
-    });
-    return new Response(fitResult(normalizeToolResult(result), this.#maxResultChars), { headers: { 'content-type': 'application/json' } });
-  }
-
-  /** resources/list, resources/read, prompts/list, prompts/get for REST clients. */
-  async #request(request: Request): Promise<Response> {
-    const h = request.headers;
-    const result = await this.#hub.request({
-      server: h.get('x-server') ?? '',
-      session: h.get('x-session') || null,
-      principal: h.get('x-principal') ?? '',
-      method: h.get('x-method') ?? '',
-      params: await request.json(),
-      timeoutMs: this.#callTimeoutMs,
-    });
-    return Response.json(result ?? {});
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {

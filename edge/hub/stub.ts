@@ -1,11 +1,9 @@
-/** How the Worker reaches the Hub: one Durable Object per deployment, a fresh stub per request. */
+/** How the Worker reaches the Hub: one Durable Object per deployment, called through typed RPC methods. */
 import type { EdgeEnv } from '../env.ts';
+import type { HubObject } from './object.ts';
 
-export function hubStub(env: EdgeEnv): DurableObjectStub {
+export type HubStub = DurableObjectStub<HubObject>;
+
+export function hubStub(env: EdgeEnv): HubStub {
   return env.HUB.get(env.HUB.idFromName('hub'));
-}
-
-/** A request to the Hub's HTTP face (the host part of the URL is ignored). */
-export function hubFetch(env: EdgeEnv, path: string, init?: RequestInit): Promise<Response> {
-  return hubStub(env).fetch(`https://hub${path}`, init);
 }

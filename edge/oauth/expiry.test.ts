@@ -4,11 +4,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
+import { OAuthAuthorizationServer } from '@cloudflare/workers-oauth-provider';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OAuthStore, type SqlValue } from './store.ts';
-
-vi.mock('cloudflare:workers', () => ({ WorkerEntrypoint: class {} }));
-const { OAuthAuthorizationServer } = await import('@cloudflare/workers-oauth-provider');
 
 const ISSUER = 'http://127.0.0.1:8787';
 

@@ -1,13 +1,15 @@
 import { Hono } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
 import { parseHostTokens } from '../../shared/auth.ts';
+import { NAME_PATTERN } from '../../shared/constants.ts';
 import { secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
+import { errorsAs } from '../error-response.ts';
 import { hubStub } from '../hub/stub.ts';
 import { bearerToken } from '../middleware/auth.ts';
 
 /** Host agents dial in here with a host token; the Hub holds the WebSocket. */
-export const agentRoute = new Hono<AppEnv>().get('/agent', async (c) => {
+export const agentRoute = new Hono<AppEnv>().get('/agent', errorsAs('rest'), async (c) => {
   const hostTokens = parseHostTokens(c.env.HOST_TOKENS);
   const token = bearerToken(c.req.header('authorization')) ?? '';
   const matches = await Promise.all(hostTokens.map((t) => secretsEqual(token, t.token)));
@@ -20,8 +22,12 @@ export const agentRoute = new Hono<AppEnv>().get('/agent', async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new GatewayError('BAD_REQUEST', '/agent expects a WebSocket upgrade');
   }
-  // The Hub learns which servers this token may announce; the token itself goes no further.
-  const headers = new Headers({ upgrade: 'websocket' });
-  if (granted.servers) headers.set('x-allowed-servers', JSON.stringify(granted.servers));
-  return hubStub(c.env).fetch(new Request(c.req.url, { headers }));
+  const hostId = c.req.query('host') ?? '';
+  if (!NAME_PATTERN.test(hostId)) throw new GatewayError('BAD_REQUEST', 'host id must be 1 to 64 letters, digits, "_" or "-"');
+  // A WebSocket cannot cross RPC, so this one call is a fetch. The Hub learns the host's id and
+  // which servers its token may announce; the token itself goes no further.
+  const url = new URL('https://hub/agent');
+  url.searchParams.set('host', hostId);
+  if (granted.servers) url.searchParams.set('servers', granted.servers.join(','));
+  return hubStub(c.env).fetch(new Request(url, { headers: { upgrade: 'websocket' } }));
 });

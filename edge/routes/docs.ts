@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import swaggerBundle from 'swagger-ui-dist/swagger-ui-bundle.js';
 import swaggerCss from 'swagger-ui-dist/swagger-ui.css';
 import type { AppEnv } from '../app.ts';
+import { errorsAs } from '../error-response.ts';
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -29,10 +30,11 @@ const INIT = `window.ui = SwaggerUIBundle({
 });
 `;
 
+const page = errorsAs('text');
 const CACHE = { 'cache-control': 'public, max-age=86400' };
 
 export const docsRoutes = new Hono<AppEnv>()
-  .get('/docs', (c) => c.html(PAGE))
-  .get('/docs/init.js', (c) => c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' }))
-  .get('/docs/swagger-ui-bundle.js', (c) => c.body(swaggerBundle, 200, { 'content-type': 'text/javascript; charset=utf-8', ...CACHE }))
-  .get('/docs/swagger-ui.css', (c) => c.body(swaggerCss, 200, { 'content-type': 'text/css; charset=utf-8', ...CACHE }));
+  .get('/docs', page, (c) => c.html(PAGE))
+  .get('/docs/init.js', page, (c) => c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' }))
+  .get('/docs/swagger-ui-bundle.js', page, (c) => c.body(swaggerBundle, 200, { 'content-type': 'text/javascript; charset=utf-8', ...CACHE }))
+  .get('/docs/swagger-ui.css', page, (c) => c.body(swaggerCss, 200, { 'content-type': 'text/css; charset=utf-8', ...CACHE }));

@@ -7,62 +7,57 @@ import { Hono, type Context } from 'hono';
 import { MCP_DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
-import { hubFetch } from '../hub/stub.ts';
+import type { JsonRpcMessage } from '../../shared/protocol.ts';
+import { errorsAs } from '../error-response.ts';
+import { unwrap, type McpTarget } from '../hub/rpc.ts';
+import { hubStub } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 
 export const mcpRoutes = new Hono<AppEnv>();
+const jsonRpc = errorsAs('jsonrpc');
 
-mcpRoutes.post('/:server/mcp', limitBody, async (c) => {
+mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
   checkProtocolVersion(c);
   const accept = c.req.header('accept') ?? '*/*';
   if (!/application\/json|text\/event-stream|\*\/\*/.test(accept)) {
     throw new GatewayError('BAD_REQUEST', 'Accept must include application/json and text/event-stream');
   }
-  const body = parseMessage(await c.req.text());
-  return toHub(c, '/mcp/post', { 'x-sse': accept.includes('text/event-stream') ? '1' : '0' }, body);
+  const message = parseMessage(await c.req.text());
+  return unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse: accept.includes('text/event-stream') }));
 });
 
-mcpRoutes.get('/:server/mcp', (c) => {
+mcpRoutes.get('/:server/mcp', jsonRpc, async (c) => {
   checkProtocolVersion(c);
   if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
     throw new GatewayError('BAD_REQUEST', 'Accept must include text/event-stream to open the stream');
   }
   requireSession(c);
-  return toHub(c, '/mcp/get', { 'x-last-event-id': c.req.header('last-event-id') ?? '' });
+  return unwrap(await hubStub(c.env).mcpStream(targetOf(c), c.req.header('last-event-id') || null));
 });
 
-mcpRoutes.delete('/:server/mcp', (c) => {
+mcpRoutes.delete('/:server/mcp', jsonRpc, async (c) => {
   requireSession(c);
-  return toHub(c, '/mcp/delete', {});
+  return unwrap(await hubStub(c.env).mcpDelete(targetOf(c)));
 });
 
 // HTTP+SSE (2024-11-05), as the original served it.
-mcpRoutes.get('/:server', (c) => {
+mcpRoutes.get('/:server', jsonRpc, async (c) => {
   // The endpoint keeps the GET's other query parameters (a token, say) and adds the session id.
   const url = new URL(c.req.url);
   url.searchParams.delete('sessionId');
-  return toHub(c, '/sse/open', { 'x-endpoint': `${url.pathname}${url.search}` });
+  return unwrap(await hubStub(c.env).sseOpen(c.req.param('server'), c.get('principal'), `${url.pathname}${url.search}`));
 });
 
-mcpRoutes.post('/:server', limitBody, async (c) => {
+mcpRoutes.post('/:server', jsonRpc, limitBody, async (c) => {
   const sessionId = c.req.query('sessionId');
   if (!sessionId) throw new GatewayError('SESSION_REQUIRED', 'sessionId query parameter is required: use the endpoint the SSE stream announced');
-  const body = parseMessage(await c.req.text());
-  return toHub(c, '/sse/post', { 'x-session': sessionId }, body);
+  const message = parseMessage(await c.req.text());
+  return unwrap(await hubStub(c.env).ssePost({ server: c.req.param('server'), session: sessionId, principal: c.get('principal') }, message));
 });
 
-function toHub(c: Context<AppEnv>, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
-  const session = c.req.header('mcp-session-id');
-  return hubFetch(c.env, path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      'x-server': c.req.param('server') ?? '',
-      'x-principal': c.get('principal'),
-      ...(session ? { 'x-session': session } : {}),
-      ...headers,
-    },
-    body,
-  });
+/** The session the request names in Mcp-Session-Id (Streamable HTTP). */
+function targetOf(c: Context<AppEnv>): McpTarget {
+  return { server: c.req.param('server') ?? '', session: c.req.header('mcp-session-id') || null, principal: c.get('principal') };
 }
 
 function requireSession(c: Context<AppEnv>): void {
@@ -76,8 +71,8 @@ function checkProtocolVersion(c: Context<AppEnv>): void {
   }
 }
 
-/** One JSON-RPC message (no batches, since 2025-06-18), returned as JSON text. */
-function parseMessage(text: string): string {
+/** One JSON-RPC message (no batches, since 2025-06-18), parsed here, once. */
+function parseMessage(text: string): JsonRpcMessage {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -92,5 +87,5 @@ function parseMessage(text: string): string {
     message.jsonrpc === '2.0' &&
     (typeof message.method === 'string' || ('id' in message && ('result' in message || 'error' in message)));
   if (!valid) throw new GatewayError('BAD_REQUEST', 'body is not a JSON-RPC 2.0 request, notification or response');
-  return text;
+  return message as JsonRpcMessage;
 }

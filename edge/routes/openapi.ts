@@ -5,10 +5,11 @@ import { ClientAuthSchema } from '../../shared/auth.ts';
 import { buildOpenApi, buildServerOpenApi, type OpenApiInput } from '../../shared/openapi.ts';
 import type { Tool } from '../../shared/protocol.ts';
 import type { AppEnv } from '../app.ts';
-import { hubFetch } from '../hub/stub.ts';
+import { errorsAs } from '../error-response.ts';
+import { hubStub } from '../hub/stub.ts';
 
 async function inputFor(c: Context<AppEnv>): Promise<OpenApiInput> {
-  const { servers } = (await (await hubFetch(c.env, '/catalog')).json()) as { servers: { name: string; tools: Tool[] }[] };
+  const servers: { name: string; tools: Tool[] }[] = await hubStub(c.env).catalog();
   const auth = c.env.CLIENT_AUTH ? ClientAuthSchema.parse(JSON.parse(c.env.CLIENT_AUTH)) : undefined;
   return {
     servers,
@@ -17,7 +18,9 @@ async function inputFor(c: Context<AppEnv>): Promise<OpenApiInput> {
   };
 }
 
+const rest = errorsAs('rest');
+
 export const openapiRoutes = new Hono<AppEnv>()
-  .get('/openapi.json', async (c) => c.json(buildOpenApi(await inputFor(c))))
-  .get('/openapi.yaml', async (c) => c.body(stringify(buildOpenApi(await inputFor(c)), { aliasDuplicateObjects: false }), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
-  .get('/api/:server/openapi.json', async (c) => c.json(buildServerOpenApi(await inputFor(c), c.req.param('server'))));
+  .get('/openapi.json', rest, async (c) => c.json(buildOpenApi(await inputFor(c))))
+  .get('/openapi.yaml', rest, async (c) => c.body(stringify(buildOpenApi(await inputFor(c)), { aliasDuplicateObjects: false }), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
+  .get('/api/:server/openapi.json', rest, async (c) => c.json(buildServerOpenApi(await inputFor(c), c.req.param('server'))));

@@ -1,7 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
-import { hubFetch } from '../hub/stub.ts';
+import { errorsAs } from '../error-response.ts';
+import type { RestServerRequest, RestTarget } from '../hub/rpc.ts';
+import { unwrap } from '../hub/rpc.ts';
+import { hubStub } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 
 /**
@@ -10,46 +13,43 @@ import { limitBody } from '../middleware/body-limit.ts';
  * server process; without it, on a fresh one that is stopped afterwards.
  */
 export const restRoutes = new Hono<AppEnv>();
+const rest = errorsAs('rest');
 
-restRoutes.get('/sessionid', (c) => hubFetch(c.env, '/session', { method: 'POST', headers: { 'x-principal': c.get('principal') } }));
+restRoutes.get('/sessionid', rest, async (c) => c.json({ sessionId: unwrap(await hubStub(c.env).createRestSession(c.get('principal'))) }));
 
-restRoutes.get('/:server/tools', (c) => hubFetch(c.env, '/tools', { headers: { 'x-server': c.req.param('server'), 'x-principal': c.get('principal') } }));
+restRoutes.get('/:server/tools', rest, async (c) => c.json({ tools: unwrap(await hubStub(c.env).tools(c.req.param('server'))) }));
 
-restRoutes.get('/:server/resources', (c) => serverRequest(c, 'resources/list', {}));
+restRoutes.get('/:server/resources', rest, (c) => serverRequest(c, 'resources/list', {}));
 
-restRoutes.get('/:server/resources/read', (c) => {
+restRoutes.get('/:server/resources/read', rest, (c) => {
   const uri = c.req.query('uri');
   if (!uri) throw new GatewayError('BAD_REQUEST', 'uri query parameter is required');
   return serverRequest(c, 'resources/read', { uri });
 });
 
-restRoutes.get('/:server/prompts', (c) => serverRequest(c, 'prompts/list', {}));
+restRoutes.get('/:server/prompts', rest, (c) => serverRequest(c, 'prompts/list', {}));
 
-restRoutes.post('/:server/prompts/:name', limitBody, async (c) => {
-  const args = JSON.parse(argumentsOf(await c.req.text())) as Record<string, unknown>;
-  return serverRequest(c, 'prompts/get', { name: c.req.param('name'), arguments: args });
+restRoutes.post('/:server/prompts/:name', rest, limitBody, async (c) => {
+  return serverRequest(c, 'prompts/get', { name: c.req.param('name'), arguments: argumentsOf(await c.req.text()) });
 });
 
-restRoutes.post('/:server/:tool', limitBody, async (c) => {
+restRoutes.post('/:server/:tool', rest, limitBody, async (c) => {
   const args = argumentsOf(await c.req.text());
-  return hubFetch(c.env, '/call', {
-    method: 'POST',
-    headers: { 'x-server': c.req.param('server'), 'x-tool': c.req.param('tool'), 'x-session': c.req.query('sessionId') ?? '', 'x-principal': c.get('principal') },
-    body: args,
-  });
+  const result = unwrap(await hubStub(c.env).callTool({ ...targetOf(c), tool: c.req.param('tool'), args }));
+  return c.body(result, 200, { 'content-type': 'application/json' });
 });
 
-function serverRequest(c: Context<AppEnv>, method: string, params: object): Promise<Response> {
-  return hubFetch(c.env, '/request', {
-    method: 'POST',
-    headers: { 'x-server': c.req.param('server') ?? '', 'x-method': method, 'x-session': c.req.query('sessionId') ?? '', 'x-principal': c.get('principal') },
-    body: JSON.stringify(params),
-  });
+function targetOf(c: Context<AppEnv>): RestTarget {
+  return { server: c.req.param('server') ?? '', session: c.req.query('sessionId') || null, principal: c.get('principal') };
 }
 
-/** The body is the arguments: a JSON object, or nothing at all. Returns it as JSON text. */
-function argumentsOf(body: string): string {
-  if (body.trim() === '') return '{}';
+async function serverRequest(c: Context<AppEnv>, method: RestServerRequest['method'], params: Record<string, unknown>): Promise<Response> {
+  return c.json(unwrap(await hubStub(c.env).serverRequest({ ...targetOf(c), method, params })) as object);
+}
+
+/** The body is the arguments: a JSON object, or nothing at all. Parsed here, once. */
+function argumentsOf(body: string): Record<string, unknown> {
+  if (body.trim() === '') return {};
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -59,5 +59,5 @@ function argumentsOf(body: string): string {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new GatewayError('BAD_REQUEST', 'request body must be a JSON object of arguments');
   }
-  return body;
+  return value as Record<string, unknown>;
 }

@@ -1,7 +1,8 @@
 /** /status (credentials required): hosts, servers, sessions, processes, calls; and a page showing it. */
 import { Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
-import { hubFetch } from '../hub/stub.ts';
+import { errorsAs } from '../error-response.ts';
+import { hubStub } from '../hub/stub.ts';
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -66,6 +67,6 @@ setInterval(refresh, 5000);
 `;
 
 export const statusRoutes = new Hono<AppEnv>()
-  .get('/status', (c) => hubFetch(c.env, '/status'))
-  .get('/status/page', (c) => c.html(PAGE))
-  .get('/status/page.js', (c) => c.body(SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  .get('/status', errorsAs('rest'), async (c) => c.json(await hubStub(c.env).status()))
+  .get('/status/page', errorsAs('text'), (c) => c.html(PAGE))
+  .get('/status/page.js', errorsAs('text'), (c) => c.body(SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));

@@ -2,9 +2,12 @@
  * `npm start` as a user runs it: one command, edge and host together, URLs printed when ready,
  * Ctrl-C stops everything it started.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
 import { afterAll, expect, it } from 'vitest';
-import { EVERYTHING, GatewayProcess, killLeftovers, newSession, postJson, processesWithMarker, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { ROOT, EVERYTHING, GatewayProcess, killLeftovers, newSession, postJson, processesWithMarker, tempDir, waitUntil, writeConfig } from './harness.ts';
 
 const marker = randomUUID();
 let gateway: GatewayProcess | undefined;
@@ -49,4 +52,18 @@ it('explains a config mistake in one message with the line, without a stack trac
   expect(code).toBe(1);
   expect(bad.stderr).toMatch(/config\.yaml:4: servers\.everything\.comand: unknown key "comand"/);
   expect(bad.stderr).not.toMatch(/\n\s+at /);
+});
+
+it('prints the OpenAPI document with `npm start -- --schemaDump [--schemaFormat json]`, as the original did', async () => {
+  const configFile = writeConfig(tempDir(), `servers:\n  everything:\n    command: ${EVERYTHING}\n    args: ["stdio"]\n`);
+  const run = promisify(execFile);
+  const env = { ...process.env, CONFIG_PATH: configFile, MCP_GATEWAY_TEST_RUN: marker };
+  // npm prints its own two-line banner first; the document is what follows it.
+  const json = await run('npm', ['start', '--', '--schemaDump', '--schemaFormat', 'json'], { cwd: ROOT, env, timeout: 60_000 });
+  const doc = JSON.parse(json.stdout.slice(json.stdout.indexOf('\n{') + 1));
+  expect(doc.openapi).toMatch(/^3\.1/);
+  expect(Object.keys(doc.paths)).toContain('/api/everything/echo');
+  const yaml = await run('npm', ['start', '--', '--schemaDump'], { cwd: ROOT, env, timeout: 60_000 });
+  const fromYaml = parse(yaml.stdout.slice(yaml.stdout.indexOf('\nopenapi:') + 1));
+  expect(fromYaml.paths['/api/everything/echo']).toEqual(doc.paths['/api/everything/echo']);
 });

@@ -1,0 +1,264 @@
+/**
+ * The Worker's Hono app in process, with `app.request()`: middleware, routes, what each route
+ * asks the Hub (over a recording stand-in for the Durable Object stub) and how errors come back.
+ * The Hub itself is tested in hub.test.ts, and both together through workerd in test/e2e.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../shared/errors.ts';
+import { createApp } from './app.ts';
+import type { HubResult, WireError } from './hub/rpc.ts';
+
+const HOST_TOKEN = 'host-token-0123456789';
+const LIMITED_TOKEN = 'limited-token-0123456789';
+const CLIENT_TOKEN = 'client-token-0123456789';
+const BASE = 'http://gw.test';
+
+type Call = { method: string; args: unknown[] };
+
+/** Answers every Hub method the Worker may call, recording the calls; `fail` makes them fail. */
+class HubDouble {
+  readonly calls: Call[] = [];
+  fail: WireError | undefined;
+  toolResult = '{"content":[{"type":"text","text":"Echo: hi"}],"isError":false}';
+
+  #answer<T>(method: string, args: unknown[], value: T): Promise<HubResult<T>> {
+    this.calls.push({ method, args });
+    return Promise.resolve(this.fail ? { ok: false, error: this.fail } : { ok: true, value });
+  }
+
+  callTool(...args: unknown[]) {
+    return this.#answer('callTool', args, this.toolResult);
+  }
+  serverRequest(...args: unknown[]) {
+    return this.#answer('serverRequest', args, { resources: [] });
+  }
+  createRestSession(...args: unknown[]) {
+    return this.#answer('createRestSession', args, 'rest-session-1');
+  }
+  tools(...args: unknown[]) {
+    return this.#answer('tools', args, []);
+  }
+  mcpPost(...args: unknown[]) {
+    return this.#answer('mcpPost', args, new Response('{"jsonrpc":"2.0","id":1,"result":{}}', { headers: { 'content-type': 'application/json' } }));
+  }
+  mcpStream(...args: unknown[]) {
+    return this.#answer('mcpStream', args, new Response('', { headers: { 'content-type': 'text/event-stream' } }));
+  }
+  mcpDelete(...args: unknown[]) {
+    return this.#answer('mcpDelete', args, new Response(null, { status: 200 }));
+  }
+  sseOpen(...args: unknown[]) {
+    return this.#answer('sseOpen', args, new Response('', { headers: { 'content-type': 'text/event-stream' } }));
+  }
+  ssePost(...args: unknown[]) {
+    return this.#answer('ssePost', args, new Response('Accepted', { status: 202 }));
+  }
+  catalog() {
+    this.calls.push({ method: 'catalog', args: [] });
+    return Promise.resolve([]);
+  }
+  health() {
+    this.calls.push({ method: 'health', args: [] });
+    return Promise.resolve({ status: 'ok', hosts: [], servers: [] });
+  }
+  status() {
+    this.calls.push({ method: 'status', args: [] });
+    return Promise.resolve({ hosts: [] });
+  }
+  fetch(request: Request) {
+    this.calls.push({ method: 'fetch', args: [request.url] });
+    return Promise.resolve(new Response('upgraded'));
+  }
+}
+
+function gateway(vars: Record<string, string> = {}) {
+  const hub = new HubDouble();
+  const env = {
+    HUB: { idFromName: (name: string) => name, get: () => hub },
+    ALLOWED_HOSTS: 'gw.test',
+    MAX_BODY_BYTES: '1000',
+    HOST_TOKENS: JSON.stringify([{ token: HOST_TOKEN }, { token: LIMITED_TOKEN, servers: ['a', 'b'] }]),
+    ...vars,
+  };
+  const app = createApp();
+  const request = (path: string, init: RequestInit = {}) => app.request(`${BASE}${path}`, init, env as never);
+  return { hub, request };
+}
+
+const EVIL = { origin: 'https://evil.example' };
+const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+
+async function restError(res: Response): Promise<{ status: number; code: ErrorCode; message: string }> {
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = (await res.json()) as { error: { code: ErrorCode; message: string } };
+  return { status: res.status, code: body.error.code, message: body.error.message };
+}
+
+async function jsonRpcError(res: Response): Promise<{ status: number; code: ErrorCode; rpcCode: number }> {
+  const body = (await res.json()) as { jsonrpc: string; error: { code: number; data: { code: ErrorCode } } };
+  expect(body.jsonrpc).toBe('2.0');
+  return { status: res.status, code: body.error.data.code, rpcCode: body.error.code };
+}
+
+describe('errors take the shape of the route', () => {
+  it('a refused Origin: REST JSON on /status and /api, JSON-RPC on MCP routes, text on pages', async () => {
+    const { request, hub } = gateway();
+    expect(await restError(await request('/status', { headers: EVIL }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(await restError(await request('/api/s/echo', { method: 'POST', headers: EVIL, body: '{}' }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(await restError(await request('/openapi.json', { headers: EVIL }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(await jsonRpcError(await request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, ...EVIL }, body: initialize }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(await jsonRpcError(await request('/s', { headers: EVIL }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    for (const page of ['/docs', '/status/page']) {
+      const res = await request(page, { headers: EVIL });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await res.text()).toMatch(/^FORBIDDEN: origin https:\/\/evil\.example is not allowed/);
+    }
+    expect(hub.calls).toEqual([]);
+  });
+
+  it('a request for a Host the gateway does not serve is refused before reaching the Hub', async () => {
+    const { hub } = gateway();
+    const res = await createApp().request('http://attacker.test/status', {}, { HUB: { idFromName: () => 'hub', get: () => hub }, ALLOWED_HOSTS: 'gw.test' } as never);
+    expect(await restError(res)).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(hub.calls).toEqual([]);
+  });
+
+  it('no such route: 404 NOT_FOUND as REST JSON', async () => {
+    const { request } = gateway();
+    expect(await restError(await request('/a/b/c/d'))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+
+  it('a Hub error keeps its code and Retry-After across the boundary', async () => {
+    const { request, hub } = gateway();
+    hub.fail = { code: 'HOST_OFFLINE', message: 'no host offers s right now', retryAfter: 5 };
+    const rest = await request('/api/s/echo', { method: 'POST', body: '{}' });
+    expect(rest.headers.get('retry-after')).toBe('5');
+    expect(await restError(rest)).toEqual({ status: 503, code: 'HOST_OFFLINE', message: 'no host offers s right now' });
+    hub.fail = { code: 'SESSION_NOT_FOUND', message: 'unknown or ended session: initialize a new one' };
+    const mcp = await request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, 'mcp-session-id': 'gone' }, body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' });
+    expect(await jsonRpcError(mcp)).toEqual({ status: 404, code: 'SESSION_NOT_FOUND', rpcCode: -32001 });
+    hub.fail = { code: 'INVALID_ARGUMENTS', message: 'arguments do not match', fields: [{ path: '/message', message: 'required' }] };
+    const invalid = await request('/api/s/echo', { method: 'POST', body: '{}' });
+    expect(invalid.status).toBe(422);
+    expect(((await invalid.json()) as { error: { fields: unknown } }).error.fields).toEqual([{ path: '/message', message: 'required' }]);
+  });
+});
+
+describe('REST', () => {
+  it('a tool call reaches the Hub as typed arguments, parsed once; its result is the body', async () => {
+    const { request, hub } = gateway();
+    const res = await request('/api/s/echo?sessionId=abc', { method: 'POST', body: '{"message":"hi"}' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(hub.toolResult);
+    expect(hub.calls).toEqual([{ method: 'callTool', args: [{ server: 's', session: 'abc', principal: 'anonymous', tool: 'echo', args: { message: 'hi' } }] }]);
+  });
+
+  it('an empty body is no arguments; no sessionId is a one-off call', async () => {
+    const { request, hub } = gateway();
+    await request('/api/s/echo', { method: 'POST' });
+    expect(hub.calls[0]!.args[0]).toMatchObject({ session: null, args: {} });
+  });
+
+  it('refuses bodies that are not a JSON object, and bodies over the limit', async () => {
+    const { request, hub } = gateway();
+    expect(await restError(await request('/api/s/echo', { method: 'POST', body: '{nope' }))).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
+    expect(await restError(await request('/api/s/echo', { method: 'POST', body: '[1]' }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(await restError(await request('/api/s/echo', { method: 'POST', body: JSON.stringify({ text: 'x'.repeat(2000) }) }))).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(hub.calls).toEqual([]);
+  });
+
+  it('resources, prompts and sessions go to their own Hub methods', async () => {
+    const { request, hub } = gateway();
+    expect(await (await request('/api/sessionid')).json()).toEqual({ sessionId: 'rest-session-1' });
+    expect(await restError(await request('/api/s/resources/read'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    await request('/api/s/resources/read?uri=file%3A%2F%2Fx');
+    await request('/api/s/prompts/greet', { method: 'POST', body: '{"name":"Ada"}' });
+    expect(hub.calls.map((c) => [c.method, c.args[0]])).toEqual([
+      ['createRestSession', 'anonymous'],
+      ['serverRequest', { server: 's', session: null, principal: 'anonymous', method: 'resources/read', params: { uri: 'file://x' } }],
+      ['serverRequest', { server: 's', session: null, principal: 'anonymous', method: 'prompts/get', params: { name: 'greet', arguments: { name: 'Ada' } } }],
+    ]);
+  });
+});
+
+describe('MCP', () => {
+  it('a message reaches the Hub parsed, with the session and whether the client takes SSE', async () => {
+    const { request, hub } = gateway();
+    const res = await request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, 'mcp-session-id': 'sess' }, body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
+    expect(hub.calls[0]).toEqual({
+      method: 'mcpPost',
+      args: [{ server: 's', session: 'sess', principal: 'anonymous', message: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, wantsSse: true }],
+    });
+  });
+
+  it('refuses batches, non-JSON-RPC bodies, unknown protocol versions and a GET without a session, as JSON-RPC errors', async () => {
+    const { request, hub } = gateway();
+    const post = (body: string, headers: Record<string, string> = {}) => request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body });
+    expect(await jsonRpcError(await post(`[${initialize}]`))).toMatchObject({ status: 400, code: 'BAD_REQUEST', rpcCode: -32600 });
+    expect(await jsonRpcError(await post('{"hello":1}'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(await jsonRpcError(await post('{'))).toMatchObject({ status: 400, code: 'MALFORMED_JSON', rpcCode: -32700 });
+    expect(await jsonRpcError(await post(initialize, { 'mcp-protocol-version': '1999-01-01' }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(await jsonRpcError(await request('/s/mcp', { headers: { accept: 'text/event-stream' } }))).toMatchObject({ status: 400, code: 'SESSION_REQUIRED' });
+    expect(await jsonRpcError(await request('/s', { method: 'POST', body: initialize }))).toMatchObject({ status: 400, code: 'SESSION_REQUIRED' });
+    expect(hub.calls).toEqual([]);
+  });
+
+  it('a GET resumes after Last-Event-ID; the HTTP+SSE stream announces an endpoint that keeps the query', async () => {
+    const { request, hub } = gateway();
+    await request('/s/mcp', { headers: { accept: 'text/event-stream', 'mcp-session-id': 'sess', 'last-event-id': '40' } });
+    await request('/s?token=t');
+    expect(hub.calls).toEqual([
+      { method: 'mcpStream', args: [{ server: 's', session: 'sess', principal: 'anonymous' }, '40'] },
+      { method: 'sseOpen', args: ['s', 'anonymous', '/s?token=t'] },
+    ]);
+  });
+});
+
+describe('credentials', () => {
+  const auth = { CLIENT_AUTH: JSON.stringify({ bearer: [CLIENT_TOKEN] }) };
+
+  it('without credentials: 401 with a challenge; with them, the principal reaches the Hub', async () => {
+    const { request, hub } = gateway(auth);
+    const refused = await request('/api/s/echo', { method: 'POST', body: '{}' });
+    expect(refused.headers.get('www-authenticate')).toContain('Bearer');
+    expect(await restError(refused)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    await request('/api/s/echo', { method: 'POST', body: '{}', headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });
+    expect(hub.calls).toHaveLength(1);
+    expect(hub.calls[0]!.args[0]).toMatchObject({ principal: 'bearer:0' });
+  });
+
+  it('/health needs none', async () => {
+    const { request } = gateway(auth);
+    expect((await request('/health')).status).toBe(200);
+  });
+
+  it('/agent: a host token, a valid host id, and the servers the token may announce, with no header of its own', async () => {
+    const { request, hub } = gateway();
+    const upgrade = { upgrade: 'websocket' };
+    expect(await restError(await request('/agent?host=h', { headers: upgrade }))).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    expect(await restError(await request('/agent?host=h', { headers: { authorization: `Bearer ${HOST_TOKEN}` } }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(await restError(await request('/agent?host=a%20b', { headers: { ...upgrade, authorization: `Bearer ${HOST_TOKEN}` } }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    await request('/agent?host=h1', { headers: { ...upgrade, authorization: `Bearer ${HOST_TOKEN}` } });
+    await request('/agent?host=h2', { headers: { ...upgrade, authorization: `Bearer ${LIMITED_TOKEN}` } });
+    expect(hub.calls).toEqual([
+      { method: 'fetch', args: ['https://hub/agent?host=h1'] },
+      { method: 'fetch', args: ['https://hub/agent?host=h2&servers=a%2Cb'] },
+    ]);
+  });
+});
+
+describe('CORS', () => {
+  it('answers a preflight from an allowed origin, and gives none to others', async () => {
+    const { request } = gateway({ ALLOWED_ORIGINS: 'https://app.example' });
+    const preflight = { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'mcp-session-id' } };
+    const ok = await request('/s/mcp', preflight);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(ok.headers.get('access-control-allow-headers')).toContain('mcp-session-id');
+    const other = await request('/s/mcp', { ...preflight, headers: { ...preflight.headers, origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
