@@ -10,9 +10,13 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { EVERYTHING, GatewayProcess, killLeftovers, MAIN, tempDir, writeConfig } from './harness.ts';
+import { EVERYTHING, GatewayProcess, killLeftovers, MAIN, ROOT, tempDir, waitUntil, writeConfig } from './harness.ts';
 import { signInOnPage, TestOAuthProvider } from './oauth-client.ts';
 
 const marker = randomUUID();
@@ -301,5 +305,54 @@ describe('a pre-registered confidential client (a custom GPT Action)', () => {
       body: JSON.stringify({ message: 'gpt' }),
     });
     expect(call.status).toBe(200);
+  });
+});
+
+/** The conformance package's 0.2 line (npm alias conformance-next), which has authorization-server checks. */
+const CONFORMANCE_NEXT = path.join(ROOT, 'node_modules/conformance-next/dist/index.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+describe('the MCP conformance suite, authorization server checks', () => {
+  it('passes its metadata (CIMD included) and authorization-code-grant checks, signing in on the page', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const redirect = `http://127.0.0.1:${port}/callback`;
+    const clientId = await register([redirect]);
+    const out = mkdtempSync(path.join(os.tmpdir(), 'conformance-auth-'));
+    const child = spawn(process.execPath, [CONFORMANCE_NEXT, 'authorization', '--url', base, '--client-id', clientId, '--port', String(port), '--resource', `${base}/everything/mcp`, '-o', out], {
+      env: { ...process.env, MCP_GATEWAY_TEST_RUN: marker },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // The suite prints the authorization URL for a person to open; the page is signed in here.
+      const url = await waitUntil(() => output.match(/^(http:\/\/\S+\/authorize\?\S+)$/m)?.[1], 30_000, `the authorization URL from the suite\n${output}`);
+      const page = await signInOnPage(new URL(url), { username: 'owner', password: PASSWORD });
+      expect(page.location?.toString(), page.html).toMatch(new RegExp(`^${redirect}\\?`));
+      await fetch(page.location!); // the suite's callback
+      expect(await exited, output).toBe(0);
+    } finally {
+      child.kill();
+    }
+    const checks = readdirSync(out, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('checks.json'))
+      .flatMap((f) => JSON.parse(readFileSync(path.join(out, f), 'utf8')) as { id: string; status: string; errorMessage?: string }[]);
+    expect(checks.map((c) => `${c.id}: ${c.status}${c.errorMessage ? ` (${c.errorMessage})` : ''}`).sort()).toEqual([
+      'authorization-code-grant: SUCCESS',
+      'authorization-server-metadata-cimd: SUCCESS',
+      'authorization-server-metadata: SUCCESS',
+    ]);
   });
 });
