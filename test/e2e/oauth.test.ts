@@ -34,6 +34,7 @@ beforeAll(async () => {
     tempDir(),
     `hostname: 127.0.0.1
 port: 0
+debug: { level: verbose }
 auth:
   basic:
     credentials: [{ username: owner, password: "${PASSWORD}" }]
@@ -354,5 +355,15 @@ describe('the MCP conformance suite, authorization server checks', () => {
       'authorization-server-metadata-cimd: SUCCESS',
       'authorization-server-metadata: SUCCESS',
     ]);
+  });
+});
+
+describe('logs', () => {
+  it('never show a password, a client secret, a token or a code, at verbose', async () => {
+    const logs = gateway.stdout + gateway.stderr;
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [PASSWORD, CLIENT_TOKEN, GPT_SECRET]) expect(logs).not.toContain(secret);
+    // Access and refresh tokens and codes all start with the grant's user id (`basic%3Aowner:`).
+    expect(logs).not.toMatch(/(basic|bearer)%3A[^:\s"]*:[A-Za-z0-9_-]+:/);
   });
 });
