@@ -2,10 +2,15 @@
  * mcp-remote (the bridge Claude Desktop runs) signing in to the gateway the way a person does:
  * it prints the authorization URL, a headless Chromium with JavaScript turned off fills in the
  * gateway's sign-in page and follows the redirect to mcp-remote's loopback callback, and the
- * tool call then goes through. Also: the grant survives an edge restart with --state.
+ * tool call then goes through. Also: the grant survives an edge restart with --state, and a
+ * client identified by its metadata document (CIMD) on an https server of the test's own, whose
+ * certificate the edge trusts through NODE_EXTRA_CA_CERTS.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,7 +20,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, GatewayProcess, killLeftovers, ROOT, tempDir, waitUntil, writeConfig } from './harness.ts';
-import { TestOAuthProvider } from './oauth-client.ts';
+import { signInOnPage, TestOAuthProvider } from './oauth-client.ts';
 
 const marker = randomUUID();
 const PASSWORD = `pw-${randomUUID()}`;
@@ -26,13 +31,30 @@ let gateway: GatewayProcess;
 let base: string;
 let configFile: string;
 const stateDir = tempDir('mcp-gateway-oauth-state-');
+let metadataServer: https.Server | undefined;
+let clientIdUrl: string;
+const certDir = tempDir('mcp-gateway-cimd-');
 
 async function startGateway(): Promise<void> {
-  gateway = new GatewayProcess(['start', '--config', configFile, '--state', stateDir], marker);
+  gateway = new GatewayProcess(['start', '--config', configFile, '--state', stateDir], marker, { NODE_EXTRA_CA_CERTS: path.join(certDir, 'cert.pem') });
   base = (await gateway.waitForOutput(/MCP gateway ready at (http:\/\/\S+)/))[1]!.replace(/\/$/, '');
 }
 
+/** An https server on 127.0.0.1 with a fresh self-signed certificate, serving a client metadata document. */
+async function startMetadataServer(): Promise<void> {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
+  metadataServer = https.createServer({ key: readFileSync(path.join(certDir, 'key.pem')), cert: readFileSync(path.join(certDir, 'cert.pem')) }, (req, res) => {
+    if (req.url !== '/oauth/client.json') return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ client_id: clientIdUrl, client_name: 'Metadata document client', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }),
+    );
+  });
+  await new Promise<void>((resolve) => metadataServer!.listen(0, '127.0.0.1', resolve));
+  clientIdUrl = `https://127.0.0.1:${(metadataServer.address() as net.AddressInfo).port}/oauth/client.json`;
+}
+
 beforeAll(async () => {
+  await startMetadataServer();
   const port = await freePort();
   configFile = writeConfig(
     tempDir(),
@@ -52,6 +74,7 @@ servers:
 }, 60_000);
 
 afterAll(async () => {
+  metadataServer?.close();
   await gateway?.kill();
   killLeftovers(marker);
 });
@@ -124,4 +147,32 @@ describe('mcp-remote', () => {
     expect((await client.callTool({ name: 'echo', arguments: { message: 'after restart' } })).content).toEqual([{ type: 'text', text: 'Echo: after restart' }]);
     await client.close();
   }, 60_000);
+});
+
+describe('a client identified by its metadata document (CIMD)', () => {
+  it('signs in with an https client_id the edge fetches; no registration', async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const url = new URL(`${base}/authorize`);
+    const params = { response_type: 'code', client_id: clientIdUrl, redirect_uri: 'http://127.0.0.1:40123/cb', state: 's', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', resource: base };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const page = await signInOnPage(url, { username: 'owner', password: PASSWORD });
+    const code = page.location?.searchParams.get('code');
+    expect(code, page.html).toBeTruthy();
+    const res = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: 'http://127.0.0.1:40123/cb', client_id: clientIdUrl, code_verifier: verifier }),
+    });
+    expect(res.status).toBe(200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    expect((await fetch(`${base}/api/everything/tools`, { headers: { authorization: `Bearer ${access_token}` } })).status).toBe(200);
+  });
+
+  it('shows the name from the document on the sign-in page', async () => {
+    const url = new URL(`${base}/authorize`);
+    const params = { response_type: 'code', client_id: clientIdUrl, redirect_uri: 'http://127.0.0.1/cb', state: 's', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const html = await (await fetch(url)).text();
+    expect(html).toContain('Allow Metadata document client to use this MCP gateway?');
+  });
 });
