@@ -10,6 +10,8 @@ import { showAuthorize, submitAuthorize } from './authorize.ts';
 import { canonicalResourceParams } from './resource.ts';
 import { AUTHORIZATION_SERVER_PATH, AUTHORIZE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth } from './server.ts';
 
+/** Longest path suffix of a protected-resource metadata URL (server routes are far shorter). */
+const MAX_RESOURCE_PATH = 512;
 /** Largest token or registration request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -24,6 +26,7 @@ function protectedResource(c: Context<AppEnv>): Response | Promise<Response> {
   const oauth = oauthOf(c);
   if (!oauth) return c.notFound();
   const suffix = c.req.path.slice(PROTECTED_RESOURCE_PATH.length);
+  if (suffix.length > MAX_RESOURCE_PATH) return c.notFound();
   return c.json(
     {
       resource: `${oauth.issuer}${suffix}`,
