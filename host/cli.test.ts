@@ -147,6 +147,14 @@ servers:
     expect(out).toMatch(/warnings:\n {2}servers\.gone\.command: "no-such-command-anywhere" is not on PATH/);
   });
 
+  it('names OAuth sign-in and its pre-registered clients', () => {
+    const file = path.join(dir, 'oauth.yaml');
+    writeFileSync(file, `auth:\n  basic:\n    credentials: [{ username: u, password: p }]\n  oauth:\n    clients: [{ id: gpt, secret: "${'s'.repeat(32)}", name: GPT, redirectUris: ["https://x.example/cb"] }]\n`);
+    const out = configSummary(loadConfig(file, {}), {});
+    expect(out).toContain('auth: basic (1 credential), OAuth sign-in (1 pre-registered client, dynamic registration)');
+    expect(out).not.toContain('s'.repeat(32));
+  });
+
   it('says when a file is a Claude Desktop config, and what was left out', () => {
     const file = path.join(dir, 'claude_desktop_config.json');
     writeFileSync(file, JSON.stringify({ mcpServers: { a: { command: process.execPath }, r: { url: 'https://x.example/mcp' } } }));
