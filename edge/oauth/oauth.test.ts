@@ -119,6 +119,8 @@ describe('auth.oauth in config.yaml', () => {
   it('needs a credential to sign in with, a long client secret, and no unknown keys', () => {
     const issues = (raw: unknown) => ('issues' in parseConfig(raw, {}) ? (parseConfig(raw, {}) as { issues: { path: unknown[]; message: string }[] }).issues : []);
     expect(issues({ auth: { jwt: { secret: 's'.repeat(32), issuer: 'i', audience: 'a' }, oauth: {} } })[0]).toMatchObject({ path: ['auth', 'oauth'], message: expect.stringMatching(/basic credentials or bearer tokens/) });
+    expect(issues({ auth: { basic: { enabled: false, credentials: [{ username: 'u', password: 'p' }] }, bearer: { tokens: ['t'] }, oauth: {} } })).toEqual([]);
+    expect(issues({ auth: { basic: { enabled: false, credentials: [{ username: 'u', password: 'p' }] }, jwt: { secret: 's'.repeat(32), issuer: 'i', audience: 'a' }, oauth: {} } })[0]!.path).toEqual(['auth', 'oauth']);
     expect(issues({ auth: { ...base.auth, oauth: { clients: [{ id: 'gpt', secret: 'short', name: 'n', redirectUris: ['https://x.example/cb'] }] } } })[0]!.message).toMatch(/at least 32/);
     expect(issues({ auth: { ...base.auth, oauth: { accessTokenTtl: 5 } } })[0]!.message).toMatch(/unknown key "accessTokenTtl"/);
     expect(issues({ auth: { ...base.auth, oauth: { accessTokenTtlSeconds: 5 } } })).toHaveLength(1);
