@@ -8,7 +8,7 @@ import { SCOPE_ALL } from '../../shared/oauth.ts';
 import type { AppEnv } from '../app.ts';
 import { showAuthorize, submitAuthorize } from './authorize.ts';
 import { canonicalResourceParams } from './resource.ts';
-import { AUTHORIZATION_SERVER_PATH, AUTHORIZE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth } from './server.ts';
+import { AUTHORIZATION_SERVER_PATH, AUTHORIZE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth, type GatewayOAuth } from './server.ts';
 
 /** Longest path suffix of a protected-resource metadata URL (server routes are far shorter). */
 const MAX_RESOURCE_PATH = 512;
@@ -46,17 +46,35 @@ oauthRoutes.get(`${PROTECTED_RESOURCE_PATH}/*`, protectedResource);
 async function library(c: Context<AppEnv>): Promise<Response> {
   const oauth = oauthOf(c);
   if (!oauth) return c.notFound();
-  let request = c.req.raw;
-  if (request.method === 'POST') {
-    if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return c.json({ error: 'invalid_request', error_description: 'request body too large' }, 413);
-    const body = await request.text();
-    if (body.length > MAX_BODY_BYTES) return c.json({ error: 'invalid_request', error_description: 'request body too large' }, 413);
-    const headers = new Headers(request.headers);
-    headers.delete('content-length');
-    const form = (headers.get('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
-    request = new Request(request.url, { method: 'POST', headers, body: form ? canonicalResourceParams(new URLSearchParams(body), oauth.issuer).toString() : body });
+  const raw = c.req.raw;
+  // The library serves its endpoints at the issuer's URLs; behind a proxy or tunnel (publicUrl)
+  // the request arrives at another origin, so it is handed over as if sent to the issuer.
+  const url = new URL(raw.url);
+  const target = `${oauth.issuer}${url.pathname}${url.search}`;
+  const headers = new Headers(raw.headers);
+  headers.delete('content-length');
+  if (raw.method !== 'POST') return oauth.server.fetch(new Request(target, { method: raw.method, headers }), oauth.env, executionCtxOf(c));
+  if (Number(raw.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge(c);
+  const body = await raw.text();
+  if (body.length > MAX_BODY_BYTES) return tooLarge(c);
+  const form = (headers.get('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  const request = new Request(target, { method: 'POST', headers, body: form ? canonicalResourceParams(new URLSearchParams(body), oauth.issuer).toString() : body });
+  return oauth.server.fetch(request, oauth.env, executionCtxOf(c));
+}
+
+function tooLarge(c: Context<AppEnv>): Response {
+  return c.json({ error: 'invalid_request', error_description: 'request body too large' }, 413);
+}
+
+type LibraryCtx = Parameters<GatewayOAuth['server']['fetch']>[2];
+
+/** The request's ExecutionContext; Hono's `app.request()` (tests in process) has none. */
+function executionCtxOf(c: Context<AppEnv>): LibraryCtx {
+  try {
+    return c.executionCtx as unknown as LibraryCtx;
+  } catch {
+    return { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as LibraryCtx;
   }
-  return oauth.server.fetch(request, oauth.env, c.executionCtx as unknown as Parameters<typeof oauth.server.fetch>[2]);
 }
 oauthRoutes.get(AUTHORIZATION_SERVER_PATH, library);
 oauthRoutes.get(`${AUTHORIZATION_SERVER_PATH}/*`, library);
