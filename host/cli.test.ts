@@ -202,3 +202,19 @@ describe('loggerFor', () => {
     expect(lines[0]).not.toMatch(/basic-password|bearer-token|host-token/);
   });
 });
+
+describe('oauth', () => {
+  it('needs OAuth in the config, a subcommand, a grant id to revoke, and an address to ask', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'oauth-cli-'));
+    const plain = path.join(dir, 'plain.yaml');
+    writeFileSync(plain, 'port: 3999\nauth:\n  bearer:\n    tokens: [t]\n');
+    expect((await mistake(['oauth', 'list', '--config', plain])).message).toBe('OAuth is not enabled in this config');
+    expect((await mistake(['oauth'])).message).toBe('oauth needs a command');
+    expect((await mistake(['oauth', 'forget'])).message).toBe('unknown oauth command "forget"');
+    expect((await mistake(['oauth', 'revoke'])).message).toBe('oauth revoke needs a grant id');
+    const free = path.join(dir, 'free.yaml');
+    writeFileSync(free, 'port: 0\nauth:\n  bearer:\n    tokens: [t]\n  oauth: {}\n');
+    expect((await mistake(['oauth', 'list', '--config', free])).fix).toMatch(/--edge/);
+    expect((await mistake(['oauth', 'list', '--config', free, '--edge', 'http://127.0.0.1:9'])).message).toBe('cannot reach the gateway at http://127.0.0.1:9');
+  });
+});

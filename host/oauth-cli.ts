@@ -29,6 +29,7 @@ export function credentialHeaders(config: Config): string[] {
 export function oauthEdgeUrl(config: Config, flag: string | undefined): string {
   if (flag) return flag.replace(/\/$/, '');
   if (config.publicUrl) return config.publicUrl.replace(/\/$/, '');
+  if (config.port === 0) throw new UserError('which gateway?', 'config.yaml has port 0 (a free port each start) and no publicUrl', 'pass --edge <the URL mcp-gateway start printed>');
   const host = ['0.0.0.0', '::'].includes(config.hostname) ? '127.0.0.1' : config.hostname.includes(':') ? `[${config.hostname}]` : config.hostname;
   return `http://${host}:${config.port}`;
 }
