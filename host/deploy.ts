@@ -129,6 +129,7 @@ function describeSecrets(secrets: Record<string, string | null>): string {
   return Object.entries(secrets)
     .map(([name, value]) => {
       if (value === null) return name === 'CLIENT_AUTH' ? `${name} (deleted: the API is open)` : `${name} (deleted)`;
+      if (name === 'OAUTH') return `${name} (OAuth sign-in, ${(JSON.parse(value) as { clients: unknown[] }).clients.length} pre-registered clients)`;
       if (name === 'HOST_TOKENS') return `${name} (${(JSON.parse(value) as unknown[]).length} tokens)`;
       if (name === 'CLIENT_AUTH') {
         const auth = JSON.parse(value) as { basic: unknown[]; bearer: unknown[]; jwt?: unknown };
