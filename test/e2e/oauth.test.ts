@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -104,6 +105,18 @@ describe('discovery', () => {
     expect(as.registration_endpoint).toBe(`${base}/oauth/register`);
     expect(as.scopes_supported).toEqual(expect.arrayContaining(['mcp', 'mcp:everything', 'mcp:other']));
     expect(as.client_id_metadata_document_supported).toBe(true);
+  });
+
+  it('the OpenAPI document offers the sign-in as an oauth2 scheme, and stays valid', async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`, { headers: { authorization: `Bearer ${CLIENT_TOKEN}` } })).json()) as any;
+    expect(doc.components.securitySchemes.oauth2.flows.authorizationCode).toMatchObject({
+      authorizationUrl: `${base}/authorize`,
+      tokenUrl: `${base}/oauth/token`,
+      scopes: { mcp: 'Every server.', 'mcp:everything': 'The server everything only.', 'mcp:other': 'The server other only.' },
+    });
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
   });
 });
 
