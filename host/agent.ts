@@ -5,9 +5,10 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_MAX_FRAME_BYTES, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
+import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
@@ -45,6 +46,8 @@ export class HostAgent extends EventEmitter {
   #servers: ServerInfo[] = [];
   #ws: WebSocket | undefined;
   #decoder = new FrameDecoder();
+  /** Frames larger than the edge accepts are refused here (the edge names its limit in its welcome). */
+  #framing: FramingLimits = { ...DEFAULT_LIMITS, maxMessageChars: DEFAULT_MAX_FRAME_BYTES };
   #attempt = 0;
   #stopped = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -229,7 +232,18 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    for (const message of encodeFrame(frame)) ws.send(message);
+    let messages: string[];
+    try {
+      messages = encodeFrame(frame, this.#framing);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.code !== 'FRAME_TOO_LARGE') throw err;
+      // Refused here, before sending: the edge would close the connection over it.
+      const standIn = standInFor(frame, err.message);
+      this.#log.warn('a frame too large for the edge was not sent', { type: frame.type, reason: err.message, replacedBy: standIn ? 'an error' : 'nothing' });
+      if (standIn) this.#send(standIn);
+      return;
+    }
+    for (const message of messages) ws.send(message);
   }
 
   #onMessage(text: string): void {
@@ -249,6 +263,8 @@ export class HostAgent extends EventEmitter {
     switch (frame.type) {
       case 'host.welcome':
         this.#attempt = 0;
+        // The edge says how large a frame it takes; an older edge says nothing and takes the default.
+        this.#framing = { ...DEFAULT_LIMITS, maxMessageChars: Math.min(frame.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES, DEFAULT_LIMITS.maxMessageChars) };
         this.#log.info('connected to the edge', { servers: this.#servers.map((s) => s.name).join(',') });
         this.emit('welcome');
         return;
@@ -278,6 +294,18 @@ export class HostAgent extends EventEmitter {
     }
   }
 
+  /**
+   * A fault's message as the REST client sees it: a server's stderr and command line stay in this
+   * host's log (and on the authenticated /status), never in an API response.
+   */
+  #publicMessage(err: GatewayError, server: string): string {
+    if (err.code !== 'SPAWN_FAILED' && err.code !== 'SERVER_EXITED') return err.message.slice(0, 4000);
+    this.#log.warn('a call failed: the server process could not start or ended', { server, code: err.code, detail: err.message });
+    return err.code === 'SPAWN_FAILED'
+      ? `server ${server} could not start; the host's log has the detail`
+      : `server ${server} ended during the call; the host's log has the detail`;
+  }
+
   async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {
     const { id, server, session, method, params, timeoutMs } = frame;
     try {
@@ -292,7 +320,7 @@ export class HostAgent extends EventEmitter {
       if (err instanceof RpcError) {
         this.#send({ type: 'rpc.response', id, error: { code: err.code, message: err.message, data: err.data } });
       } else if (err instanceof GatewayError) {
-        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: err.message.slice(0, 4000) } });
+        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: this.#publicMessage(err, server) } });
       } else {
         this.#log.error('call failed unexpectedly', { error: err instanceof Error ? err.stack : String(err) });
         this.#send({ type: 'rpc.response', id, fault: { code: 'INTERNAL', message: 'internal error in the host agent' } });

@@ -51,6 +51,8 @@ export function edgeVars(config: Config): Record<string, string> {
     SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
     MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
     MAX_RESULT_CHARS: String(config.limits.maxResultChars),
+    MAX_FRAME_BYTES: String(config.limits.maxFrameBytes),
+    MAX_CALLS_PER_PRINCIPAL: String(config.limits.maxCallsPerPrincipal),
     MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
     ALLOWED_ORIGINS: config.allowedOrigins.join(','),
     PUBLIC_URL: config.publicUrl ?? '',
@@ -85,7 +87,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const run = opts.run ?? runWrangler;
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const secrets = deploySecrets(config, opts.open);
-  const vars = Object.entries(edgeVars(config)).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  // An open API is an explicit choice the edge sees: without it, no CLIENT_AUTH closes the API.
+  const vars = Object.entries({ ...edgeVars(config), OPEN_API: secrets.CLIENT_AUTH === null ? '1' : '' }).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   const args = ['deploy', '--config', WRANGLER_TOML, ...vars, ...(opts.wranglerArgs ?? [])];
 
   if (dryRun) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
+import { childEnv } from './child-env.ts';
 import type { Logger } from './logger.ts';
 
 export interface InstanceOptions {
@@ -17,6 +18,8 @@ export interface InstanceOptions {
   /** Folder that relative `command` and `path` are resolved against. */
   baseDir: string;
   logger: Logger;
+  /** Names of the host's environment variables passed on, besides the default allow-list (`host.inheritEnv`). */
+  inheritEnv?: readonly string[];
   /** Longest stdout line accepted from the server, in characters. */
   maxLineChars?: number;
   initializeTimeoutMs?: number;
@@ -99,7 +102,7 @@ export class Instance {
     const [program, argv] = PDEATHSIG ? [PDEATHSIG, ['--pdeathsig', 'KILL', '--', resolvedCommand, ...args]] : [resolvedCommand, args];
     this.child = spawn(program, argv, {
       cwd: workDir ? path.resolve(opts.baseDir, workDir) : opts.baseDir,
-      env: { ...process.env, ...env },
+      env: childEnv(env, opts.inheritEnv),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so stop() reaches everything it starts
     });

@@ -14,6 +14,7 @@ import type { Tool } from '../shared/protocol.ts';
 import { nextDelay } from './backoff.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
+import { ProcessSlots } from './process-slots.ts';
 import { SharedRelay } from './shared-relay.ts';
 
 export interface InstancesOptions {
@@ -26,6 +27,8 @@ export interface InstancesOptions {
   onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void;
   /** A server's warm pool cannot start processes (error), or can again (undefined). */
   onServerHealth?: (server: string, error: string | undefined) => void;
+  /** The host-wide cap on session processes, shared by every server (default: one of `host.maxProcesses`). */
+  slots?: ProcessSlots;
 }
 
 interface Entry {
@@ -56,9 +59,11 @@ export class Instances {
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
   #disposed = false;
+  readonly #slots: ProcessSlots;
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
+    this.#slots = opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses);
     const { idleTimeoutMs, maxLifetimeMs } = opts.config.host;
     const every = Math.min(30_000, Math.max(250, Math.min(idleTimeoutMs, maxLifetimeMs) / 4));
     this.#reaper = setInterval(() => this.#reap(), every);
@@ -111,9 +116,25 @@ export class Instances {
         this.#opts.onSessionEnded?.(server, session, 'this host runs no such session');
         return;
       }
-      const instance = Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
-      entry = { promise: Promise.resolve(instance), instance };
-      this.#running.set(k, entry);
+      const created: Entry = {
+        promise: this.#slots.acquire().then((release) => {
+          const options = this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m));
+          return Instance.spawnRaw({ ...options, onExit: releasing(release, options.onExit) });
+        }),
+      };
+      entry = created;
+      this.#running.set(k, created);
+      created.promise.then(
+        (instance) => (created.instance = instance),
+        (err: Error) => {
+          if (this.#running.get(k) === created) this.#running.delete(k);
+          // The client's initialize gets an answer, and the session ends.
+          if (message.id !== undefined && message.id !== null) {
+            this.#opts.onServerMessage?.(server, session, { jsonrpc: '2.0', id: message.id, error: { code: -32000, message: err.message } });
+          }
+          this.#opts.onSessionEnded?.(server, session, err.message);
+        },
+      );
     }
     entry.promise.then((i) => i.send(message), () => {});
   }
@@ -140,6 +161,7 @@ export class Instances {
       config,
       baseDir: this.#opts.baseDir,
       logger: this.#opts.logger,
+      inheritEnv: this.#opts.config.host.inheritEnv,
       onMessage,
       onExit: (reason, instance) => this.#onExit(instance, reason),
     };
@@ -148,7 +170,7 @@ export class Instances {
   async #start(server: string, session: string): Promise<Instance> {
     if (session === SHARED) {
       const options = this.#options(server, session, (m) => this.#relays.get(server)?.onServerMessage(m, instance));
-      const instance: Instance = await Instance.start(options);
+      const instance: Instance = await this.#startCounted(options);
       return instance;
     }
     const pool = this.#pools.get(server);
@@ -160,7 +182,18 @@ export class Instances {
       this.#fill(server);
       return spare;
     }
-    return Instance.start(this.#options(server, session));
+    return this.#startCounted(this.#options(server, session));
+  }
+
+  /** Starts a process once a slot of `host.maxProcesses` is free (waiting briefly); the slot is freed when it exits. */
+  async #startCounted(options: InstanceOptions, release?: () => void): Promise<Instance> {
+    const free = release ?? (await this.#slots.acquire());
+    try {
+      return await Instance.start({ ...options, onExit: releasing(free, options.onExit) });
+    } catch (err) {
+      free();
+      throw err;
+    }
   }
 
   #onExit(instance: Instance, reason: string): void {
@@ -205,8 +238,11 @@ export class Instances {
 
   #spawnSpares(server: string, pool: Pool, count: number): void {
     for (let i = 0; i < count; i++) {
+      // Spares count against host.maxProcesses too, but never wait for a slot: the pool refills later.
+      const release = this.#slots.tryAcquire();
+      if (!release) return;
       pool.starting++;
-      Instance.start(this.#options(server, 'pool')).then(
+      this.#startCounted(this.#options(server, 'pool'), release).then(
         (instance) => {
           pool.starting--;
           if (this.#disposed) return instance.stop();
@@ -294,7 +330,7 @@ export class Instances {
 
   /** Starts a throwaway process of the server to learn its tools. */
   async listTools(server: string): Promise<Tool[]> {
-    const instance = await Instance.start(this.#options(server, 'probe'));
+    const instance = await this.#startCounted(this.#options(server, 'probe'));
     try {
       return await listAllTools(instance);
     } finally {
@@ -319,7 +355,7 @@ export class Instances {
       clearTimeout(debounce);
       if (this.#watchers.delete(ended)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
     };
-    const instance = await Instance.start(options);
+    const instance = await this.#startCounted(options);
     this.#watchers.add(instance);
     try {
       return await listAllTools(instance);
@@ -329,6 +365,14 @@ export class Instances {
       throw err;
     }
   }
+}
+
+/** An onExit that gives the process's slot back first. */
+function releasing(release: () => void, onExit: InstanceOptions['onExit']): InstanceOptions['onExit'] {
+  return (reason, instance) => {
+    release();
+    onExit?.(reason, instance);
+  };
 }
 
 async function listAllTools(instance: Instance): Promise<Tool[]> {

@@ -10,6 +10,7 @@ import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
 import type { Instance, JsonRpcMessage } from './instance.ts';
 import { Instances, type InstancesOptions } from './instances.ts';
+import { ProcessSlots } from './process-slots.ts';
 import { filterServerMessage, filterTools, refusal, refusedTool, unmatchedAllows } from './tool-filter.ts';
 
 export interface ServerChanges {
@@ -38,7 +39,8 @@ export class ServerSet {
   #poolsStarted = false;
 
   constructor(opts: InstancesOptions) {
-    this.#opts = opts;
+    // One cap on processes for the whole host, whatever server they belong to.
+    this.#opts = { ...opts, slots: opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses) };
     this.#config = opts.config;
     for (const [name, server] of enabledServers(opts.config)) this.#entries.set(name, this.#create(name, server));
   }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
 import { OAuthConfigSchema } from './oauth.ts';
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_RESULT_CHARS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CALLS_PER_PRINCIPAL, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_RESULT_CHARS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -115,6 +115,10 @@ export const ConfigSchema = z.strictObject({
       maxResultChars: WholeNumber.pipe(z.number().min(0)).default(DEFAULT_MAX_RESULT_CHARS),
       /** REST sessions, and MCP sessions, one client may hold at once; past it: 429. */
       maxSessionsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL),
+      /** REST calls, and MCP requests, one client may have in flight at once (each counted apart); past it: 429 with Retry-After. */
+      maxCallsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_CALLS_PER_PRINCIPAL),
+      /** Characters of chunked frames a host connection may have half-sent at once; also the largest frame a host sends (bigger results are refused on the host). */
+      maxFrameBytes: WholeNumber.pipe(z.number().min(1024 * 1024).max(64 * 1024 * 1024)).default(DEFAULT_MAX_FRAME_BYTES),
     })
     .default({
       callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
@@ -123,6 +127,8 @@ export const ConfigSchema = z.strictObject({
       mcpSessionIdleMs: DEFAULT_MCP_IDLE_MS,
       maxSessionsPerPrincipal: DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
       maxResultChars: DEFAULT_MAX_RESULT_CHARS,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      maxCallsPerPrincipal: DEFAULT_MAX_CALLS_PER_PRINCIPAL,
     }),
   host: z
     .strictObject({
@@ -132,8 +138,12 @@ export const ConfigSchema = z.strictObject({
       idleTimeoutMs: WholeNumber.pipe(z.number().min(100)).default(15 * 60 * 1000),
       /** A server process older than this is stopped (when it has nothing in flight). */
       maxLifetimeMs: WholeNumber.pipe(z.number().min(1000)).default(24 * 60 * 60 * 1000),
+      /** Environment variables of the host passed on to server processes, besides PATH, HOME, USER, LANG and the like. */
+      inheritEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).default([]),
+      /** Server processes this host runs at once for sessions, calls and pools; a start past it waits up to 5 s, then 503. */
+      maxProcesses: WholeNumber.pipe(z.number().min(1).max(10_000)).default(DEFAULT_MAX_PROCESSES),
     })
-    .default({ idleTimeoutMs: 15 * 60 * 1000, maxLifetimeMs: 24 * 60 * 60 * 1000 }),
+    .default({ idleTimeoutMs: 15 * 60 * 1000, maxLifetimeMs: 24 * 60 * 60 * 1000, inheritEnv: [], maxProcesses: DEFAULT_MAX_PROCESSES }),
   servers: z.record(ServerName, ServerConfigSchema).default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -30,6 +30,15 @@ export const CLOSE_REPLACED = 4001;
 export const CLOSE_PROTOCOL_MISMATCH = 4002;
 export const CLOSE_BAD_HELLO = 4003;
 export const CLOSE_FORBIDDEN = 4004;
+/** The connection broke a limit (hello deadline, chunk budget or deadline); the host reconnects. */
+export const CLOSE_LIMIT = 4005;
+
+/** A host connection must have its hello accepted within this time. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
+/** A chunked frame must be complete this long after its first chunk. */
+export const DEFAULT_CHUNK_TIMEOUT_MS = 60_000;
+/** Characters of half-received chunked frames one host connection may hold; also the largest frame it may send. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /** MCP protocol revisions the HTTP transports accept in `MCP-Protocol-Version`. */
 export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
@@ -44,5 +53,9 @@ export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 export const SSE_BACKLOG_EVENTS = 200;
 /** Sessions of each kind (REST, MCP) one principal may hold at once. */
 export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
+/** REST calls one client may have in flight at once (past it: 429). */
+export const DEFAULT_MAX_CALLS_PER_PRINCIPAL = 64;
+/** Server processes one host runs at once (host.maxProcesses): sized for a laptop. */
+export const DEFAULT_MAX_PROCESSES = 32;
 /** REST tool results longer than this are cut (GPT Actions accept 100,000 characters); 0 never cuts. */
 export const DEFAULT_MAX_RESULT_CHARS = 100_000;

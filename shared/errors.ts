@@ -20,10 +20,16 @@ export const ERROR_STATUS = {
   SERVER_EXITED: 502,
   SPAWN_FAILED: 502,
   HOST_OFFLINE: 503,
+  MISCONFIGURED: 503,
+  HOST_BUSY: 503,
+  TOO_MANY_REQUESTS: 429,
   REQUEST_TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Seconds a client is told to wait (Retry-After) by default, per code. */
+const DEFAULT_RETRY_AFTER: Partial<Record<ErrorCode, number>> = { HOST_OFFLINE: 5, TOO_MANY_SESSIONS: 60, HOST_BUSY: 2, TOO_MANY_REQUESTS: 1 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
@@ -41,7 +47,7 @@ export class GatewayError extends Error {
     this.name = 'GatewayError';
     this.code = code;
     this.fields = fields;
-    this.retryAfter = retryAfter ?? (code === 'HOST_OFFLINE' ? 5 : code === 'TOO_MANY_SESSIONS' ? 60 : undefined);
+    this.retryAfter = retryAfter ?? DEFAULT_RETRY_AFTER[code];
   }
 
   get status(): number {

@@ -183,9 +183,21 @@ function assemble(input: OpenApiInput, parts: ServerPart[], only?: string): Open
       get: {
         operationId: 'getSessionId',
         summary: 'Get a new session id',
-        description: 'A session id keeps one instance of each server (and its state) across calls that pass it as sessionId.',
+        description:
+          'A session id keeps one instance of each server (and its state) across calls that pass it as sessionId. ' +
+          'A client holding its maximum of sessions still gets a new one: its least recently used session ends.',
         tags: [SESSION_TAG],
-        responses: { '200': { description: 'A new session id.', content: { 'application/json': { schema: ref('SessionId') } } }, ...errorResponses([429], auth) },
+        responses: { '200': { description: 'A new session id.', content: { 'application/json': { schema: ref('SessionId') } } }, ...errorResponses([], auth) },
+      },
+    },
+    '/api/sessionid/{sessionId}': {
+      delete: {
+        operationId: 'deleteSessionId',
+        summary: 'End a session',
+        description: "Ends the session and stops its server instances. Another client's session, or an unknown one, is 404.",
+        tags: [SESSION_TAG],
+        parameters: [{ name: 'sessionId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 }, description: 'A session id from GET /api/sessionid.' }],
+        responses: { '204': { description: 'The session ended.' }, ...errorResponses([404], auth) },
       },
     },
   };

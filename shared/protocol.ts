@@ -54,6 +54,8 @@ export const HostStatsFrameSchema = z.object({
 export const WelcomeFrameSchema = z.object({
   type: z.literal('host.welcome'),
   version: z.string(),
+  /** The largest frame (in characters of JSON) the edge reassembles from this host; larger ones close the connection. */
+  maxFrameChars: z.number().int().positive().optional(),
 });
 
 /** Edge to host: run one JSON-RPC request on a server instance belonging to a session. */

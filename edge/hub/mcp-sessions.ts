@@ -7,11 +7,13 @@
  * GET stream, else on an open request stream, else into a bounded backlog that the next GET
  * stream replays (also after `Last-Event-ID`).
  */
+import { DEFAULT_MAX_CALLS_PER_PRINCIPAL } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { HostConnection, HubSql } from './hub.ts';
 import { SseStream, type SseOptions } from './sse.ts';
+import { callOutcome, jsonRpcErrorCode, StartedRequests, whatOf, type FinishedCall } from './outcome.ts';
 
 export type Transport = 'streamable' | 'sse';
 
@@ -24,8 +26,8 @@ export interface McpPorts {
   /** The current connection of a host, if it is connected. */
   connectionOf(hostId: string): HostConnection | undefined;
   send(conn: HostConnection, frame: Frame): void;
-  /** Counts one answered request of a server (for /status). */
-  count(server: string, ok: boolean): void;
+  /** Counts one answered request of a server (for /status and its history). */
+  finished(call: FinishedCall): void;
 }
 
 export interface McpLimits {
@@ -34,6 +36,8 @@ export interface McpLimits {
   sse: SseOptions;
   /** Events kept per session for replay. */
   backlog: number;
+  /** Requests one principal may have in flight at once, REST calls and MCP requests each (default 64); past it: 429. */
+  maxCallsPerPrincipal?: number;
 }
 
 interface Waiter {
@@ -41,6 +45,8 @@ interface Waiter {
   json?: (text: string) => void;
   progressToken?: unknown;
   timer: ReturnType<typeof setTimeout>;
+  method: string;
+  startedAt: number;
 }
 
 interface BacklogEntry {
@@ -52,12 +58,15 @@ interface BacklogEntry {
 interface Live {
   id: string;
   server: string;
+  principal: string;
   hostId: string;
   transport: Transport;
   main?: SseStream;
   waiters: Map<string, Waiter>;
   backlog: BacklogEntry[];
   nextEventId: number;
+  /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
+  started?: StartedRequests;
 }
 
 export interface PostRequest {
@@ -158,6 +167,7 @@ export class McpSessions {
   /** POST /{server}?sessionId=…: a client message for a legacy session; answers come on its stream. */
   postLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): Response {
     const live = this.#resolve(server, sessionId, principal, 'sse');
+    if (isRequest(message)) (live.started ??= new StartedRequests()).start(idKey(message.id), whatOf(message.method, message.params), this.#ports.now());
     this.#ports.send(this.#connection(live), { type: 'mcp.message', server: live.server, session: live.id, message });
     return new Response('Accepted', { status: 202 });
   }
@@ -168,6 +178,8 @@ export class McpSessions {
     const live = this.#load(session);
     if (!live) return;
     const text = JSON.stringify(message);
+    const legacy = live.transport === 'sse' && isResponse(message) ? live.started?.finish(idKey(message.id)) : undefined;
+    if (legacy) this.#finished(live, message, legacy.what, legacy.at);
     if (live.transport === 'streamable') {
       if (isResponse(message)) {
         const key = idKey(message.id);
@@ -175,7 +187,7 @@ export class McpSessions {
         if (waiter) {
           live.waiters.delete(key);
           clearTimeout(waiter.timer);
-          this.#ports.count(live.server, message.error === undefined);
+          this.#finished(live, message, waiter.method, waiter.startedAt);
           if (waiter.json) return waiter.json(text);
           if (waiter.stream && !waiter.stream.closed) {
             waiter.stream.send(text, { id: String(live.nextEventId++) });
@@ -197,10 +209,25 @@ export class McpSessions {
     this.#touch(live);
   }
 
+  /** The host that runs a session's process, or undefined for no such session. */
+  hostOf(session: string): string | undefined {
+    return this.#load(session)?.hostId;
+  }
+
   /** The session's server process ended, or its host went away. */
   onSessionClosed(session: string, reason: string): void {
     const live = this.#load(session);
     if (live) this.#end(live, reason);
+  }
+
+  /** Ends a session by id (any transport, any principal): false if there is none. */
+  end(sessionId: string, reason: string): boolean {
+    const live = this.#load(sessionId);
+    if (!live) return false;
+    const conn = this.#ports.connectionOf(live.hostId);
+    if (conn) this.#ports.send(conn, { type: 'session.close', server: live.server, session: live.id });
+    this.#end(live, reason);
+    return true;
   }
 
   onHostGone(hostId: string): void {
@@ -243,7 +270,7 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, hostId, transport, waiters: new Map(), backlog: [], nextEventId: 1 };
+    const live: Live = { id, server, principal, hostId, transport, waiters: new Map(), backlog: [], nextEventId: 1 };
     this.#live.set(id, live);
     return live;
   }
@@ -252,11 +279,12 @@ export class McpSessions {
   #load(session: string): Live | undefined {
     const cached = this.#live.get(session);
     if (cached) return cached;
-    const row = this.#ports.sql.exec('SELECT server, host_id, transport FROM mcp_sessions WHERE id = ?', session)[0];
+    const row = this.#ports.sql.exec('SELECT server, principal, host_id, transport FROM mcp_sessions WHERE id = ?', session)[0];
     if (!row) return undefined;
     const live: Live = {
       id: session,
       server: String(row.server),
+      principal: String(row.principal),
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
       waiters: new Map(),
@@ -294,9 +322,15 @@ export class McpSessions {
     if (live.waiters.has(key)) {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
+    const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
+    let inFlight = 0;
+    for (const other of this.#live.values()) if (other.principal === live.principal) inFlight += other.waiters.size;
+    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
     const waiter: Waiter = {
       progressToken,
+      method: whatOf(message.method, message.params),
+      startedAt: this.#ports.now(),
       timer: setTimeout(() => this.#timeout(live, message), this.#limits.requestTimeoutMs),
     };
     live.waiters.set(key, waiter);
@@ -323,6 +357,13 @@ export class McpSessions {
       id: request.id ?? null,
       error: { code: -32001, message: `request timed out after ${this.#limits.requestTimeoutMs} ms` },
     });
+  }
+
+  /** Counts an answered request in /status and its history. */
+  #finished(live: Live, answer: JsonRpcMessage, what: string, startedAt: number): void {
+    const error = answer.error as { code?: unknown } | null | undefined;
+    const code = error === undefined ? callOutcome(answer.result) : jsonRpcErrorCode(Number(error?.code));
+    this.#ports.finished({ server: live.server, host: live.hostId, ms: this.#ports.now() - startedAt, code, what });
   }
 
   #toMain(live: Live, text: string): void {

@@ -7,7 +7,9 @@
 import { AuthorizationError, authorizationErrorRedirect, type AuthRequest } from '@cloudflare/workers-oauth-provider';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
-import { clientAuthOf, principalOf } from '../middleware/auth.ts';
+import { principalOf } from '../middleware/auth.ts';
+import { authSetupOf } from '../middleware/client-auth-setup.ts';
+import type { ClientAuth } from '../../shared/auth.ts';
 import { consentPage, errorPage, PAGE_HEADERS } from './page.ts';
 import { canonicalResourceParams } from './resource.ts';
 import { grantedScopes } from './scopes.ts';
@@ -42,7 +44,7 @@ async function parse(oauth: GatewayOAuth, query: string): Promise<AuthRequest | 
 
 async function render(c: Ctx, oauth: GatewayOAuth, request: AuthRequest, query: string, status: number, error?: string): Promise<Response> {
   const client = await oauth.server.getOAuthApi(oauth.env).lookupClient(request.clientId);
-  const auth = clientAuthOf(c.env.CLIENT_AUTH ?? '{}');
+  const auth = clientAuthOf(c);
   const configured = oauth.settings.clients.find((cl) => cl.id === request.clientId);
   return page(
     consentPage({
@@ -95,7 +97,7 @@ export async function submitAuthorize(c: Ctx, oauth: GatewayOAuth): Promise<Resp
 
 /** The principal of the credential typed into the form, checked as the Authorization header would be. */
 async function signIn(c: Ctx, form: URLSearchParams): Promise<string | undefined> {
-  const auth = clientAuthOf(c.env.CLIENT_AUTH ?? '{}');
+  const auth = clientAuthOf(c);
   const token = (form.get('token') ?? '').trim();
   const username = form.get('username') ?? '';
   const password = form.get('password') ?? '';
@@ -104,6 +106,12 @@ async function signIn(c: Ctx, form: URLSearchParams): Promise<string | undefined
   else if (username && password) header = `Basic ${base64(`${username}:${password}`)}`;
   if (!header) return undefined;
   return principalOf(auth, header);
+}
+
+/** The credentials one may sign in with (none when client auth is open or broken). */
+function clientAuthOf(c: Ctx): ClientAuth {
+  const setup = authSetupOf(c.env.CLIENT_AUTH, c.env.OPEN_API);
+  return setup.kind === 'checked' ? setup.auth : { basic: [], bearer: [] };
 }
 
 function base64(text: string): string {

@@ -251,7 +251,7 @@ describe('mcp-gateway oauth', () => {
     const { access_token, clientId } = await signInByHand('http://127.0.0.1/cli');
     const listed = await cli('list');
     const line = listed.stdout.split('\n').find((l) => l.includes(`client ${clientId};`))!;
-    expect(line).toMatch(new RegExp(`^\\S+  Hand-made client  \\(client ${clientId}; basic:owner; mcp; since `));
+    expect(line).toMatch(new RegExp(`^\\S+  Hand-made client  \\(client ${clientId}; basic:[0-9a-f]{24}; mcp; since `));
     expect(listed.stdout).not.toContain(access_token);
     expect(listed.stdout + listed.stderr).not.toContain(PASSWORD);
     const id = line.split(' ')[0]!;
