@@ -4,7 +4,7 @@
  * resource); the owner signs in with a configured credential; the grant's principal is that
  * credential's, so OAuth sessions belong to the same principal as Basic or Bearer ones.
  */
-import { AuthorizationError, authorizationErrorRedirect, type AuthRequest } from '@cloudflare/workers-oauth-provider';
+import { AuthorizationError, authorizationErrorRedirect, CimdFetchError, type AuthRequest } from '@cloudflare/workers-oauth-provider';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { principalOf } from '../middleware/auth.ts';
@@ -37,6 +37,9 @@ async function parse(oauth: GatewayOAuth, query: string): Promise<AuthRequest | 
       // Redirect only when the library has checked the client and its redirect URI; otherwise show it here.
       if (err.redirectTo) return Response.redirect(err.redirectTo, 302);
       return page(errorPage('This sign-in request cannot be used', err.description), 400);
+    }
+    if (err instanceof CimdFetchError) {
+      return page(errorPage('This application could not be identified', "Its client_id is a URL whose metadata document could not be fetched or is not valid."), 400);
     }
     throw err;
   }

@@ -168,6 +168,16 @@ describe('a client identified by its metadata document (CIMD)', () => {
     expect((await fetch(`${base}/api/everything/tools`, { headers: { authorization: `Bearer ${access_token}` } })).status).toBe(200);
   });
 
+  it('a client_id URL whose document cannot be fetched: an error page, no redirect', async () => {
+    const url = new URL(`${base}/authorize`);
+    const params = { response_type: 'code', client_id: clientIdUrl.replace('client.json', 'missing.json'), redirect_uri: 'http://127.0.0.1/cb', state: 's', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+    expect(await res.text()).toContain('could not be identified');
+  });
+
   it('shows the name from the document on the sign-in page', async () => {
     const url = new URL(`${base}/authorize`);
     const params = { response_type: 'code', client_id: clientIdUrl, redirect_uri: 'http://127.0.0.1/cb', state: 's', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' };
