@@ -209,6 +209,16 @@ describe('tokens', () => {
     expect(denied.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="mcp:everything".*resource_metadata=/);
   });
 
+  it("a token's principal is its owner's credential: a session opened over OAuth is theirs over Basic too, nobody else's", async () => {
+    const { access_token } = await signInByHand('http://127.0.0.1/cb');
+    const session = ((await (await fetch(`${base}/api/sessionid`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { sessionId: string }).sessionId;
+    const echo = (authorization: string) =>
+      fetch(`${base}/api/everything/echo?sessionId=${session}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: '{"message":"mine"}' });
+    expect((await echo(`Bearer ${access_token}`)).status).toBe(200);
+    expect((await echo(`Basic ${Buffer.from(`owner:${PASSWORD}`).toString('base64')}`)).status).toBe(200);
+    expect((await echo(`Bearer ${CLIENT_TOKEN}`)).status).toBe(404);
+  });
+
   it('a token used at another origin (another audience) gets 401 with the metadata pointer', async () => {
     const { access_token } = await signInByHand('http://127.0.0.1/cb');
     const other = base.replace('127.0.0.1', 'localhost');
