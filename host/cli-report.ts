@@ -36,6 +36,10 @@ function configLine(loaded: LoadedConfig): string {
 export function printReady(base: string, servers: readonly ServerInfo[], loaded: LoadedConfig): void {
   const lines = [`MCP gateway ready at ${base}`, configLine(loaded), `  health:   ${base}/health`, `  session:  ${base}/api/sessionid`];
   lines.push(`  OpenAPI:  ${base}/openapi.json  (docs: ${base}/docs)`);
+  if (loaded.config.auth?.oauth?.enabled) {
+    const issuer = (loaded.config.publicUrl ?? base).replace(/\/$/, '');
+    lines.push(`  OAuth:    ${issuer}/.well-known/oauth-authorization-server  (sign-in: ${issuer}/authorize)`);
+  }
   if (servers.length === 0) lines.push('  no servers: add some under `servers:` in the config file');
   lines.push(
     ...serverLines(servers, ({ name }) => [`    REST:            POST ${base}/api/${name}/{tool}`, `    Streamable HTTP: ${base}/${name}/mcp`, `    HTTP+SSE:        ${base}/${name}`]),

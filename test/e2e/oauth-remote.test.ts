@@ -38,6 +38,7 @@ const certDir = tempDir('mcp-gateway-cimd-');
 async function startGateway(): Promise<void> {
   gateway = new GatewayProcess(['start', '--config', configFile, '--state', stateDir], marker, { NODE_EXTRA_CA_CERTS: path.join(certDir, 'cert.pem') });
   base = (await gateway.waitForOutput(/MCP gateway ready at (http:\/\/\S+)/))[1]!.replace(/\/$/, '');
+  await gateway.waitForOutput(new RegExp(`OAuth: +${base}/\\.well-known/oauth-authorization-server`));
 }
 
 /** An https server on 127.0.0.1 with a fresh self-signed certificate, serving a client metadata document. */
