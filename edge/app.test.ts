@@ -319,7 +319,7 @@ describe('OAuth (edge/oauth/) in process', () => {
     const { request } = oauthGateway();
     const res = await request('/s/mcp', { method: 'POST', headers: MCP_HEADERS, body: initialize });
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="mcp-gateway", resource_metadata="https://gw.test/.well-known/oauth-protected-resource", scope="mcp", Basic realm="mcp-gateway", charset="UTF-8"');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="mcp-gateway", resource_metadata="https://gw.test/.well-known/oauth-protected-resource/s/mcp", scope="mcp", Basic realm="mcp-gateway", charset="UTF-8"');
     expect((await request('/api/s/tools', { headers: { authorization: `Bearer ${CLIENT_TOKEN}` } })).status).toBe(200);
     expect((await request('/api/s/tools', { headers: { authorization: 'Bearer owner:grant:secret' } })).status).toBe(401);
     const prm = (await (await request('/.well-known/oauth-protected-resource/s/mcp')).json()) as { resource: string };

@@ -73,10 +73,10 @@ const COMMANDS: Record<string, CommandSpec> = {
     more: 'Needs `npx wrangler login` (or CLOUDFLARE_API_TOKEN) first, except --dry-run. See docs/deploy.md.',
   },
   oauth: {
-    usage: 'mcp-gateway oauth list | revoke <grant-id> [--edge <url>] [--config <file>]',
+    usage: 'mcp-gateway oauth list | revoke [--] <grant-id> [--edge <url>] [--config <file>]',
     summary: 'the applications signed in over OAuth (list), and signing one out (revoke)',
     options: ['config', 'edge'],
-    more: "Asks the gateway (--edge, else publicUrl, else config.yaml's own address) with config.yaml's credentials.",
+    more: "Asks the gateway (--edge, else publicUrl, else config.yaml's own address) with config.yaml's credentials.\nA grant id that starts with `-` goes after `--`: mcp-gateway oauth revoke -- -AbC123.",
   },
 };
 

@@ -212,6 +212,8 @@ describe('oauth', () => {
     expect((await mistake(['oauth'])).message).toBe('oauth needs a command');
     expect((await mistake(['oauth', 'forget'])).message).toBe('unknown oauth command "forget"');
     expect((await mistake(['oauth', 'revoke'])).message).toBe('oauth revoke needs a grant id');
+    expect((await mistake(['oauth', 'list', '--', 'x'])).message).toBe('unexpected argument "x"');
+    expect((await mistake(['schema', '--', 'x'])).message).toBe('unexpected argument "x"');
     const free = path.join(dir, 'free.yaml');
     writeFileSync(free, 'port: 0\nauth:\n  bearer:\n    tokens: [t]\n  oauth: {}\n');
     expect((await mistake(['oauth', 'list', '--config', free])).fix).toMatch(/--edge/);

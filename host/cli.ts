@@ -48,7 +48,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.stdout.write(named ? commandHelp(knownCommand(command)) : HELP);
     return undefined;
   }
-  if (passThrough.length && command !== 'deploy') unexpected(passThrough[0]!, command);
+  // After `--`: wrangler's arguments (deploy), or a grant id that starts with `-` (oauth revoke).
+  if (passThrough.length && command !== 'deploy' && command !== 'oauth') unexpected(passThrough[0]!, command);
   const configFile = path.resolve(values.config ?? defaultConfigPath(env));
 
   switch (command) {
@@ -147,7 +148,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       return undefined;
     }
     case 'oauth': {
-      const [sub, id, extra] = rest;
+      const [sub, id, extra] = [...rest, ...passThrough];
       if (sub !== 'list' && sub !== 'revoke') {
         throw new UserError(sub ? `unknown oauth command "${sub}"` : 'oauth needs a command', 'oauth commands: list, revoke <grant-id>', 'run mcp-gateway oauth list');
       }

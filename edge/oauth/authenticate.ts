@@ -7,7 +7,7 @@
 import { SCOPE_ALL, scopeAllows, serverScope } from '../../shared/oauth.ts';
 import type { EdgeEnv } from '../env.ts';
 import { routeServer } from './scopes.ts';
-import { PROTECTED_RESOURCE_PATH, gatewayOAuth, type GrantProps } from './server.ts';
+import { MAX_RESOURCE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth, type GrantProps } from './server.ts';
 
 export type OAuthOutcome = { principal: string } | { forbidden: Response } | undefined;
 
@@ -21,7 +21,7 @@ export async function oauthAuthenticate(env: EdgeEnv, requestUrl: string, token:
   const server = routeServer(new URL(requestUrl).pathname);
   if (!scopeAllows(valid.scope, server)) {
     const needed = server === undefined ? SCOPE_ALL : serverScope(server);
-    const header = `Bearer error="insufficient_scope", scope="${needed}", resource_metadata="${oauth.issuer}${PROTECTED_RESOURCE_PATH}", error_description="this token does not grant access to ${server ?? 'this route'}"`;
+    const header = `Bearer error="insufficient_scope", scope="${needed}", resource_metadata="${metadataUrl(oauth.issuer, requestUrl)}", error_description="this token does not grant access to ${server ?? 'this route'}"`;
     return {
       forbidden: Response.json(
         { error: { code: 'FORBIDDEN', message: `the token's scopes do not include ${needed}` } },
@@ -36,5 +36,15 @@ export async function oauthAuthenticate(env: EdgeEnv, requestUrl: string, token:
 export function oauthChallenge(env: EdgeEnv, requestUrl: string): string | undefined {
   const oauth = gatewayOAuth(env, requestUrl);
   if (!oauth) return undefined;
-  return `resource_metadata="${oauth.issuer}${PROTECTED_RESOURCE_PATH}", scope="${SCOPE_ALL}"`;
+  return `resource_metadata="${metadataUrl(oauth.issuer, requestUrl)}", scope="${SCOPE_ALL}"`;
+}
+
+/**
+ * The protected-resource metadata for the URL requested: path-suffixed (RFC 9728 §3.1), so that
+ * its `resource` is exactly that URL, as strict clients check; the root one for `/` and for paths
+ * too long to echo.
+ */
+export function metadataUrl(issuer: string, requestUrl: string): string {
+  const path = new URL(requestUrl).pathname;
+  return path === '/' || path.length > MAX_RESOURCE_PATH ? `${issuer}${PROTECTED_RESOURCE_PATH}` : `${issuer}${PROTECTED_RESOURCE_PATH}${path}`;
 }

@@ -8,10 +8,8 @@ import { SCOPE_ALL } from '../../shared/oauth.ts';
 import type { AppEnv } from '../app.ts';
 import { showAuthorize, submitAuthorize } from './authorize.ts';
 import { canonicalResourceParams } from './resource.ts';
-import { AUTHORIZATION_SERVER_PATH, AUTHORIZE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth, type GatewayOAuth } from './server.ts';
+import { AUTHORIZATION_SERVER_PATH, AUTHORIZE_PATH, MAX_RESOURCE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth, type GatewayOAuth } from './server.ts';
 
-/** Longest path suffix of a protected-resource metadata URL (server routes are far shorter). */
-const MAX_RESOURCE_PATH = 512;
 /** Largest token or registration request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
 

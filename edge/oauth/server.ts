@@ -16,6 +16,8 @@ export const TOKEN_PATH = '/oauth/token';
 export const REGISTER_PATH = '/oauth/register';
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
 export const AUTHORIZATION_SERVER_PATH = '/.well-known/oauth-authorization-server';
+/** Longest path suffix of a protected-resource metadata URL (server routes are far shorter). */
+export const MAX_RESOURCE_PATH = 512;
 
 export type OAuthEnv = EdgeEnv & { OAUTH_KV: OAuthKv };
 

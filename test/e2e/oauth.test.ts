@@ -84,18 +84,19 @@ describe('discovery', () => {
     expect(res.status).toBe(401);
     const challenge = res.headers.get('www-authenticate')!;
     const metadataUrl = challenge.match(/resource_metadata="([^"]+)"/)?.[1];
-    expect(metadataUrl).toBe(`${base}/.well-known/oauth-protected-resource`);
+    expect(metadataUrl).toBe(`${base}/.well-known/oauth-protected-resource/everything/mcp`);
     expect(challenge).toMatch(/Basic realm=/);
 
     const rest = await fetch(`${base}/api/everything/tools`);
     expect(rest.status).toBe(401);
     expect(rest.headers.get('www-authenticate')).toContain('resource_metadata=');
 
+    // The metadata's resource is exactly the URL requested (RFC 9728 §3.3); the root one is the gateway's.
     const prm = (await (await fetch(metadataUrl!)).json()) as { resource: string; authorization_servers: string[] };
-    expect(prm.resource).toBe(base);
+    expect(prm.resource).toBe(`${base}/everything/mcp`);
     expect(prm.authorization_servers).toEqual([base]);
-    const suffixed = (await (await fetch(`${base}/.well-known/oauth-protected-resource/everything/mcp`)).json()) as { resource: string };
-    expect(suffixed.resource).toBe(`${base}/everything/mcp`);
+    const root = (await (await fetch(`${base}/.well-known/oauth-protected-resource`)).json()) as { resource: string };
+    expect(root.resource).toBe(base);
 
     const as = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(as.issuer).toBe(base);
@@ -224,7 +225,7 @@ describe('tokens', () => {
     const other = base.replace('127.0.0.1', 'localhost');
     const res = await tools(access_token, other);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${other}/.well-known/oauth-protected-resource"`);
+    expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${other}/.well-known/oauth-protected-resource/api/everything/tools"`);
   });
 
   it('a resource on another origin is refused at the token endpoint', async () => {
@@ -255,7 +256,9 @@ describe('tokens', () => {
 });
 
 describe('mcp-gateway oauth', () => {
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, 'oauth', ...args, '--config', configFile, '--edge', base], { env: { ...process.env, MCP_GATEWAY_TEST_RUN: marker } });
+  // Options first: a grant id may start with `-`, so it goes after `--`.
+  const cli = (sub: string, id?: string) =>
+    promisify(execFile)(process.execPath, [MAIN, 'oauth', sub, '--config', configFile, '--edge', base, ...(id ? ['--', id] : [])], { env: { ...process.env, MCP_GATEWAY_TEST_RUN: marker } });
 
   it('lists the signed-in applications and revokes one; its token then gets 401', async () => {
     const { access_token, clientId } = await signInByHand('http://127.0.0.1/cli');
