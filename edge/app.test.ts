@@ -3,7 +3,7 @@
  * asks the Hub (over a recording stand-in for the Durable Object stub) and how errors come back.
  * The Hub itself is tested in hub.test.ts, and both together through workerd in test/e2e.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ErrorCode } from '../shared/errors.ts';
 import { createApp } from './app.ts';
 import type { HubResult, WireError } from './hub/rpc.ts';
@@ -220,6 +220,35 @@ describe('MCP', () => {
       { method: 'mcpStream', args: [{ server: 's', session: 'sess', principal: 'anonymous' }, '40'] },
       { method: 'sseOpen', args: ['s', 'anonymous', '/s?token=t'] },
     ]);
+  });
+});
+
+describe('fail closed', () => {
+  it.each([
+    ['no CLIENT_AUTH and no OPEN_API', { OPEN_API: '' }],
+    ['an empty CLIENT_AUTH object', { CLIENT_AUTH: '{}' }],
+    ['CLIENT_AUTH that is not JSON', { CLIENT_AUTH: '{"bearer": [' }],
+    ['CLIENT_AUTH with an unknown key', { CLIENT_AUTH: JSON.stringify({ bearer: ['t'.repeat(20)], bearers: ['x'] }) }],
+    ['CLIENT_AUTH with a misspelled basic entry', { CLIENT_AUTH: JSON.stringify({ basic: [{ user: 'a', password: 'b' }] }) }],
+    ['CLIENT_AUTH with an empty bearer token', { CLIENT_AUTH: JSON.stringify({ bearer: [''] }) }],
+  ])('%s: every API route answers 503 MISCONFIGURED, the log says why; /health does not need it', async (_name, vars) => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { request, hub } = gateway(vars);
+    expect(await restError(await request('/api/sessionid'))).toMatchObject({ status: 503, code: 'MISCONFIGURED' });
+    expect((await request('/s/mcp', { method: 'POST', headers: MCP_HEADERS, body: initialize })).status).toBe(503);
+    expect((await request('/health')).status).toBe(200);
+    expect(hub.calls.map((c) => c.method)).toEqual(['health']);
+    const lines = logged.mock.calls.map((args) => String(args[0]));
+    logged.mockRestore();
+    expect(lines.filter((l) => l.includes('client auth is misconfigured'))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('t'.repeat(20));
+  });
+
+  it('HOST_TOKENS with an unknown key refuses hosts with 503 MISCONFIGURED', async () => {
+    const { request, hub } = gateway({ HOST_TOKENS: JSON.stringify([{ token: 't'.repeat(20), server: ['a'] }]) });
+    const res = await request('/agent?host=h', { headers: { upgrade: 'websocket', authorization: `Bearer ${'t'.repeat(20)}` } });
+    expect(await restError(res)).toMatchObject({ status: 503, code: 'MISCONFIGURED' });
+    expect(hub.calls).toEqual([]);
   });
 });
 

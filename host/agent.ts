@@ -14,6 +14,8 @@ import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
+import { Bridge } from './bridge.ts';
+import { DEFAULT_PARK_TTL_MS } from '../shared/constants.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -42,6 +44,8 @@ export class HostAgent extends EventEmitter {
   readonly #opts: AgentOptions;
   readonly #log: Logger;
   readonly #instances: ServerSet;
+  /** MCP 2026-07-28 requests on 2025-era server processes. */
+  readonly #bridge: Bridge;
   readonly #running = new Map<string, Running>();
   #servers: ServerInfo[] = [];
   #ws: WebSocket | undefined;
@@ -68,6 +72,13 @@ export class HostAgent extends EventEmitter {
       onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
       onServerHealth: (server, error) => this.#serverHealth(server, error),
     });
+    this.#bridge = new Bridge({
+      servers: this.#instances,
+      send: (frame) => this.#send(frame),
+      logger: this.#log,
+      idleTimeoutMs: opts.config.host.idleTimeoutMs,
+      parkTtlMs: DEFAULT_PARK_TTL_MS,
+    });
   }
 
   get servers(): readonly ServerInfo[] {
@@ -78,15 +89,17 @@ export class HostAgent extends EventEmitter {
   async start(): Promise<void> {
     this.#servers = await Promise.all(this.#instances.names.map((name) => this.#describe(name)));
     this.#instances.startPools();
+    this.#bridge.warm();
     this.#connect();
   }
 
   /** Starts the server's catalog process to learn its tools, or the error that kept it from starting. */
   async #describe(name: string): Promise<ServerInfo> {
     try {
-      const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
-      this.#log.info(`server ${name}: ${tools.length} tools`);
-      return { name, tools };
+      const [tools, modern] = await Promise.all([this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed)), this.#instances.probeModern(name)]);
+      this.#log.info(`server ${name}: ${tools.length} tools${modern ? ', speaks MCP 2026-07-28' : ''}`);
+      const initialize = initializeInfo(this.#instances.initializeResult(name));
+      return { name, tools, ...(initialize ? { initialize } : {}), ...(modern ? { modern } : {}) };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.#log.error(`server ${name} failed to start`, { error });
@@ -119,13 +132,15 @@ export class HostAgent extends EventEmitter {
   #serverHealth(name: string, error: string | undefined): void {
     const current = this.#servers.find((s) => s.name === name);
     if (!current || current.error === error) return;
-    const server: ServerInfo = { name, tools: current.tools, ...(error ? { error: error.slice(0, 2000) } : {}) };
+    const { error: _previous, ...rest } = current;
+    const server: ServerInfo = { ...rest, ...(error ? { error: error.slice(0, 2000) } : {}) };
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#send({ type: 'server.update', server });
   }
 
   #toolsChanged(name: string, tools: ServerInfo['tools']): void {
-    const server: ServerInfo = { name, tools };
+    const { error: _error, ...current } = this.#servers.find((s) => s.name === name) ?? { name, tools };
+    const server: ServerInfo = { ...current, name, tools };
     if (JSON.stringify(this.#servers.find((s) => s.name === name)) === JSON.stringify(server)) return;
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#log.info(`server ${name}: its tools changed, now ${tools.length}`);
@@ -138,7 +153,7 @@ export class HostAgent extends EventEmitter {
     clearInterval(this.#pingTimer);
     clearInterval(this.#statsTimer);
     this.#ws?.close(1000, 'host stopping');
-    await this.#instances.dispose();
+    await Promise.all([this.#instances.dispose(), this.#bridge.dispose()]);
   }
 
   #connect(): void {
@@ -212,6 +227,7 @@ export class HostAgent extends EventEmitter {
     // Sessions end with the connection: the edge forgets them too.
     this.#running.clear();
     void this.#instances.closeAll();
+    void this.#bridge.closeAll();
     this.emit('disconnected', code, reason);
     if (this.#stopped) return;
     if (code === CLOSE_PROTOCOL_MISMATCH || code === CLOSE_BAD_HELLO || code === CLOSE_FORBIDDEN) {
@@ -271,7 +287,14 @@ export class HostAgent extends EventEmitter {
       case 'rpc.request':
         void this.#onRequest(frame);
         return;
+      case 'modern.call':
+        void this.#bridge.call(frame);
+        return;
+      case 'modern.resume':
+        this.#bridge.resume(frame);
+        return;
       case 'rpc.cancel': {
+        if (this.#bridge.cancel(frame.id, frame.reason ?? 'cancelled by the edge')) return;
         const running = this.#running.get(frame.id);
         running?.instance.cancel(running.rpcId, frame.reason ?? 'cancelled by the edge');
         return;
@@ -329,4 +352,17 @@ export class HostAgent extends EventEmitter {
       this.#running.delete(id);
     }
   }
+}
+
+/** The parts of a server's `initialize` answer the edge needs for `server/discover`, within the frame's bounds. */
+function initializeInfo(result: unknown): ServerInfo['initialize'] {
+  if (!result || typeof result !== 'object') return undefined;
+  const r = result as Record<string, unknown>;
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  return {
+    ...(typeof r.protocolVersion === 'string' ? { protocolVersion: r.protocolVersion.slice(0, 64) } : {}),
+    ...(isObject(r.capabilities) ? { capabilities: r.capabilities } : {}),
+    ...(isObject(r.serverInfo) ? { serverInfo: r.serverInfo } : {}),
+    ...(typeof r.instructions === 'string' ? { instructions: r.instructions.slice(0, 64_000) } : {}),
+  };
 }

@@ -23,6 +23,8 @@ export interface InstanceOptions {
   /** Longest stdout line accepted from the server, in characters. */
   maxLineChars?: number;
   initializeTimeoutMs?: number;
+  /** The `initialize` params the host sends (default: no client capabilities, the gateway's name). */
+  initializeParams?: Record<string, unknown>;
   /** Messages from the server that are not responses to our requests. */
   onMessage?: (message: JsonRpcMessage) => void;
   raw?: boolean;
@@ -84,6 +86,8 @@ export class Instance {
   readonly #stderrTail: string[] = [];
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
+  /** Our requests during which the server asked its client something nobody here can answer. */
+  readonly #askedFor = new Map<number, string>();
   #nextId = 1;
   #buffer = '';
   #discarding = false;
@@ -126,20 +130,31 @@ export class Instance {
   /** Spawns the server and completes the MCP initialize handshake. */
   static async start(opts: InstanceOptions): Promise<Instance> {
     const instance = new Instance(opts);
+    await instance.initialize(opts.initializeParams);
+    return instance;
+  }
+
+  /** Spawns the server without the handshake: `initialize` it when its client is known (a spare). */
+  static spawnUninitialized(opts: InstanceOptions): Instance {
+    return new Instance(opts);
+  }
+
+  /** The MCP initialize handshake, with the given params (default: no client capabilities). */
+  async initialize(params?: Record<string, unknown>): Promise<void> {
+    const opts = this.#opts;
     try {
-      instance.initializeResult = await instance.request(
+      this.initializeResult = await this.request(
         'initialize',
-        { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
+        params ?? { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
         opts.initializeTimeoutMs ?? 30_000,
       ).done;
-      instance.notify('notifications/initialized');
+      this.notify('notifications/initialized');
     } catch (err) {
-      instance.stop();
+      this.stop();
       const detail = err instanceof Error ? err.message : String(err);
-      const stderr = instance.#stderrSummary();
+      const stderr = this.#stderrSummary();
       throw new GatewayError('SPAWN_FAILED', `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
     }
-    return instance;
   }
 
   get pid(): number | undefined {
@@ -176,9 +191,22 @@ export class Instance {
           reject(new GatewayError('REQUEST_TIMEOUT', `server ${this.server} did not answer ${method} within ${timeoutMs} ms`));
         }
       }, timeoutMs);
+      const settled = () => {
+        clearTimeout(timer);
+        const asked = this.#askedFor.get(id);
+        this.#askedFor.delete(id);
+        return asked;
+      };
       this.#waiters.set(id, {
-        resolve: (value) => { clearTimeout(timer); resolve(value); },
-        reject: (error) => { clearTimeout(timer); reject(error); },
+        resolve: (value) => {
+          const asked = settled();
+          if (asked === undefined) resolve(value);
+          else reject(this.#inputRequired(asked));
+        },
+        reject: (error) => {
+          const asked = settled();
+          reject(asked === undefined ? error : this.#inputRequired(asked));
+        },
       });
       this.#write({ jsonrpc: '2.0', id, method, params });
     });
@@ -258,6 +286,10 @@ export class Instance {
     }
     if (!message || typeof message !== 'object') return;
     const isResponse = message.method === undefined && (message.result !== undefined || message.error !== undefined);
+    if (!this.raw && !this.#opts.onMessage && typeof message.method === 'string' && message.id !== undefined && message.id !== null) {
+      this.#refuseServerRequest(message);
+      return;
+    }
     if (isResponse && message.id !== undefined && message.id !== null && this.#relayed.delete(message.id)) {
       this.#opts.onMessage?.(message);
       return;
@@ -272,6 +304,27 @@ export class Instance {
       }
     }
     this.#opts.onMessage?.(message);
+  }
+
+  /**
+   * A server request (elicitation, sampling, roots…) to a process whose client is the host itself
+   * (REST calls): nobody can answer it. The server gets "method not found" at once, so nothing
+   * hangs, and the call in flight, if it is the only one, fails as INPUT_REQUIRED (409) instead of
+   * returning whatever the server made of the refusal.
+   */
+  #refuseServerRequest(message: JsonRpcMessage): void {
+    this.#write({ jsonrpc: '2.0', id: message.id!, error: { code: -32601, message: `Method not found: the gateway's REST client cannot answer ${message.method}` } });
+    if (this.#waiters.size !== 1) return;
+    const [id] = this.#waiters.keys();
+    const text = (message.params as { message?: unknown } | undefined)?.message;
+    this.#askedFor.set(id!, `${message.method}${typeof text === 'string' ? ` ("${text.slice(0, 200)}")` : ''}`);
+  }
+
+  #inputRequired(asked: string): GatewayError {
+    return new GatewayError(
+      'INPUT_REQUIRED',
+      `server ${this.server} asked the client for input during the call (${asked}), which a REST call cannot answer: call the tool over MCP at /${this.server}/mcp, where the MCP client is asked`,
+    );
   }
 
   #onStderr(data: string): void {

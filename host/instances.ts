@@ -12,6 +12,7 @@ import type { Config } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
 import { nextDelay } from './backoff.ts';
+import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSIONS } from '../shared/mcp2026.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
 import { ProcessSlots } from './process-slots.ts';
@@ -48,6 +49,8 @@ const key = (server: string, session: string) => `${server}\u0000${session}`;
 const SHARED = '(shared)';
 /** A pooled process that dies younger than this counts as a failed start. */
 const HEALTHY_AFTER_MS = 10_000;
+/** How long a server has to answer the 2026-07-28 probe. */
+const PROBE_TIMEOUT_MS = 5000;
 
 export class Instances {
   readonly #opts: InstancesOptions;
@@ -60,6 +63,8 @@ export class Instances {
   readonly #watchers = new Set<Instance>();
   #disposed = false;
   readonly #slots: ProcessSlots;
+  /** What the server answered to the catalog process's `initialize`. */
+  initializeResult: unknown;
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
@@ -150,6 +155,35 @@ export class Instances {
       this.#relays.set(server, relay);
     }
     return relay;
+  }
+
+  /** Spawns a process of the server outside any session, not yet initialized (the 2026-07-28 bridge owns it). */
+  spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
+    const free = this.#slots.tryAcquire();
+    if (!free) throw new GatewayError('HOST_BUSY', `this host already runs its maximum of ${this.#slots.max} server processes (host.maxProcesses); try again shortly`);
+    try {
+      return Instance.spawnUninitialized({ ...this.#options(server, session, onMessage), onExit: releasing(free, (reason) => onExit(reason)) });
+    } catch (err) {
+      free();
+      throw err;
+    }
+  }
+
+  /**
+   * Whether the server speaks MCP 2026-07-28: a throwaway process is asked `server/discover`.
+   * Any error, exit or silence (5 s) means no: such servers get the 2025-era handshake.
+   */
+  async probeModern(server: string): Promise<boolean> {
+    const instance = this.spawnDetached(server, 'probe', () => {}, () => {});
+    try {
+      const envelope = { [META_PROTOCOL_VERSION]: MODERN_PROTOCOL_VERSIONS[0], [META_CLIENT_CAPABILITIES]: {}, [META_CLIENT_INFO]: { name: 'mcp-gateway', version: '0.1.0' } };
+      const result = (await instance.request('server/discover', { _meta: envelope }, PROBE_TIMEOUT_MS).done) as { supportedVersions?: unknown } | undefined;
+      return Array.isArray(result?.supportedVersions) && result.supportedVersions.some((v) => MODERN_PROTOCOL_VERSIONS.includes(String(v)));
+    } catch {
+      return false;
+    } finally {
+      instance.stop();
+    }
   }
 
   #options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {
@@ -356,6 +390,7 @@ export class Instances {
       if (this.#watchers.delete(ended)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
     };
     const instance = await this.#startCounted(options);
+    this.initializeResult = instance.initializeResult;
     this.#watchers.add(instance);
     try {
       return await listAllTools(instance);

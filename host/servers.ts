@@ -89,6 +89,36 @@ export class ServerSet {
     if (tool !== undefined) throw new GatewayError('TOOL_NOT_FOUND', `server ${server} has no tool named ${tool}`);
   }
 
+  /** What the server answered to `initialize` when its tools were first listed. */
+  initializeResult(server: string): unknown {
+    return this.#entries.get(server)?.instances.initializeResult;
+  }
+
+  /** The server's `tools` filter, if it has one. */
+  toolFilter(server: string): ServerConfig['tools'] {
+    return this.#entries.get(server)?.config.tools;
+  }
+
+  /** Whether the server speaks MCP 2026-07-28 itself (asked once, in a throwaway process). */
+  probeModern(server: string): Promise<boolean> {
+    return this.#entry(server).instances.probeModern(server);
+  }
+
+  /** Initialized processes the server keeps ready (`pool`). */
+  poolSize(server: string): number {
+    return this.#entries.get(server)?.config.pool ?? 0;
+  }
+
+  /** Whether every session of the server shares one process. */
+  isShared(server: string): boolean {
+    return this.#entries.get(server)?.config.instances === 'shared';
+  }
+
+  /** A process of the server for the 2026-07-28 bridge, outside any session and not yet initialized. */
+  spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
+    return this.#entry(server).instances.spawnDetached(server, session, onMessage, onExit);
+  }
+
   startPools(): void {
     this.#poolsStarted = true;
     for (const entry of this.#entries.values()) entry.instances.startPools();

@@ -59,3 +59,6 @@ export const DEFAULT_MAX_CALLS_PER_PRINCIPAL = 64;
 export const DEFAULT_MAX_PROCESSES = 32;
 /** REST tool results longer than this are cut (GPT Actions accept 100,000 characters); 0 never cuts. */
 export const DEFAULT_MAX_RESULT_CHARS = 100_000;
+
+/** How long a 2026-07-28 call parked for the client's input waits (and its requestState is valid). */
+export const DEFAULT_PARK_TTL_MS = 5 * 60 * 1000;

@@ -400,7 +400,7 @@ describe('buildOpenApi: request and response schemas', () => {
     expect(kinds[4].required).toEqual(['type', 'resource']);
 
     const statuses = Object.keys(plain.responses ?? {});
-    expect(statuses).toEqual(['200', '400', '401', '404', '413', '422', '429', '502', '503', '504']);
+    expect(statuses).toEqual(['200', '400', '401', '404', '409', '413', '422', '429', '502', '503', '504']);
     for (const status of statuses.slice(1)) {
       const response = deref(doc, (plain.responses as Obj)[status].$ref) as Obj;
       expect(response.content['application/json'].schema).toEqual({
@@ -444,7 +444,7 @@ describe('buildOpenApi: other endpoints', () => {
     expect(prompt.parameters.map((p: Obj) => [p.name, p.in, p.required])).toEqual([['name', 'path', true], ['sessionId', 'query', false]]);
     expect(prompt.requestBody.content['application/json'].schema).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
     expect(prompt.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/GetPromptResult' });
-    expect(Object.keys(prompt.responses)).toEqual(['200', '400', '404', '413', '422', '429', '502', '503', '504']);
+    expect(Object.keys(prompt.responses)).toEqual(['200', '400', '404', '409', '413', '422', '429', '502', '503', '504']);
     expect(Object.keys(paths['/api/syn/tools'].get.responses)).toEqual(['200', '400', '404', '429', '502', '503', '504']);
   });
 });

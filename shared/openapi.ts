@@ -38,7 +38,7 @@ type Paths = Record<string, Record<string, Operation>>;
 type Schema = OpenAPIV3_1.SchemaObject;
 
 const SESSION_TAG = 'Gateway session';
-const TOOL_ERRORS = [400, 404, 413, 422, 429, 502, 503, 504];
+const TOOL_ERRORS = [400, 404, 409, 413, 422, 429, 502, 503, 504];
 const SERVER_ERRORS = [400, 404, 429, 502, 503, 504];
 
 interface ServerPart {
@@ -119,7 +119,7 @@ function addServerEndpoints(paths: Paths, server: string, operationIds: Set<stri
   const get = (path: string, operation: Operation) => (paths[path] = { ...paths[path], get: operation });
   get(`/api/${server}/tools`, op('listTools', 'List the tools', 'ListToolsResult', SERVER_ERRORS));
   get(`/api/${server}/resources`, op('listResources', 'List the resources', 'ListResourcesResult', SERVER_ERRORS));
-  get(`/api/${server}/resources/read`, op('readResource', 'Read a resource', 'ReadResourceResult', [...SERVER_ERRORS, 422], {
+  get(`/api/${server}/resources/read`, op('readResource', 'Read a resource', 'ReadResourceResult', [...SERVER_ERRORS, 409, 422], {
     parameters: [
       { name: 'uri', in: 'query', required: true, schema: { type: 'string', minLength: 1 }, description: 'URI of the resource, as listed by GET /api/{server}/resources.' },
       sessionIdParameter('read'),
@@ -127,7 +127,7 @@ function addServerEndpoints(paths: Paths, server: string, operationIds: Set<stri
   }));
   get(`/api/${server}/prompts`, op('listPrompts', 'List the prompts', 'ListPromptsResult', SERVER_ERRORS));
   paths[`/api/${server}/prompts/{name}`] = {
-    post: op('getPrompt', 'Get a prompt', 'GetPromptResult', [...SERVER_ERRORS, 413, 422], {
+    post: op('getPrompt', 'Get a prompt', 'GetPromptResult', [...SERVER_ERRORS, 409, 413, 422], {
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Name of the prompt, as listed by GET /api/{server}/prompts.' }, sessionIdParameter('get')],
       requestBody: {
         required: false,

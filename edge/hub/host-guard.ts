@@ -81,10 +81,10 @@ export class HostGuards {
     }, Math.max(1, since + this.#limits.chunkTimeoutMs - this.#now()));
   }
 
-  /** Whether a line about a dropped frame may be logged now (a few per minute per connection). */
+  /** Whether a line about a bad or dropped frame may be logged now (a few per minute per connection). */
   mayLog(connId: string): boolean {
     const guard = this.#guards.get(connId);
-    if (!guard) return false;
+    if (!guard) return true;
     const now = this.#now();
     if (now - guard.logWindowStart >= LOG_WINDOW_MS) {
       guard.logWindowStart = now;

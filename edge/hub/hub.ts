@@ -17,6 +17,7 @@ import {
   DEFAULT_MAX_CALLS_PER_PRINCIPAL,
   DEFAULT_HELLO_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_PARK_TTL_MS,
   PROTOCOL_VERSION,
 } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
@@ -28,6 +29,7 @@ import { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
+import { ModernCalls } from '../mcp2026/modern-calls.ts';
 import { RestSessions } from './rest-sessions.ts';
 import { healthOf, publicHealthOf, type HubHealth, type PublicHealth } from './status.ts';
 import type { HistoryChoice } from './status-history.ts';
@@ -69,6 +71,8 @@ export class Hub {
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
+  /** Stateless MCP 2026-07-28 requests. */
+  readonly modern: ModernCalls;
   readonly #traffic: Traffic;
   readonly #limits: HubLimits;
 
@@ -104,6 +108,22 @@ export class Hub {
       },
       limits,
     );
+    this.modern = new ModernCalls(
+      {
+        sql: rt.sql,
+        now: rt.now,
+        pickHost: (server) => this.#pickHost(server, this.#catalog.entry(server)),
+        connectionOf: (hostId) => this.#liveConnection(hostId),
+        send: (conn, frame) => this.#send(conn, frame),
+        finished: (call) => this.#traffic.finished(call),
+      },
+      {
+        requestTimeoutMs: limits.requestTimeoutMs,
+        parkTtlMs: limits.parkTtlMs ?? DEFAULT_PARK_TTL_MS,
+        sse: limits.sse,
+        maxCallsPerPrincipal: limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL,
+      },
+    );
     this.#reconcile();
   }
 
@@ -137,7 +157,7 @@ export class Hub {
     } catch (err) {
       if (err instanceof FrameLimitError) return this.#closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
-      this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
+      if (this.#guards.mayLog(conn.connId)) this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
       this.#send(conn, { type: 'frame.error', code: error.code, message: error.message });
       return;
     }
@@ -155,6 +175,7 @@ export class Hub {
 
   onClose(conn: HostConnection, code: number, reason: string): void {
     this.#guards.closed(conn.connId);
+    this.modern.onConnectionClosed(conn.connId);
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
@@ -191,6 +212,10 @@ export class Hub {
       case 'host.stats':
         this.#traffic.hostProcesses(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
         return;
+      case 'modern.input':
+        return this.modern.onInput(conn, frame);
+      case 'modern.event':
+        return this.modern.onEvent(conn, frame);
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
         return;
@@ -251,6 +276,7 @@ export class Hub {
       );
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
+    this.modern.onHello(conn.hostId, hello.servers);
     this.#hostConns?.set(conn.hostId, conn.connId);
     this.#traffic.hostConnected(conn.hostId);
     this.#catalog.invalidate();
@@ -273,11 +299,13 @@ export class Hub {
       return;
     }
     this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
+    this.modern.onServerUpdate(conn.hostId, server);
     this.#catalog.invalidate();
     this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
   }
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
+    if (this.modern.onResponse(conn, frame)) return;
     const pending = this.#pending.get(frame.id);
     // Timed out or cancelled already: nothing to do.
     if (!pending) return;
@@ -306,6 +334,7 @@ export class Hub {
     sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
     sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
     this.mcp.onHostGone(hostId);
+    this.modern?.forgetHost(hostId);
     this.#hostConns?.delete(hostId);
     for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
     this.#catalog.invalidate();

@@ -26,6 +26,7 @@ import { edgeLog } from '../log.ts';
 import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
+import type { ModernRequest } from '../mcp2026/modern-calls.ts';
 
 interface Attachment {
   hostId: string;
@@ -155,6 +156,11 @@ export class HubObject extends DurableObject<EdgeEnv> {
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
   mcpPost(req: McpPost): Promise<HubResult<Response>> {
     return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse }));
+  }
+
+  /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
+  modernPost(req: ModernRequest): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.modern.serve(req));
   }
 
   /** A GET to /{server}/mcp: the session's stream, resumed after `lastEventId` when given. */

@@ -47,6 +47,8 @@ export interface HubLimits extends McpLimits {
   mcpIdleMs: number;
   /** REST sessions, and MCP sessions, one principal may hold at once (each kind counted apart). */
   maxSessionsPerPrincipal: number;
+  /** How long a 2026-07-28 call parked for input waits for the client's answers. */
+  parkTtlMs?: number;
   /** A host connection's hello must be accepted within this time (default 10 s). */
   helloTimeoutMs?: number;
   /** A chunked frame from a host must be complete this long after its first chunk (default 60 s). */

@@ -79,7 +79,7 @@ servers:
 ${STANDARD_SERVERS}`,
   );
   ({ edge, base } = await startEdge(configFile, HOST_TOKEN, marker, ['--state', stateDir]));
-  host = await startHost(configFile, base, HOST_TOKEN, 'home', marker);
+  host = await startHost(configFile, base, HOST_TOKEN, 'home', marker, AUTH.authorization);
   browser = await chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), 'chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
@@ -138,7 +138,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('status page', () => {
     await host.kill('SIGKILL');
     const dropped = () => page.locator('#hosts tr[data-host="home"]').getAttribute('data-drops');
     await expect.poll(dropped, { timeout: 15_000 }).toBe('1');
-    host = await startHost(configFile, base, HOST_TOKEN, 'home', marker);
+    host = await startHost(configFile, base, HOST_TOKEN, 'home', marker, AUTH.authorization);
     await expect.poll(() => page.locator('#hosts tr[data-host="home"] span[data-kind="connect"]').last().innerText(), { timeout: 15_000 }).toMatch(/away \d/);
   });
 
@@ -161,7 +161,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('status page', () => {
 
     const rowOf = page.locator(`#sessions tr[data-session="${id}"]`);
     await expect.poll(() => rowOf.count(), { timeout: 15_000 }).toBe(1);
-    expect(await rowOf.innerText()).toMatch(/streamable\s+bearer:0\s+everything\s+home/);
+    expect(await rowOf.innerText()).toMatch(/streamable\s+bearer:[0-9a-f]+\s+everything\s+home/);
     await page.screenshot({ path: path.join(ROOT, 'docs/status-page.png'), fullPage: true });
     await rowOf.locator('button').click();
     await expect.poll(() => rowOf.count(), { timeout: 15_000 }).toBe(0);

@@ -144,6 +144,19 @@ describe('host ids belong to tokens', () => {
   });
 });
 
+describe('host ids belong to tokens: the host agent', () => {
+  it('a host agent with another token and the same id stops with the reason; the first host stays', async () => {
+    const configFile = writeConfig(tempDir(), 'servers: {}\n');
+    const intruder = new GatewayProcess(['host', '--config', configFile, '--edge', base, '--token', OTHER_TOKEN, '--host-id', 'home'], marker);
+    processes.push(intruder);
+    const { code } = await intruder.exited;
+    expect(code).toBe(1);
+    expect(intruder.stderr).toMatch(/host id home is in use by a connection with another host token/);
+    expect((await health(base, AUTH.authorization)).hosts.map((h) => h.id)).toContain('home');
+    expect(await echo()).toBe(200);
+  });
+});
+
 describe('frames touch only what the sending connection owns', () => {
   it('session.closed, mcp.message and rpc.response from another host are dropped', async () => {
     const session = await initialize();
@@ -204,9 +217,8 @@ describe('client auth fails closed', () => {
   it.each([
     ['no CLIENT_AUTH and no OPEN_API', {}],
     ['CLIENT_AUTH that is not JSON', { CLIENT_AUTH: '{"bearer": [' }],
-    ['an empty CLIENT_AUTH object', { CLIENT_AUTH: '{}' }],
     ['CLIENT_AUTH with an unknown key', { CLIENT_AUTH: JSON.stringify({ bearer: ['t'.repeat(20)], bearers: ['x'] }) }],
-    ['CLIENT_AUTH with a misspelled basic entry', { CLIENT_AUTH: JSON.stringify({ basic: [{ user: 'a', password: 'b' }] }) }],
+    // More variants ({}, misspelled entries) run in process, in edge/app.test.ts.
   ])('%s: the API answers 503, /health still answers', async (_name, bindings: Record<string, string>) => {
     const edge = await startLocalEdge({ hostname: '127.0.0.1', port: 0, bindings: { HOST_TOKENS: HOST_TOKEN, ...bindings } });
     try {
@@ -215,6 +227,27 @@ describe('client auth fails closed', () => {
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('MISCONFIGURED');
       expect((await fetch(`${url}/health`)).status).toBe(200);
+    } finally {
+      await edge.dispose();
+    }
+  });
+
+  it.each([
+    ['HOST_TOKENS that is not JSON', '[{"token": '],
+  ])('%s: hosts are refused with 503, the API still answers', async (_name, hostTokens) => {
+    const edge = await startLocalEdge({ hostname: '127.0.0.1', port: 0, bindings: { HOST_TOKENS: hostTokens, OPEN_API: '1' } });
+    try {
+      const url = edge.url.toString().replace(/\/$/, '');
+      const status = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/agent?host=h`, { headers: { authorization: `Bearer ${'t'.repeat(20)}` } });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+      });
+      expect(status).toBe(503);
+      expect((await fetch(`${url}/api/sessionid`)).status).toBe(200);
     } finally {
       await edge.dispose();
     }
