@@ -129,6 +129,32 @@ describe('mcp-remote', () => {
     await client.close();
   });
 
+  it.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the status page lists the applications signed in with its credential, and revokes one', { timeout: 60_000 }, async () => {
+    const provider = new TestOAuthProvider({ username: 'owner', password: PASSWORD });
+    const first = new StreamableHTTPClientTransport(new URL(`${base}/everything/mcp`), { authProvider: provider });
+    await expect(new Client({ name: 'status-page', version: '1' }).connect(first)).rejects.toThrow(UnauthorizedError);
+    await first.finishAuth(provider.code!);
+    const token = provider.savedTokens!.access_token;
+    const tools = () => fetch(`${base}/api/everything/tools`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await tools()).status).toBe(200);
+    const clientId = (provider.client as { client_id: string }).client_id;
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const context = await browser.newContext({ httpCredentials: { username: 'owner', password: PASSWORD } });
+      const page = await context.newPage();
+      await page.goto(`${base}/status?login`);
+      const grantRow = page.locator('#grants tbody tr', { hasText: clientId });
+      await expect.poll(() => grantRow.count(), { timeout: 20_000 }).toBe(1);
+      expect(await grantRow.innerText()).toContain('Gateway test client');
+      await grantRow.locator('button', { hasText: 'Revoke' }).click();
+      await expect.poll(() => grantRow.count(), { timeout: 20_000 }).toBe(0);
+    } finally {
+      await browser.close();
+    }
+    expect((await tools()).status).toBe(401);
+  });
+
   it('grants and tokens survive an edge restart with --state', async () => {
     const provider = new TestOAuthProvider({ username: 'owner', password: PASSWORD });
     const url = new URL(`${base}/everything/mcp`);
