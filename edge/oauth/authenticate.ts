@@ -11,9 +11,13 @@ import { MAX_RESOURCE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth, type GrantPro
 
 export type OAuthOutcome = { principal: string } | { forbidden: Response } | undefined;
 
+/** Whether a bearer token has the shape of this gateway's OAuth tokens (`user:grant:secret`). */
+export function isOAuthToken(token: string | undefined): token is string {
+  return token !== undefined && token.split(':').length === 3 && token.length <= 1024;
+}
+
 export async function oauthAuthenticate(env: EdgeEnv, requestUrl: string, token: string | undefined): Promise<OAuthOutcome> {
-  // Tokens of the library are `user:grant:secret`; anything else is not one of ours.
-  if (!token || token.split(':').length !== 3 || token.length > 1024) return undefined;
+  if (!isOAuthToken(token)) return undefined;
   const oauth = gatewayOAuth(env, requestUrl);
   if (!oauth) return undefined;
   const valid = await oauth.server.validateToken<GrantProps>(oauth.issuer, token, oauth.env).catch(() => null);

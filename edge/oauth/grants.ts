@@ -4,15 +4,27 @@
  * A principal sees and revokes only its own grants. Tokens never appear: a grant lists its client,
  * scopes and dates.
  */
-import { Hono } from 'hono';
+import { Hono, type Context, type Next } from 'hono';
 import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
+import { bearerToken } from '../middleware/auth.ts';
+import { isOAuthToken } from './authenticate.ts';
 import { gatewayOAuth, userIdOf } from './server.ts';
 
 const GRANT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_GRANTS = 1000;
 
 export const grantRoutes = new Hono<AppEnv>();
+
+// An application signed in over OAuth may not list or revoke its owner's sign-ins: only the
+// gateway's own credentials may.
+grantRoutes.use('/oauth/grants/*', notWithOAuthToken);
+grantRoutes.use('/oauth/grants', notWithOAuthToken);
+
+async function notWithOAuthToken(c: Context<AppEnv>, next: Next): Promise<void> {
+  if (isOAuthToken(bearerToken(c.req.header('authorization')))) throw new GatewayError('FORBIDDEN', "sign-ins are managed with the gateway's own credentials, not with an OAuth token");
+  await next();
+}
 
 grantRoutes.get('/oauth/grants', async (c) => {
   const oauth = gatewayOAuth(c.env, c.req.url);

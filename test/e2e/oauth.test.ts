@@ -244,7 +244,9 @@ describe('tokens', () => {
     const grant = list.grants.find((g) => g.clientId === clientId)!;
     expect(grant.clientName).toBe('Hand-made client');
     expect(JSON.stringify(list)).not.toContain(access_token);
-    // Another principal cannot see or revoke it.
+    // Neither an OAuth token (not even the owner's) nor another principal can see or revoke it.
+    expect((await fetch(`${base}/oauth/grants`, { headers: { authorization: `Bearer ${access_token}` } })).status).toBe(403);
+    expect((await fetch(`${base}/oauth/grants/${grant.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${access_token}` } })).status).toBe(403);
     const stranger = await fetch(`${base}/oauth/grants/${grant.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });
     expect(stranger.status).toBe(404);
     expect((await tools(access_token)).status).toBe(200);
