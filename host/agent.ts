@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_MAX_FRAME_BYTES, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_TIMEOUT_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { standInFor } from './oversize.ts';
@@ -16,6 +16,7 @@ import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
 import { DEFAULT_PARK_TTL_MS } from '../shared/constants.ts';
+import { refusal, tooDeep } from './deep-frames.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -58,7 +59,8 @@ export class HostAgent extends EventEmitter {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #statsSent = '';
-  #lastPong = 0;
+  /** When the edge last showed it is alive (a pong or any frame). */
+  #lastHeard = 0;
 
   constructor(opts: AgentOptions) {
     super();
@@ -170,17 +172,15 @@ export class HostAgent extends EventEmitter {
     ws.on('open', () => {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
       this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
-      this.#lastPong = Date.now();
+      this.#lastHeard = Date.now();
       this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
       this.#statsSent = '';
       this.#statsTimer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
     });
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
-      if (text === PONG_TEXT) {
-        this.#lastPong = Date.now();
-        return;
-      }
+      this.#lastHeard = Date.now();
+      if (text === PONG_TEXT) return;
       this.#onMessage(text);
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -211,8 +211,9 @@ export class HostAgent extends EventEmitter {
   }
 
   #ping(ws: WebSocket): void {
-    if (Date.now() - this.#lastPong > 3 * PING_INTERVAL_MS) {
-      this.#log.warn('the edge stopped answering pings; reconnecting');
+    const silentMs = Date.now() - this.#lastHeard;
+    if (silentMs > HEARTBEAT_TIMEOUT_MS) {
+      this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
       ws.terminate();
       return;
     }
@@ -257,6 +258,12 @@ export class HostAgent extends EventEmitter {
       const standIn = standInFor(frame, err.message);
       this.#log.warn('a frame too large for the edge was not sent', { type: frame.type, reason: err.message, replacedBy: standIn ? 'an error' : 'nothing' });
       if (standIn) this.#send(standIn);
+      return;
+    }
+    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(messages)) {
+      const instead = refusal(frame);
+      this.#log.warn('a server answer nests too deeply for the edge', { type: frame.type, replacedBy: instead ? 'an error' : 'nothing' });
+      if (instead) this.#send(instead);
       return;
     }
     for (const message of messages) ws.send(message);
