@@ -41,6 +41,7 @@ export function configSecrets(config: Config): string[] {
     ...(auth?.bearer?.tokens ?? []),
     ...(auth?.jwt?.secret ? [auth.jwt.secret] : []),
     ...(auth?.oauth?.clients.map((c) => c.secret) ?? []),
+    ...(auth?.oauth?.upstream ? [auth.oauth.upstream.clientSecret] : []),
     ...config.hostTokens.map((t) => t.token),
   ];
 }

@@ -78,8 +78,8 @@ export const AuthConfigSchema = z
   .refine((auth) => Boolean(auth.basic?.enabled || auth.bearer?.enabled || auth.jwt?.enabled), {
     message: 'auth is present but every method is disabled: enable basic, bearer or jwt, or remove the auth section',
   })
-  .refine((auth) => !auth.oauth?.enabled || Boolean((auth.basic?.enabled && auth.basic.credentials.length) || (auth.bearer?.enabled && auth.bearer.tokens.length)), {
-    message: 'auth.oauth needs basic credentials or bearer tokens: the sign-in page checks them',
+  .refine((auth) => !auth.oauth?.enabled || Boolean((auth.basic?.enabled && auth.basic.credentials.length) || (auth.bearer?.enabled && auth.bearer.tokens.length) || auth.oauth.upstream), {
+    message: 'auth.oauth needs basic credentials, bearer tokens or an upstream provider: the sign-in page checks them',
     path: ['oauth'],
   });
 export type AuthConfig = z.infer<typeof AuthConfigSchema>;

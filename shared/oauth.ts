@@ -40,6 +40,28 @@ export const OAuthClientSchema = z.strictObject({
 });
 export type OAuthClient = z.infer<typeof OAuthClientSchema>;
 
+/**
+ * An OpenID Connect provider to sign in with instead of a gateway credential. Who may sign in is
+ * listed: subjects (`sub`) or verified e-mail addresses; anyone else at that provider is refused.
+ */
+export const OAuthUpstreamSchema = z
+  .strictObject({
+    /** The provider's issuer; its `/.well-known/openid-configuration` is read from there. */
+    issuer: z.url().refine((u) => /^https:/.test(u) || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(u), 'the issuer must be https (or http on a loopback address)'),
+    clientId: z.string().min(1).max(512),
+    clientSecret: z.string().min(1).max(512),
+    /** Shown on the sign-in page: "Sign in with <name>". */
+    name: z.string().min(1).max(100).default('your identity provider'),
+    allow: z
+      .strictObject({
+        subjects: z.array(z.string().min(1).max(256)).max(1000).default([]),
+        emails: z.array(z.email()).max(1000).default([]),
+      })
+      .refine((a) => a.subjects.length + a.emails.length > 0, 'list who may sign in: allow.subjects or allow.emails'),
+  })
+  .transform((u) => ({ ...u, issuer: u.issuer.replace(/\/$/, '') }));
+export type OAuthUpstream = z.infer<typeof OAuthUpstreamSchema>;
+
 /** `auth.oauth` in config.yaml. */
 export const OAuthConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -53,6 +75,8 @@ export const OAuthConfigSchema = z.strictObject({
   clientIdMetadataDocuments: z.boolean().default(true),
   /** Pre-registered confidential clients, for custom GPT Actions. */
   clients: z.array(OAuthClientSchema).max(100).default([]),
+  /** Sign-in through an OpenID Connect provider, besides the gateway's own credentials. */
+  upstream: OAuthUpstreamSchema.optional(),
 });
 export type OAuthConfig = z.infer<typeof OAuthConfigSchema>;
 

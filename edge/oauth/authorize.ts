@@ -13,6 +13,7 @@ import type { ClientAuth } from '../../shared/auth.ts';
 import { consentPage, errorPage, PAGE_HEADERS } from './page.ts';
 import { canonicalResourceParams } from './resource.ts';
 import { grantedScopes } from './scopes.ts';
+import { beginUpstream } from './upstream.ts';
 import { AUTHORIZE_PATH, userIdOf, type GatewayOAuth, type GrantProps } from './server.ts';
 
 /** Largest sign-in form and authorization query accepted. */
@@ -21,12 +22,12 @@ const MAX_QUERY_CHARS = 8 * 1024;
 
 type Ctx = Context<AppEnv>;
 
-function page(html: string, status: number): Response {
+export function page(html: string, status: number): Response {
   return new Response(html, { status, headers: PAGE_HEADERS });
 }
 
 /** The authorization request, validated by the library; or the response that refuses it. */
-async function parse(oauth: GatewayOAuth, query: string): Promise<AuthRequest | Response> {
+export async function parseAuthorization(oauth: GatewayOAuth, query: string): Promise<AuthRequest | Response> {
   if (query.length > MAX_QUERY_CHARS) return page(errorPage('Request too large', 'The authorization request is longer than this gateway accepts.'), 400);
   const params = canonicalResourceParams(new URLSearchParams(query), oauth.issuer);
   const request = new Request(`${oauth.issuer}${AUTHORIZE_PATH}?${params}`);
@@ -58,6 +59,7 @@ async function render(c: Ctx, oauth: GatewayOAuth, request: AuthRequest, query: 
       request: query,
       basic: auth.basic.length > 0,
       bearer: auth.bearer.length > 0 || Boolean(auth.jwt),
+      ...(oauth.settings.upstream ? { upstreamName: oauth.settings.upstream.name } : {}),
       ...(error ? { error } : {}),
     }),
     status,
@@ -66,7 +68,7 @@ async function render(c: Ctx, oauth: GatewayOAuth, request: AuthRequest, query: 
 
 export async function showAuthorize(c: Ctx, oauth: GatewayOAuth): Promise<Response> {
   const query = new URL(c.req.url).search.slice(1);
-  const request = await parse(oauth, query);
+  const request = await parseAuthorization(oauth, query);
   if (request instanceof Response) return request;
   return render(c, oauth, request, query, 200);
 }
@@ -78,14 +80,19 @@ export async function submitAuthorize(c: Ctx, oauth: GatewayOAuth): Promise<Resp
   if (text.length > MAX_FORM_BYTES) return page(errorPage('Request too large', 'The sign-in form is larger than this gateway accepts.'), 413);
   const form = new URLSearchParams(text);
   const query = form.get('request') ?? '';
-  const request = await parse(oauth, query);
+  const request = await parseAuthorization(oauth, query);
   if (request instanceof Response) return request;
 
   if (form.get('action') === 'deny') return Response.redirect(authorizationErrorRedirect(request, 'access_denied', 'the owner declined'), 302);
+  if (form.get('action') === 'upstream' && oauth.settings.upstream) return beginUpstream(oauth, oauth.settings.upstream, query);
 
   const principal = await signIn(c, form);
   if (!principal) return render(c, oauth, request, query, 401, 'Those credentials are not valid here. Nothing was approved.');
+  return grant(oauth, request, principal);
+}
 
+/** Stores the grant for `principal` and sends the browser back to the client with its code. */
+export async function grant(oauth: GatewayOAuth, request: AuthRequest, principal: string): Promise<Response> {
   const configured = oauth.settings.clients.find((cl) => cl.id === request.clientId);
   const props: GrantProps = { principal };
   const { redirectTo } = await oauth.server.getOAuthApi(oauth.env).completeAuthorization({

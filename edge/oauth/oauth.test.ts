@@ -118,11 +118,18 @@ describe('auth.oauth in config.yaml', () => {
 
   it('needs a credential to sign in with, a long client secret, and no unknown keys', () => {
     const issues = (raw: unknown) => ('issues' in parseConfig(raw, {}) ? (parseConfig(raw, {}) as { issues: { path: unknown[]; message: string }[] }).issues : []);
-    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), issuer: 'i', audience: 'a' }, oauth: {} } })[0]).toMatchObject({ path: ['auth', 'oauth'], message: expect.stringMatching(/basic credentials or bearer tokens/) });
+    expect(issues({ auth: { jwt: { secret: 's'.repeat(32), issuer: 'i', audience: 'a' }, oauth: {} } })[0]).toMatchObject({ path: ['auth', 'oauth'], message: expect.stringMatching(/basic credentials, bearer tokens or an upstream provider/) });
     expect(issues({ auth: { basic: { enabled: false, credentials: [{ username: 'u', password: 'p' }] }, bearer: { tokens: ['t'] }, oauth: {} } })).toEqual([]);
     expect(issues({ auth: { basic: { enabled: false, credentials: [{ username: 'u', password: 'p' }] }, jwt: { secret: 's'.repeat(32), issuer: 'i', audience: 'a' }, oauth: {} } })[0]!.path).toEqual(['auth', 'oauth']);
     expect(issues({ auth: { ...base.auth, oauth: { clients: [{ id: 'gpt', secret: 'short', name: 'n', redirectUris: ['https://x.example/cb'] }] } } })[0]!.message).toMatch(/at least 32/);
     expect(issues({ auth: { ...base.auth, oauth: { accessTokenTtl: 5 } } })[0]!.message).toMatch(/unknown key "accessTokenTtl"/);
+    const upstream = { issuer: 'https://idp.example/', clientId: 'gw', clientSecret: 's' };
+    expect(issues({ auth: { oauth: { upstream: { ...upstream, allow: {} } } } })[0]!.message).toMatch(/list who may sign in/);
+    expect(issues({ auth: { oauth: { upstream: { ...upstream, issuer: 'http://idp.example', allow: { subjects: ['a'] } } } } })[0]!.message).toMatch(/https/);
+    // With a JWT setup and an upstream provider, no password or token is needed to sign in.
+    const jwt = { secret: 's'.repeat(32), issuer: 'https://idp.example', audience: 'gw' };
+    const withUpstream = parseConfig({ auth: { jwt, oauth: { upstream: { ...upstream, allow: { emails: ['me@example.com'] } } } } }, {});
+    expect('config' in withUpstream && withUpstream.config.auth?.oauth?.upstream).toMatchObject({ issuer: 'https://idp.example', name: 'your identity provider', allow: { subjects: [], emails: ['me@example.com'] } });
     expect(issues({ auth: { ...base.auth, oauth: { accessTokenTtlSeconds: 5 } } })).toHaveLength(1);
   });
 });

@@ -15,6 +15,8 @@ export interface ConsentPage {
   /** Whether Basic users exist (username and password fields) and bearer tokens (a token field). */
   basic: boolean;
   bearer: boolean;
+  /** The upstream OpenID Connect provider one may sign in with instead (auth.oauth.upstream). */
+  upstreamName?: string;
   /** Shown above the form after a failed sign-in. */
   error?: string;
 }
@@ -52,6 +54,9 @@ export function consentPage(page: ConsentPage): string {
   }
   if (page.basic && page.bearer) fields.push('<p class="or">or</p>');
   if (page.bearer) fields.push(`<label for="token">Access token</label><input id="token" name="token" type="password" autocomplete="off" maxlength="4096">`);
+  const upstream = page.upstreamName
+    ? `<p class="or">${page.basic || page.bearer ? 'or' : ''}</p><button type="submit" name="action" value="upstream">Sign in with ${escapeHtml(page.upstreamName)} and allow</button>`
+    : '';
   const body = `<h1>Allow ${escapeHtml(page.clientName)} to use this MCP gateway?</h1>
 ${page.error ? `<p class="error" role="alert">${escapeHtml(page.error)}</p>` : ''}
 <dl><dt>Application</dt><dd>${escapeHtml(page.clientName)} <small>(${escapeHtml(page.clientId)})</small></dd>
@@ -60,7 +65,8 @@ ${page.error ? `<p class="error" role="alert">${escapeHtml(page.error)}</p>` : '
 <form method="post" action="/authorize">
 <input type="hidden" name="request" value="${escapeHtml(page.request)}">
 ${fields.join('\n')}
-<div class="buttons"><button type="submit" name="action" value="allow">Sign in and allow</button><button type="submit" name="action" value="deny">Deny</button></div>
+<div class="buttons">${fields.length ? '<button type="submit" name="action" value="allow">Sign in and allow</button>' : ''}<button type="submit" name="action" value="deny">Deny</button></div>
+${upstream}
 </form>
 <p><small>Sign in with one of this gateway's credentials. The application gets a token of its own, never your password or token.</small></p>`;
   return layout('Sign in: MCP gateway', body);

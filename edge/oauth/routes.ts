@@ -7,6 +7,7 @@ import { Hono, type Context } from 'hono';
 import { SCOPE_ALL } from '../../shared/oauth.ts';
 import type { AppEnv } from '../app.ts';
 import { showAuthorize, submitAuthorize } from './authorize.ts';
+import { CALLBACK_PATH, finishUpstream } from './upstream.ts';
 import { canonicalResourceParams } from './resource.ts';
 import { AUTHORIZATION_SERVER_PATH, AUTHORIZE_PATH, MAX_RESOURCE_PATH, PROTECTED_RESOURCE_PATH, gatewayOAuth, type GatewayOAuth } from './server.ts';
 
@@ -79,6 +80,10 @@ oauthRoutes.get(`${AUTHORIZATION_SERVER_PATH}/*`, library);
 oauthRoutes.post('/oauth/token', library);
 oauthRoutes.post('/oauth/register', library);
 
+oauthRoutes.get(CALLBACK_PATH, (c) => {
+  const oauth = oauthOf(c);
+  return oauth ? finishUpstream(c, oauth) : c.notFound();
+});
 oauthRoutes.get(AUTHORIZE_PATH, (c) => {
   const oauth = oauthOf(c);
   return oauth ? showAuthorize(c, oauth) : c.notFound();
