@@ -65,7 +65,8 @@ export function configSummary(loaded: LoadedConfig, env: NodeJS.ProcessEnv = pro
     auth?.basic?.enabled && `basic (${auth.basic.credentials.length} credential${auth.basic.credentials.length === 1 ? '' : 's'})`,
     auth?.bearer?.enabled && `bearer (${auth.bearer.tokens.length} token${auth.bearer.tokens.length === 1 ? '' : 's'})`,
     auth?.jwt?.enabled && `JWT (issuer ${auth.jwt.issuer})`,
-    auth?.oauth?.enabled && `OAuth sign-in (${auth.oauth.clients.length} pre-registered client${auth.oauth.clients.length === 1 ? '' : 's'}${auth.oauth.dynamicRegistration ? ', dynamic registration' : ''})`,
+    auth?.oauth?.enabled &&
+      `OAuth sign-in (${auth.oauth.clients.length} pre-registered client${auth.oauth.clients.length === 1 ? '' : 's'}${auth.oauth.dynamicRegistration ? ', dynamic registration' : ''}${auth.oauth.upstream ? `, through ${auth.oauth.upstream.issuer}` : ''})`,
   ].filter(Boolean);
   lines.push(`  auth: ${methods.length ? methods.join(', ') : 'none: anyone who can reach the edge can call every tool'}`);
   if (config.hostTokens.length) {
