@@ -4,47 +4,22 @@
  * resource); the owner signs in with a configured credential; the grant's principal is that
  * credential's, so OAuth sessions belong to the same principal as Basic or Bearer ones.
  */
-import { AuthorizationError, authorizationErrorRedirect, CimdFetchError, type AuthRequest } from '@cloudflare/workers-oauth-provider';
+import { authorizationErrorRedirect, type AuthRequest } from '@cloudflare/workers-oauth-provider';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { principalOf } from '../middleware/auth.ts';
 import { authSetupOf } from '../middleware/client-auth-setup.ts';
 import type { ClientAuth } from '../../shared/auth.ts';
-import { consentPage, errorPage, PAGE_HEADERS } from './page.ts';
-import { canonicalResourceParams } from './resource.ts';
+import { grant, page, parseAuthorization } from './flow.ts';
+import { consentPage, errorPage } from './page.ts';
 import { grantedScopes } from './scopes.ts';
 import { beginUpstream } from './upstream.ts';
-import { AUTHORIZE_PATH, userIdOf, type GatewayOAuth, type GrantProps } from './server.ts';
+import type { GatewayOAuth } from './server.ts';
 
-/** Largest sign-in form and authorization query accepted. */
+/** Largest sign-in form accepted. */
 const MAX_FORM_BYTES = 16 * 1024;
-const MAX_QUERY_CHARS = 8 * 1024;
 
 type Ctx = Context<AppEnv>;
-
-export function page(html: string, status: number): Response {
-  return new Response(html, { status, headers: PAGE_HEADERS });
-}
-
-/** The authorization request, validated by the library; or the response that refuses it. */
-export async function parseAuthorization(oauth: GatewayOAuth, query: string): Promise<AuthRequest | Response> {
-  if (query.length > MAX_QUERY_CHARS) return page(errorPage('Request too large', 'The authorization request is longer than this gateway accepts.'), 400);
-  const params = canonicalResourceParams(new URLSearchParams(query), oauth.issuer);
-  const request = new Request(`${oauth.issuer}${AUTHORIZE_PATH}?${params}`);
-  try {
-    return await oauth.server.getOAuthApi(oauth.env).parseAuthRequest(request);
-  } catch (err) {
-    if (err instanceof AuthorizationError) {
-      // Redirect only when the library has checked the client and its redirect URI; otherwise show it here.
-      if (err.redirectTo) return Response.redirect(err.redirectTo, 302);
-      return page(errorPage('This sign-in request cannot be used', err.description), 400);
-    }
-    if (err instanceof CimdFetchError) {
-      return page(errorPage('This application could not be identified', "Its client_id is a URL whose metadata document could not be fetched or is not valid."), 400);
-    }
-    throw err;
-  }
-}
 
 async function render(c: Ctx, oauth: GatewayOAuth, request: AuthRequest, query: string, status: number, error?: string): Promise<Response> {
   const client = await oauth.server.getOAuthApi(oauth.env).lookupClient(request.clientId);
@@ -91,19 +66,6 @@ export async function submitAuthorize(c: Ctx, oauth: GatewayOAuth): Promise<Resp
   return grant(oauth, request, principal);
 }
 
-/** Stores the grant for `principal` and sends the browser back to the client with its code. */
-export async function grant(oauth: GatewayOAuth, request: AuthRequest, principal: string): Promise<Response> {
-  const configured = oauth.settings.clients.find((cl) => cl.id === request.clientId);
-  const props: GrantProps = { principal };
-  const { redirectTo } = await oauth.server.getOAuthApi(oauth.env).completeAuthorization({
-    request,
-    userId: userIdOf(principal),
-    metadata: { signedInAt: new Date().toISOString() },
-    scope: grantedScopes(request.scope, configured),
-    props,
-  });
-  return Response.redirect(redirectTo, 302);
-}
 
 /** The principal of the credential typed into the form, checked as the Authorization header would be. */
 async function signIn(c: Ctx, form: URLSearchParams): Promise<string | undefined> {

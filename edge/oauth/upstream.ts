@@ -15,7 +15,7 @@ import { credentialId, randomId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { edgeLog } from '../log.ts';
 import { errorPage } from './page.ts';
-import { grant, page, parseAuthorization } from './authorize.ts';
+import { grant, page, parseAuthorization } from './flow.ts';
 import type { GatewayOAuth } from './server.ts';
 
 export const CALLBACK_PATH = '/oauth/callback';
