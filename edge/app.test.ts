@@ -338,6 +338,14 @@ describe('OAuth (edge/oauth/) in process', () => {
     expect(res.headers.get('www-authenticate')).not.toContain('resource_metadata');
   });
 
+  it('a malformed OAUTH secret turns OAuth off (logged), never the API open', async () => {
+    const { request } = oauthGateway({ OAUTH: '{"clients": 5}' });
+    expect((await request('/.well-known/oauth-protected-resource')).status).toBe(404);
+    const res = await request('/api/s/tools');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).not.toContain('resource_metadata');
+  });
+
   it('on, but at a plain-http name other than loopback: off there (OAuth 2.1 needs https)', async () => {
     const { request } = oauthGateway({ PUBLIC_URL: '' });
     expect((await request('/.well-known/oauth-protected-resource')).status).toBe(404);

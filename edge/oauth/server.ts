@@ -6,6 +6,7 @@
  * to some servers.
  */
 import { OAuthAuthorizationServer } from '@cloudflare/workers-oauth-provider';
+import { z } from 'zod';
 import { OAuthSettingsSchema, SCOPE_ALL, SCOPE_OFFLINE, serverScope, type OAuthSettings } from '../../shared/oauth.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
@@ -30,10 +31,20 @@ export interface GatewayOAuth {
   scopes: string[];
 }
 
-let parsed: { text: string; settings: OAuthSettings } | undefined;
-function settingsOf(text: string): OAuthSettings {
-  if (parsed?.text !== text) parsed = { text, settings: OAuthSettingsSchema.parse(JSON.parse(text)) };
-  return parsed.settings;
+let parsed: { text: string; settings: OAuthSettings | undefined } | undefined;
+/** The OAUTH secret's settings; undefined (OAuth off, logged once) when it is malformed. */
+function settingsOf(text: string): OAuthSettings | undefined {
+  if (parsed?.text === text) return parsed.settings;
+  let settings: OAuthSettings | undefined;
+  try {
+    settings = OAuthSettingsSchema.parse(JSON.parse(text));
+  } catch (err) {
+    // The path and message only: never the value, which holds client secrets.
+    const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
+    edgeLog('error', 'OAuth is off: the OAUTH secret is malformed', { reason: issue ? `${issue.path.join('.')}: ${issue.message}` : 'not JSON' });
+  }
+  parsed = { text, settings };
+  return settings;
 }
 
 /** One server per issuer (an edge reached under several names has one per name). */
@@ -54,6 +65,7 @@ export function gatewayOAuth(env: EdgeEnv, requestUrl: string): GatewayOAuth | u
   const text = env.OAUTH;
   if (!text) return undefined;
   const settings = settingsOf(text);
+  if (!settings) return undefined;
   const issuer = issuerOf(env, requestUrl);
   const scopes = [SCOPE_ALL, ...settings.servers.map(serverScope), SCOPE_OFFLINE];
   let entry = servers.get(issuer);
