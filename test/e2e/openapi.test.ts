@@ -41,6 +41,9 @@ ${STANDARD_SERVERS}    env: { TOOLS_FILE: ${toolsFile} }
   const started = await startEdge(configFile, token, marker);
   base = started.base;
   processes.push(started.edge, await startHost(configFile, base, token, 'home', marker));
+  // The twin lists one more tool 2 s after it starts: wait for it, so the documents compared below
+  // are of the same catalog.
+  await waitUntil(async () => ((await (await fetch(`${base}/openapi.json`)).json()).paths['/api/twin/test_dynamic_tool'] ? true : undefined), 20_000, 'the twin\'s dynamic tool in the document');
 });
 
 afterAll(async () => {
