@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
+import { OAuthConfigSchema } from './oauth.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CALLS_PER_PRINCIPAL, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_RESULT_CHARS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
@@ -75,9 +76,15 @@ export const AuthConfigSchema = z
   jwt: JwtAuthFields.extend({ enabled: z.boolean().default(true) })
     .refine(oneKeySource, 'give exactly one of secret or jwksUrl')
     .optional(),
+  /** The gateway as an OAuth 2.1 authorization server (sign-in with the credentials above). */
+  oauth: OAuthConfigSchema.optional(),
   })
   .refine((auth) => Boolean(auth.basic?.enabled || auth.bearer?.enabled || auth.jwt?.enabled), {
     message: 'auth is present but every method is disabled: enable basic, bearer or jwt, or remove the auth section',
+  })
+  .refine((auth) => !auth.oauth?.enabled || Boolean((auth.basic?.enabled && auth.basic.credentials.length) || (auth.bearer?.enabled && auth.bearer.tokens.length) || auth.oauth.upstream), {
+    message: 'auth.oauth needs basic credentials, bearer tokens or an upstream provider: the sign-in page checks them',
+    path: ['oauth'],
   });
 export type AuthConfig = z.infer<typeof AuthConfigSchema>;
 
