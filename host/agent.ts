@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { PING_INTERVAL_MS, REFUSAL_CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
@@ -13,6 +13,7 @@ import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
+import { StartError, type StartCause } from './start-failure.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -43,6 +44,8 @@ export class HostAgent extends EventEmitter {
   readonly #instances: ServerSet;
   readonly #running = new Map<string, Running>();
   #servers: ServerInfo[] = [];
+  /** Why each server that failed its first start failed, for the CLI's fix hint. */
+  readonly #startFailures = new Map<string, StartCause>();
   #ws: WebSocket | undefined;
   #decoder = new FrameDecoder();
   #attempt = 0;
@@ -71,6 +74,11 @@ export class HostAgent extends EventEmitter {
     return this.#servers;
   }
 
+  /** Why a server's start failed, when it failed for a known cause. */
+  startFailure(server: string): StartCause | undefined {
+    return this.#startFailures.get(server);
+  }
+
   /** Learns every server's tools, then connects. */
   async start(): Promise<void> {
     this.#servers = await Promise.all(this.#instances.names.map((name) => this.#describe(name)));
@@ -83,9 +91,12 @@ export class HostAgent extends EventEmitter {
     try {
       const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
       this.#log.info(`server ${name}: ${tools.length} tools`);
+      this.#startFailures.delete(name);
       return { name, tools };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
+      if (err instanceof StartError) this.#startFailures.set(name, err.why);
+      else this.#startFailures.delete(name);
       this.#log.error(`server ${name} failed to start`, { error });
       return { name, tools: [], error: error.slice(0, 2000) };
     }
@@ -211,8 +222,9 @@ export class HostAgent extends EventEmitter {
     void this.#instances.closeAll();
     this.emit('disconnected', code, reason);
     if (this.#stopped) return;
-    if (code === CLOSE_PROTOCOL_MISMATCH || code === CLOSE_BAD_HELLO || code === CLOSE_FORBIDDEN) {
-      this.#fatal(new GatewayError('PROTOCOL_MISMATCH', `the edge refused this host: ${reason}`));
+    const refusal = REFUSAL_CLOSE_CODES[code];
+    if (refusal) {
+      this.#fatal(new GatewayError(refusal, `the edge refused this host: ${reason}`));
       return;
     }
     const delay = nextDelay(this.#attempt++);

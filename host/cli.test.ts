@@ -6,6 +6,7 @@ import { GatewayError } from '../shared/errors.ts';
 import { commandHelp, configSummary, fatalError, HELP, loggerFor, runCli, startFailureHint, unreachable, VERSION } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { UserError } from './user-error.ts';
+import { startCause } from './start-failure.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -158,11 +159,22 @@ servers:
 });
 
 describe('messages for failures after start', () => {
-  it('explains why a server failed to start', () => {
-    expect(startFailureHint('x', 'server x failed to start: server x could not start nope: spawn nope ENOENT')).toMatch(/command was not found.*servers\.x\.command/);
-    expect(startFailureHint('x', 'server x exited with code 127 (stderr: setpriv: failed to execute nope: No such file or directory)')).toMatch(/not found/);
-    expect(startFailureHint('x', 'server x exited with code 1 (stderr: missing API key)')).toMatch(/servers\.x\.args and servers\.x\.env/);
-    expect(startFailureHint('x', 'server x did not answer initialize within 30000 ms')).toMatch(/MCP server on STDIO/);
+  it('explains why a server failed to start, by the cause of the failure', () => {
+    expect(startFailureHint('x', 'not-found')).toMatch(/command was not found.*servers\.x\.command/);
+    expect(startFailureHint('x', 'not-executable')).toMatch(/chmod \+x/);
+    expect(startFailureHint('x', 'exited')).toMatch(/servers\.x\.args and servers\.x\.env/);
+    expect(startFailureHint('x', 'no-initialize')).toMatch(/MCP server on STDIO/);
+    expect(startFailureHint('x', undefined)).toMatch(/run the command by hand/);
+  });
+
+  it('the cause of a failed start comes from the errno or exit code, not the message', () => {
+    expect(startCause({ spawnFailed: true, errno: 'ENOENT' })).toBe('not-found');
+    expect(startCause({ spawnFailed: false, exitCode: 127 })).toBe('not-found');
+    expect(startCause({ spawnFailed: true, errno: 'EACCES' })).toBe('not-executable');
+    expect(startCause({ spawnFailed: false, exitCode: 126 })).toBe('not-executable');
+    expect(startCause({ spawnFailed: false, exitCode: 1 })).toBe('exited');
+    expect(startCause({ spawnFailed: false, exitCode: null, signal: 'SIGKILL' })).toBe('exited');
+    expect(startCause(undefined)).toBe('no-initialize');
   });
 
   it('the first connection failure of host, by cause', () => {
@@ -176,8 +188,11 @@ describe('messages for failures after start', () => {
 
   it('the edge refusing the host, as a mistake to fix', () => {
     expect(fatalError(new GatewayError('UNAUTHORIZED', 'refused (HTTP 401)'), 'https://e').message).toBe('the edge at https://e refused the host token');
-    expect((fatalError(new GatewayError('PROTOCOL_MISMATCH', "the edge refused this host: this host's token may not announce server fs (allowed: git)"), 'https://e') as UserError).fix).toMatch(/hostTokens\[\]\.servers/);
+    expect((fatalError(new GatewayError('FORBIDDEN', "the edge refused this host: this host's token may not announce server fs (allowed: git)"), 'https://e') as UserError).fix).toMatch(/hostTokens\[\]\.servers/);
     expect((fatalError(new GatewayError('PROTOCOL_MISMATCH', 'the edge refused this host: host speaks protocol 2.0'), 'https://e') as UserError).fix).toMatch(/same version/);
+    expect((fatalError(new GatewayError('BAD_HELLO', 'the edge refused this host: host id mismatch'), 'https://e') as UserError).message).toMatch(/refused this host's hello/);
+    // Keyed by code: the same words under another code are not taken for a refusal.
+    expect(fatalError(new GatewayError('INTERNAL', 'may not announce'), 'https://e')).toBeInstanceOf(GatewayError);
   });
 });
 

@@ -70,7 +70,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         await edge.dispose();
         throw err;
       }
-      printReady(edgeUrl, agent.servers, loaded);
+      printReady(edgeUrl, agent.servers, (name) => agent.startFailure(name), loaded);
       const watcher = values.watch === false ? undefined : new ConfigWatcher({ file: configFile, env, config, agent, logger });
       return {
         stop: async () => {
@@ -109,7 +109,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       agent.on('welcome', () => {
         if (connected) return;
         connected = true;
-        printHostReady(hostId, edgeUrl, agent.servers, loaded);
+        printHostReady(hostId, edgeUrl, agent.servers, (name) => agent.startFailure(name), loaded);
       });
       const failures: Promise<never>[] = [fatalOf(agent, edgeUrl)];
       if (!values.retry) {

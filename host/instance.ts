@@ -9,6 +9,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Logger } from './logger.ts';
+import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 
 export interface InstanceOptions {
   server: string;
@@ -85,6 +86,7 @@ export class Instance {
   #buffer = '';
   #discarding = false;
   #exitReason: string | undefined;
+  #end: ProcessEnd | undefined;
   lastActive = Date.now();
 
   private constructor(opts: InstanceOptions) {
@@ -107,8 +109,8 @@ export class Instance {
     this.child.stderr!.setEncoding('utf8').on('data', (data: string) => this.#onStderr(data));
     this.child.stdin!.on('error', () => {}); // EPIPE after an exit is reported through 'exit'
     if (this.child.pid !== undefined) liveGroups.add(this.child.pid);
-    this.child.on('error', (err) => this.#ended(`could not start ${command}: ${err.message}`));
-    this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`));
+    this.child.on('error', (err: NodeJS.ErrnoException) => this.#ended(`could not start ${command}: ${err.message}`, { spawnFailed: true, errno: err.code }));
+    this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`, { spawnFailed: false, exitCode: code, signal }));
   }
 
   /**
@@ -134,7 +136,7 @@ export class Instance {
       instance.stop();
       const detail = err instanceof Error ? err.message : String(err);
       const stderr = instance.#stderrSummary();
-      throw new GatewayError('SPAWN_FAILED', `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
+      throw new StartError(startCause(instance.#end), `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
     }
     return instance;
   }
@@ -286,14 +288,15 @@ export class Instance {
   }
 
   #exitError(): GatewayError {
-    const code = this.#exitReason?.startsWith('could not start') ? 'SPAWN_FAILED' : 'SERVER_EXITED';
+    const code = this.#end?.spawnFailed ? 'SPAWN_FAILED' : 'SERVER_EXITED';
     return new GatewayError(code, `server ${this.server} ${this.#exitReason}${this.#stderrSummary()}`);
   }
 
-  #ended(reason: string): void {
+  #ended(reason: string, end: ProcessEnd): void {
     if (this.#exitReason) return;
     if (this.child.pid !== undefined) liveGroups.delete(this.child.pid);
     this.#exitReason = reason;
+    this.#end = end;
     const error = this.#exitError();
     for (const waiter of this.#waiters.values()) waiter.reject(error);
     this.#waiters.clear();

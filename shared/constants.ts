@@ -1,3 +1,5 @@
+import type { ErrorCode } from './errors.ts';
+
 /** Version of the edge-host frame protocol. A host whose major version differs is refused. */
 export const PROTOCOL_VERSION = '1.0';
 
@@ -30,6 +32,12 @@ export const CLOSE_REPLACED = 4001;
 export const CLOSE_PROTOCOL_MISMATCH = 4002;
 export const CLOSE_BAD_HELLO = 4003;
 export const CLOSE_FORBIDDEN = 4004;
+/** Close codes after which a host must not reconnect (retrying cannot help), with the error each means. */
+export const REFUSAL_CLOSE_CODES: Readonly<Record<number, ErrorCode>> = {
+  [CLOSE_PROTOCOL_MISMATCH]: 'PROTOCOL_MISMATCH',
+  [CLOSE_BAD_HELLO]: 'BAD_HELLO',
+  [CLOSE_FORBIDDEN]: 'FORBIDDEN',
+};
 
 /** MCP protocol revisions the HTTP transports accept in `MCP-Protocol-Version`. */
 export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];

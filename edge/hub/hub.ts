@@ -161,7 +161,7 @@ export class Hub {
     }
     if (hello.hostId !== conn.hostId) {
       const message = `hello names host ${hello.hostId} but the connection was opened as ${conn.hostId}`;
-      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message });
+      this.#send(conn, { type: 'frame.error', code: 'BAD_HELLO', message });
       conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
       return;
     }
