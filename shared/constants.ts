@@ -50,6 +50,8 @@ export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
 export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Events kept per MCP session for replay after Last-Event-ID. */
 export const SSE_BACKLOG_EVENTS = 200;
+/** Characters those events may hold together; past it the oldest go first. */
+export const SSE_BACKLOG_CHARS = 4 * 1024 * 1024;
 /** Sessions of each kind (REST, MCP) one principal may hold at once. */
 export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
 /** REST tool results longer than this are cut (GPT Actions accept 100,000 characters); 0 never cuts. */

@@ -236,6 +236,7 @@ export class Hub {
     sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
     sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
     this.mcp.onHostGone(hostId);
+    this.#stats.forgetHost(hostId);
     this.#hostConns?.delete(hostId);
     for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
     this.#catalog.invalidate();

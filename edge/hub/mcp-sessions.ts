@@ -11,6 +11,8 @@ import { GatewayError } from '../../shared/errors.ts';
 import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { HostConnection, HubSql } from './hub.ts';
+import { SSE_BACKLOG_CHARS } from '../../shared/constants.ts';
+import { EventLog, type BacklogEntry } from './event-log.ts';
 import { SseStream, type SseOptions } from './sse.ts';
 
 export type Transport = 'streamable' | 'sse';
@@ -34,6 +36,8 @@ export interface McpLimits {
   sse: SseOptions;
   /** Events kept per session for replay. */
   backlog: number;
+  /** Characters those events may hold together (default SSE_BACKLOG_CHARS). */
+  backlogChars?: number;
 }
 
 interface Waiter {
@@ -43,12 +47,6 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
-interface BacklogEntry {
-  id: number;
-  text: string;
-  delivered: boolean;
-}
-
 interface Live {
   id: string;
   server: string;
@@ -56,8 +54,6 @@ interface Live {
   transport: Transport;
   main?: SseStream;
   waiters: Map<string, Waiter>;
-  backlog: BacklogEntry[];
-  nextEventId: number;
 }
 
 export interface PostRequest {
@@ -81,10 +77,13 @@ export class McpSessions {
   readonly #ports: McpPorts;
   readonly #limits: McpLimits;
   readonly #live = new Map<string, Live>();
+  /** Event ids and the replay backlog, in storage. */
+  readonly #events: EventLog;
 
   constructor(ports: McpPorts, limits: McpLimits) {
     this.#ports = ports;
     this.#limits = limits;
+    this.#events = new EventLog(ports.sql, { events: limits.backlog, chars: limits.backlogChars ?? SSE_BACKLOG_CHARS });
   }
 
   // ---- Streamable HTTP -------------------------------------------------------------------------
@@ -117,14 +116,9 @@ export class McpSessions {
       if (live.main === stream) live.main = undefined;
     });
     const after = lastEventId !== null && /^\d+$/.test(lastEventId) ? Number(lastEventId) : undefined;
-    for (const entry of live.backlog) {
-      if (after !== undefined ? entry.id > after : !entry.delivered) {
-        stream.send(entry.text, { id: String(entry.id) });
-        entry.delivered = true;
-      }
-    }
+    for (const entry of this.#events.replay(live.id, after)) stream.send(entry.text, { id: String(entry.id) });
     // Primed after the replay, so the id a client resumes from is the newest it has seen.
-    stream.prime(String(live.nextEventId++), RECONNECT_AFTER_MS);
+    stream.prime(String(this.#events.nextId(live.id)), RECONNECT_AFTER_MS);
     return new Response(stream.readable, { headers: SSE_HEADERS });
   }
 
@@ -178,7 +172,7 @@ export class McpSessions {
           this.#ports.count(live.server, message.error === undefined);
           if (waiter.json) return waiter.json(text);
           if (waiter.stream && !waiter.stream.closed) {
-            waiter.stream.send(text, { id: String(live.nextEventId++) });
+            waiter.stream.send(text, { id: String(this.#events.nextId(live.id)) });
             waiter.stream.close();
             return;
           }
@@ -187,7 +181,7 @@ export class McpSessions {
         const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
         for (const waiter of live.waiters.values()) {
           if (waiter.stream && !waiter.stream.closed && waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token)) {
-            waiter.stream.send(text, { id: String(live.nextEventId++) });
+            waiter.stream.send(text, { id: String(this.#events.nextId(live.id)) });
             return;
           }
         }
@@ -243,7 +237,7 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, hostId, transport, waiters: new Map(), backlog: [], nextEventId: 1 };
+    const live: Live = { id, server, hostId, transport, waiters: new Map() };
     this.#live.set(id, live);
     return live;
   }
@@ -260,8 +254,6 @@ export class McpSessions {
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
       waiters: new Map(),
-      backlog: [],
-      nextEventId: 1,
     };
     this.#live.set(session, live);
     return live;
@@ -303,7 +295,7 @@ export class McpSessions {
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
     if (wantsSse) {
       const stream = new SseStream(this.#limits.sse);
-      stream.prime(String(live.nextEventId++), RECONNECT_AFTER_MS);
+      stream.prime(String(this.#events.nextId(live.id)), RECONNECT_AFTER_MS);
       waiter.stream = stream;
       return new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
     }
@@ -326,7 +318,7 @@ export class McpSessions {
   }
 
   #toMain(live: Live, text: string): void {
-    const id = live.nextEventId++;
+    const id = this.#events.nextId(live.id);
     const entry: BacklogEntry = { id, text, delivered: false };
     const event = live.transport === 'sse' ? 'message' : undefined;
     if (live.main && !live.main.closed) {
@@ -339,13 +331,13 @@ export class McpSessions {
         }
       }
     }
-    live.backlog.push(entry);
-    if (live.backlog.length > this.#limits.backlog) live.backlog.shift();
+    this.#events.append(live.id, entry);
   }
 
   #end(live: Live, reason: string): void {
     this.#live.delete(live.id);
     this.#ports.sql.exec('DELETE FROM mcp_sessions WHERE id = ?', live.id);
+    this.#events.drop(live.id);
     for (const [key, waiter] of live.waiters) {
       clearTimeout(waiter.timer);
       const text = JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(key), error: { code: -32000, message: `session ended: ${reason}` } });
