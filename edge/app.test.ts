@@ -76,7 +76,7 @@ function gateway(vars: Record<string, string> = {}) {
   const env = {
     HUB: { idFromName: (name: string) => name, get: () => hub },
     ALLOWED_HOSTS: 'gw.test',
-    MAX_BODY_BYTES: '1000',
+    MAX_BODY_BYTES: '2048',
     HOST_TOKENS: JSON.stringify([{ token: HOST_TOKEN }, { token: LIMITED_TOKEN, servers: ['a', 'b'] }]),
     ...vars,
   };
@@ -165,7 +165,7 @@ describe('REST', () => {
     const { request, hub } = gateway();
     expect(await restError(await request('/api/s/echo', { method: 'POST', body: '{nope' }))).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
     expect(await restError(await request('/api/s/echo', { method: 'POST', body: '[1]' }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
-    expect(await restError(await request('/api/s/echo', { method: 'POST', body: JSON.stringify({ text: 'x'.repeat(2000) }) }))).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await restError(await request('/api/s/echo', { method: 'POST', body: JSON.stringify({ text: 'x'.repeat(3000) }) }))).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
     expect(hub.calls).toEqual([]);
   });
 

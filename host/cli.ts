@@ -13,7 +13,7 @@ import { buildOpenApi } from '../shared/openapi.ts';
 import { randomId } from '../shared/secure.ts';
 import { HostAgent } from './agent.ts';
 import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
-import { deploy } from './deploy.ts';
+import { deploy, edgeVars } from './deploy.ts';
 import { clientAuthBinding, configSecrets, hostTokensBinding } from './edge-secrets.ts';
 import { startLocalEdge } from './local-edge.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
@@ -188,15 +188,8 @@ export function loggerFor(config: Config, loaded?: LoadedConfig, options: Logger
 async function startEdge(config: Config, hostToken: string | undefined, logger: Logger, stateDir?: string) {
   const bindings: Record<string, string> = {
     HOST_TOKENS: hostTokensBinding(config, hostToken),
-    CALL_TIMEOUT_MS: String(config.limits.callTimeoutMs),
-    MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
-    SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
-    MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
-    ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+    ...edgeVars(config),
     ALLOWED_HOSTS: [...allowedHosts(config.hostname), ...(config.publicUrl ? [new URL(config.publicUrl).hostname] : [])].join(','),
-    PUBLIC_URL: config.publicUrl ?? '',
-    MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
-    MAX_RESULT_CHARS: String(config.limits.maxResultChars),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;

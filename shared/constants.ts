@@ -17,8 +17,6 @@ export const PING_TEXT = 'ping';
 export const PONG_TEXT = 'pong';
 export const PING_INTERVAL_MS = 20_000;
 
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /** A REST session id unused this long is forgotten. */
 export const REST_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
@@ -44,15 +42,10 @@ export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', 
 /** Assumed when a Streamable HTTP request has no `MCP-Protocol-Version` header. */
 export const MCP_DEFAULT_PROTOCOL_VERSION = '2025-03-26';
 
-export const DEFAULT_SSE_KEEPALIVE_MS = 20_000;
-export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
 /** Bytes an SSE stream may queue for a slow reader before it is closed. */
 export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Events kept per MCP session for replay after Last-Event-ID. */
 export const SSE_BACKLOG_EVENTS = 200;
 /** Characters those events may hold together; past it the oldest go first. */
 export const SSE_BACKLOG_CHARS = 4 * 1024 * 1024;
-/** Sessions of each kind (REST, MCP) one principal may hold at once. */
-export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
-/** REST tool results longer than this are cut (GPT Actions accept 100,000 characters); 0 never cuts. */
-export const DEFAULT_MAX_RESULT_CHARS = 100_000;
+/** The limits users may set (call deadline, body size, ...) are in shared/settings.ts. */
