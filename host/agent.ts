@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { PING_INTERVAL_MS, REFUSAL_CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, REFUSAL_CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
@@ -296,7 +296,9 @@ export class HostAgent extends EventEmitter {
       if (!this.#instances.has(server)) throw new GatewayError('SERVER_NOT_FOUND', `host ${this.#opts.hostId} has no server named ${server}`);
       this.#instances.checkRequest(server, method, params);
       const instance = await this.#instances.get(server, session);
-      const call = instance.request(method, params, timeoutMs);
+      // The edge owns the deadline and sends rpc.cancel when it passes; the host's own limit is
+      // only a backstop for a cancel that never comes, so the two never race.
+      const call = instance.request(method, params, timeoutMs + HOST_DEADLINE_GRACE_MS);
       this.#running.set(id, { instance, rpcId: call.id });
       const result = await call.done;
       this.#send({ type: 'rpc.response', id, result });

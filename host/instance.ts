@@ -8,6 +8,7 @@ import path from 'node:path';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
+import { PendingRequests } from '../shared/pending.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 
@@ -48,11 +49,6 @@ export class RpcError extends Error {
   }
 }
 
-interface Waiter {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
 
 /** util-linux's setpriv, to give server processes a parent-death signal. */
@@ -78,7 +74,8 @@ export class Instance {
   readonly child: ChildProcess;
   readonly #opts: InstanceOptions;
   readonly #log: Logger;
-  readonly #waiters = new Map<number, Waiter>();
+  /** Our own requests to the server, waiting for its answer. */
+  readonly #waiters = new PendingRequests<number, unknown>();
   readonly #stderrTail: string[] = [];
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
@@ -161,27 +158,23 @@ export class Instance {
     return this.#exitReason !== undefined;
   }
 
-  /** Sends a request; resolves with its result, rejects with RpcError or GatewayError. */
+  /**
+   * Sends a request; resolves with its result, rejects with RpcError or GatewayError. Past
+   * `timeoutMs` the server is told the request is cancelled.
+   */
   request(method: string, params: unknown, timeoutMs: number): { id: number; done: Promise<unknown> } {
     const id = this.#nextId++;
-    const done = new Promise<unknown>((resolve, reject) => {
-      if (this.#exitReason) {
-        reject(this.#exitError());
-        return;
-      }
-      const timer = setTimeout(() => {
-        if (this.#waiters.delete(id)) {
-          this.notify('notifications/cancelled', { requestId: id, reason: 'timed out' });
-          reject(new GatewayError('REQUEST_TIMEOUT', `server ${this.server} did not answer ${method} within ${timeoutMs} ms`));
-        }
-      }, timeoutMs);
-      this.#waiters.set(id, {
-        resolve: (value) => { clearTimeout(timer); resolve(value); },
-        reject: (error) => { clearTimeout(timer); reject(error); },
-      });
-      this.#write({ jsonrpc: '2.0', id, method, params });
-    });
     this.lastActive = Date.now();
+    if (this.#exitReason) return { id, done: Promise.reject(this.#exitError()) };
+    const done = this.#waiters.wait(id, {
+      meta: undefined,
+      timeoutMs,
+      onTimeout: () => {
+        this.notify('notifications/cancelled', { requestId: id, reason: 'timed out' });
+        return new GatewayError('REQUEST_TIMEOUT', `server ${this.server} did not answer ${method} within ${timeoutMs} ms`);
+      },
+    });
+    this.#write({ jsonrpc: '2.0', id, method, params });
     return { id, done };
   }
 
@@ -191,11 +184,9 @@ export class Instance {
 
   /** Gives up on a request: the server is told, and its answer will be ignored. */
   cancel(id: number, reason: string): void {
-    const waiter = this.#waiters.get(id);
-    if (!waiter) return;
-    this.#waiters.delete(id);
+    if (!this.#waiters.has(id)) return;
     this.notify('notifications/cancelled', { requestId: id, reason });
-    waiter.reject(new GatewayError('REQUEST_TIMEOUT', `call cancelled: ${reason}`));
+    this.#waiters.reject(id, new GatewayError('REQUEST_TIMEOUT', `call cancelled: ${reason}`));
   }
 
   /** Ends the process group: SIGTERM, then SIGKILL if it lingers. */
@@ -261,14 +252,10 @@ export class Instance {
       this.#opts.onMessage?.(message);
       return;
     }
-    if (isResponse && typeof message.id === 'number') {
-      const waiter = this.#waiters.get(message.id);
-      if (waiter) {
-        this.#waiters.delete(message.id);
-        if (message.error) waiter.reject(new RpcError(message.error.code, message.error.message, message.error.data));
-        else waiter.resolve(message.result);
-        return;
-      }
+    if (isResponse && typeof message.id === 'number' && this.#waiters.has(message.id)) {
+      if (message.error) this.#waiters.reject(message.id, new RpcError(message.error.code, message.error.message, message.error.data));
+      else this.#waiters.resolve(message.id, message.result);
+      return;
     }
     this.#opts.onMessage?.(message);
   }
@@ -298,8 +285,7 @@ export class Instance {
     this.#exitReason = reason;
     this.#end = end;
     const error = this.#exitError();
-    for (const waiter of this.#waiters.values()) waiter.reject(error);
-    this.#waiters.clear();
+    this.#waiters.rejectAll(() => error);
     this.#relayed.clear();
     this.#opts.onExit?.(reason, this);
   }

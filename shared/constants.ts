@@ -17,6 +17,12 @@ export const PING_TEXT = 'ping';
 export const PONG_TEXT = 'pong';
 export const PING_INTERVAL_MS = 20_000;
 
+/**
+ * The edge owns a REST call's deadline (rpc.request's timeoutMs) and cancels the call when it
+ * passes; the host stops the request only this much later, if no cancel ever arrived.
+ */
+export const HOST_DEADLINE_GRACE_MS = 5_000;
+
 
 /** A REST session id unused this long is forgotten. */
 export const REST_SESSION_TTL_MS = 24 * 60 * 60 * 1000;

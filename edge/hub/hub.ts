@@ -11,6 +11,7 @@ import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VER
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
+import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
 import { SCHEMA } from './schema.ts';
@@ -23,10 +24,8 @@ export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, Server
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
 
-interface Pending {
-  resolve(result: unknown): void;
-  reject(error: GatewayError): void;
-  timer: ReturnType<typeof setTimeout>;
+/** A REST call waiting for its host's answer: which connection it went to, for which server. */
+interface CallMeta {
   connId: string;
   server: string;
 }
@@ -35,7 +34,7 @@ interface Pending {
 
 export class Hub {
   readonly #rt: HubRuntime;
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingRequests<string, unknown, CallMeta>();
   readonly #decoders = new Map<string, FrameDecoder>();
   readonly #bootId = randomId().slice(0, 8);
   #callCounter = 0;
@@ -210,23 +209,22 @@ export class Hub {
   }
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
-    const pending = this.#pending.get(frame.id);
+    const call = this.#pending.meta(frame.id);
     // Timed out or cancelled already, or an answer to a call this connection was never sent.
-    if (!pending || pending.connId !== conn.connId) return;
-    this.#pending.delete(frame.id);
-    clearTimeout(pending.timer);
+    if (!call || call.connId !== conn.connId) return;
     if (frame.fault) {
       const code = isErrorCode(frame.fault.code) ? frame.fault.code : 'UPSTREAM_ERROR';
-      pending.reject(new GatewayError(code, frame.fault.message));
+      this.#pending.reject(frame.id, new GatewayError(code, frame.fault.message));
     } else if (frame.error) {
       const { code, message } = frame.error;
-      pending.reject(
+      this.#pending.reject(
+        frame.id,
         code === -32602
-          ? new GatewayError('INVALID_ARGUMENTS', `server ${pending.server} rejected the arguments: ${message}`)
-          : new GatewayError('UPSTREAM_ERROR', `server ${pending.server} answered with error ${code}: ${message}`),
+          ? new GatewayError('INVALID_ARGUMENTS', `server ${call.server} rejected the arguments: ${message}`)
+          : new GatewayError('UPSTREAM_ERROR', `server ${call.server} answered with error ${code}: ${message}`),
       );
     } else {
-      pending.resolve(frame.result);
+      this.#pending.resolve(frame.id, frame.result);
     }
   }
 
@@ -258,13 +256,8 @@ export class Hub {
     for (const message of encodeFrame(frame)) conn.send(message);
   }
 
-  #failPending(match: (p: Pending) => boolean, message: string): void {
-    for (const [id, pending] of this.#pending) {
-      if (!match(pending)) continue;
-      this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(new GatewayError('HOST_OFFLINE', message));
-    }
+  #failPending(match: (call: CallMeta) => boolean, message: string): void {
+    this.#pending.rejectAll(() => new GatewayError('HOST_OFFLINE', message), match);
   }
 
   // ---- catalog ------------------------------------------------------------------------------
@@ -361,15 +354,17 @@ export class Hub {
   #request(conn: HostConnection, server: string, session: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = `${this.#bootId}.${(++this.#callCounter).toString(36)}`;
     const messages = encodeFrame({ type: 'rpc.request', id, server, session, method, params, timeoutMs });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.#pending.delete(id)) return;
+    // The edge owns the deadline: past it, the host is told to stop (rpc.cancel).
+    const answer = this.#pending.wait(id, {
+      meta: { connId: conn.connId, server },
+      timeoutMs,
+      onTimeout: () => {
         this.#send(conn, { type: 'rpc.cancel', id, reason: 'deadline passed' });
-        reject(new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer, connId: conn.connId, server });
-      for (const message of messages) conn.send(message);
+        return new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`);
+      },
     });
+    for (const message of messages) conn.send(message);
+    return answer;
   }
 
   // ---- status -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
  */
 import { GatewayError } from '../../shared/errors.ts';
 import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
+import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { HostConnection, HubSql } from './hub.ts';
 import { SSE_BACKLOG_CHARS } from '../../shared/constants.ts';
@@ -40,11 +41,10 @@ export interface McpLimits {
   backlogChars?: number;
 }
 
+/** A client request waiting for the server's response: the stream it goes on (none: one JSON body). */
 interface Waiter {
   stream?: SseStream;
-  json?: (text: string) => void;
   progressToken?: unknown;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 interface Live {
@@ -53,7 +53,8 @@ interface Live {
   hostId: string;
   transport: Transport;
   main?: SseStream;
-  waiters: Map<string, Waiter>;
+  /** Client requests in flight, by JSON-RPC id; each resolves with its response's JSON text. */
+  waiters: PendingRequests<string, string, Waiter>;
 }
 
 export interface PostRequest {
@@ -70,6 +71,11 @@ const RECONNECT_AFTER_MS = 1000;
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 const idKey = (id: unknown) => JSON.stringify(id);
+
+/** The JSON-RPC error response a client gets for a request the gateway gave up on. */
+function errorText(id: unknown, err: GatewayError): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code: err.code === 'REQUEST_TIMEOUT' ? -32001 : -32000, message: err.message } });
+}
 const isRequest = (m: JsonRpcMessage) => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
 const isResponse = (m: JsonRpcMessage) => m.method === undefined && m.id !== undefined && m.id !== null;
 
@@ -164,14 +170,11 @@ export class McpSessions {
     const text = JSON.stringify(message);
     if (live.transport === 'streamable') {
       if (isResponse(message)) {
-        const key = idKey(message.id);
-        const waiter = live.waiters.get(key);
+        const waiter = live.waiters.resolve(idKey(message.id), text);
         if (waiter) {
-          live.waiters.delete(key);
-          clearTimeout(waiter.timer);
           this.#ports.count(live.server, message.error === undefined);
-          if (waiter.json) return waiter.json(text);
-          if (waiter.stream && !waiter.stream.closed) {
+          if (!waiter.stream) return; // the JSON body of its POST
+          if (!waiter.stream.closed) {
             waiter.stream.send(text, { id: String(this.#events.nextId(live.id)) });
             waiter.stream.close();
             return;
@@ -179,7 +182,7 @@ export class McpSessions {
         }
       } else if (message.method === 'notifications/progress') {
         const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
-        for (const waiter of live.waiters.values()) {
+        for (const [, waiter] of live.waiters.entries()) {
           if (waiter.stream && !waiter.stream.closed && waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token)) {
             waiter.stream.send(text, { id: String(this.#events.nextId(live.id)) });
             return;
@@ -237,7 +240,7 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, hostId, transport, waiters: new Map() };
+    const live: Live = { id, server, hostId, transport, waiters: new PendingRequests() };
     this.#live.set(id, live);
     return live;
   }
@@ -253,7 +256,7 @@ export class McpSessions {
       server: String(row.server),
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
-      waiters: new Map(),
+      waiters: new PendingRequests(),
     };
     this.#live.set(session, live);
     return live;
@@ -287,34 +290,40 @@ export class McpSessions {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
-    const waiter: Waiter = {
-      progressToken,
-      timer: setTimeout(() => this.#timeout(live, message), this.#limits.requestTimeoutMs),
-    };
-    live.waiters.set(key, waiter);
+    const waiter: Waiter = { progressToken };
+    const stream = wantsSse ? new SseStream(this.#limits.sse) : undefined;
+    if (stream) waiter.stream = stream;
+    // The edge owns the deadline: past it, the server is told the request is cancelled and the
+    // client gets a JSON-RPC error.
+    const answer = live.waiters.wait(key, { meta: waiter, timeoutMs: this.#limits.requestTimeoutMs, onTimeout: (w) => this.#timeout(live, message, w) });
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
-    if (wantsSse) {
-      const stream = new SseStream(this.#limits.sse);
+    if (stream) {
+      answer.catch(() => {}); // the stream itself carries the outcome
       stream.prime(String(this.#events.nextId(live.id)), RECONNECT_AFTER_MS);
-      waiter.stream = stream;
       return new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
     }
-    return new Promise((resolve) => {
-      waiter.json = (text) => resolve(new Response(text, { headers: { 'content-type': 'application/json', ...headers } }));
-    });
+    const json = { 'content-type': 'application/json', ...headers };
+    return answer.then(
+      (text) => new Response(text, { headers: json }),
+      (err: GatewayError) => new Response(errorText(message.id, err), { headers: json }),
+    );
   }
 
-  #timeout(live: Live, request: JsonRpcMessage): void {
-    const key = idKey(request.id);
-    if (!live.waiters.has(key)) return;
+  /** A request past its deadline: the server is told, the client answered with an error. */
+  #timeout(live: Live, request: JsonRpcMessage, waiter: Waiter): GatewayError {
     const conn = this.#ports.connectionOf(live.hostId);
     const params = { requestId: request.id, reason: 'the gateway deadline passed' };
     if (conn) this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message: { jsonrpc: '2.0', method: 'notifications/cancelled', params } });
-    this.onServerMessage(live.id, {
-      jsonrpc: '2.0',
-      id: request.id ?? null,
-      error: { code: -32001, message: `request timed out after ${this.#limits.requestTimeoutMs} ms` },
-    });
+    this.#ports.count(live.server, false);
+    const error = new GatewayError('REQUEST_TIMEOUT', `request timed out after ${this.#limits.requestTimeoutMs} ms`);
+    if (waiter.stream && !waiter.stream.closed) {
+      waiter.stream.send(errorText(request.id, error), { id: String(this.#events.nextId(live.id)) });
+      waiter.stream.close();
+    } else if (waiter.stream) {
+      this.#toMain(live, errorText(request.id, error)); // its stream is gone: the session's stream, or the backlog
+    }
+    this.#touch(live);
+    return error;
   }
 
   #toMain(live: Live, text: string): void {
@@ -324,7 +333,7 @@ export class McpSessions {
     if (live.main && !live.main.closed) {
       entry.delivered = live.main.send(text, { id: String(id), event });
     } else {
-      for (const waiter of live.waiters.values()) {
+      for (const [, waiter] of live.waiters.entries()) {
         if (waiter.stream && !waiter.stream.closed) {
           entry.delivered = waiter.stream.send(text, { id: String(id) });
           break;
@@ -338,16 +347,14 @@ export class McpSessions {
     this.#live.delete(live.id);
     this.#ports.sql.exec('DELETE FROM mcp_sessions WHERE id = ?', live.id);
     this.#events.drop(live.id);
-    for (const [key, waiter] of live.waiters) {
-      clearTimeout(waiter.timer);
-      const text = JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(key), error: { code: -32000, message: `session ended: ${reason}` } });
-      if (waiter.json) waiter.json(text);
-      else if (waiter.stream) {
-        waiter.stream.send(text);
+    const ended = new GatewayError('SESSION_NOT_FOUND', `session ended: ${reason}`);
+    live.waiters.rejectAll((waiter, key) => {
+      if (waiter.stream) {
+        waiter.stream.send(errorText(JSON.parse(key), ended));
         waiter.stream.close();
       }
-    }
-    live.waiters.clear();
+      return ended;
+    });
     live.main?.close();
   }
 }
