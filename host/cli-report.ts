@@ -152,6 +152,22 @@ export function fatalError(err: GatewayError, edgeUrl: string): UserError | Gate
   return refusal ? new UserError(refusal.message, err.message, refusal.fix) : err;
 }
 
+/** The local edge cannot listen where the config says: why (by the system error's code), and what to do. */
+export function listenError(err: NodeJS.ErrnoException, hostname: string, port: number): UserError | Error {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new UserError(`port ${port} on ${hostname} is already in use`, err.message, 'stop whatever uses it (another mcp-gateway?), or set another `port` in config.yaml (0 picks a free one)');
+    case 'EACCES':
+      return new UserError(`not allowed to listen on port ${port}`, err.message, 'use a port above 1023 in config.yaml (0 picks a free one)');
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UserError(`cannot listen on ${hostname}`, err.message, 'set `hostname` in config.yaml to an address of this machine (127.0.0.1, or 0.0.0.0 for every interface)');
+    default:
+      return err;
+  }
+}
+
 /** The first connection attempt of `host` failed: why, and what to check. */
 export function unreachable(err: Error & { code?: string; status?: number }, edgeUrl: string): UserError {
   const retry = 'or pass --retry to keep trying (when the host may start before the edge)';

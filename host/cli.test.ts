@@ -7,6 +7,9 @@ import { commandHelp, configSummary, fatalError, HELP, loggerFor, runCli, startF
 import { loadConfig } from './config.ts';
 import { UserError } from './user-error.ts';
 import { startCause } from './start-failure.ts';
+import { listenError } from './cli-report.ts';
+import { checkAddress } from './local-edge.ts';
+import net from 'node:net';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -184,6 +187,24 @@ describe('messages for failures after start', () => {
     expect(unreachable(Object.assign(new Error('HTTP 404'), { status: 404 }), edge).message).toMatch(/not an MCP gateway edge/);
     expect(unreachable(new Error('self-signed certificate'), 'https://x.example').message).toMatch(/TLS/);
     expect(unreachable(new Error('boom'), edge).fix).toMatch(/--retry/);
+  });
+
+  it('an address the local edge cannot listen on, by the system error code', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const err = await checkAddress('127.0.0.1', port).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      expect(err?.code).toBe('EADDRINUSE');
+      expect(listenError(err!, '127.0.0.1', port).message).toBe(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      busy.close();
+    }
+    await expect(checkAddress('127.0.0.1', 0)).resolves.toBeUndefined();
+    const notHere = Object.assign(new Error('listen EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' });
+    expect((listenError(notHere, '10.9.9.9', 3000) as UserError).fix).toMatch(/hostname/);
+    // Keyed by code: a message that merely mentions it is not taken for it.
+    expect(listenError(new Error('EADDRINUSE'), 'h', 1)).not.toBeInstanceOf(UserError);
   });
 
   it('the edge refusing the host, as a mistake to fix', () => {

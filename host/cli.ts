@@ -14,8 +14,9 @@ import { randomId } from '../shared/secure.ts';
 import { HostAgent } from './agent.ts';
 import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
 import { deploy, edgeVars } from './deploy.ts';
+import { listenError } from './cli-report.ts';
 import { clientAuthBinding, configSecrets, hostTokensBinding } from './edge-secrets.ts';
-import { startLocalEdge } from './local-edge.ts';
+import { checkAddress, startLocalEdge } from './local-edge.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
 import { ConfigWatcher } from './reload.ts';
 import { ServerSet } from './servers.ts';
@@ -193,16 +194,12 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;
+  await checkAddress(config.hostname, config.port).catch((err: NodeJS.ErrnoException) => {
+    throw listenError(err, config.hostname, config.port);
+  });
   try {
     return await startLocalEdge({ hostname: config.hostname, port: config.port, bindings, stateDir });
   } catch (err) {
-    const message = (err as Error).message;
-    if (/EADDRINUSE|address already in use/i.test(message)) {
-      throw new UserError(`port ${config.port} on ${config.hostname} is already in use`, message, 'stop whatever uses it (another mcp-gateway?), or set another `port` in config.yaml (0 picks a free one)');
-    }
-    if (/EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/i.test(message)) {
-      throw new UserError(`cannot listen on ${config.hostname}`, message, 'set `hostname` in config.yaml to an address of this machine (127.0.0.1, or 0.0.0.0 for every interface)');
-    }
     logger.error('the local edge failed to start');
     throw err;
   }
