@@ -168,6 +168,9 @@ export function listenError(err: NodeJS.ErrnoException, hostname: string, port: 
   }
 }
 
+/** Node's codes for a TLS handshake that failed (certificates, protocol), as opposed to the network. */
+const TLS_ERROR_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_(GET|VERIFY)_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|EPROTO$)/;
+
 /** The first connection attempt of `host` failed: why, and what to check. */
 export function unreachable(err: Error & { code?: string; status?: number }, edgeUrl: string): UserError {
   const retry = 'or pass --retry to keep trying (when the host may start before the edge)';
@@ -184,7 +187,7 @@ export function unreachable(err: Error & { code?: string; status?: number }, edg
   if (err.status) {
     return new UserError(`the edge at ${edgeUrl} refused the connection (HTTP ${err.status})`, err.message, `is the Worker deployed and healthy (curl ${edgeUrl}/health)? ${retry}`);
   }
-  if (/certificate|TLS|SSL/i.test(`${err.code ?? ''} ${err.message}`)) {
+  if (err.code && TLS_ERROR_CODE.test(err.code)) {
     return new UserError(`TLS failed with the edge at ${edgeUrl}`, err.message, `check --edge (https:// for Cloudflare, http:// for a local edge), ${retry}`);
   }
   return new UserError(`cannot connect to the edge at ${edgeUrl}`, err.message, `check --edge and the network, ${retry}`);

@@ -185,7 +185,10 @@ describe('messages for failures after start', () => {
     expect(unreachable(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), edge).message).toMatch(/nothing is listening/);
     expect(unreachable(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), 'https://typo.example').message).toMatch(/typo\.example does not resolve/);
     expect(unreachable(Object.assign(new Error('HTTP 404'), { status: 404 }), edge).message).toMatch(/not an MCP gateway edge/);
-    expect(unreachable(new Error('self-signed certificate'), 'https://x.example').message).toMatch(/TLS/);
+    expect(unreachable(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'https://x.example').message).toMatch(/TLS/);
+    expect(unreachable(Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), 'https://x.example').message).toMatch(/TLS/);
+    // By code, not by the words of the message.
+    expect(unreachable(new Error('certificate'), 'https://x.example').message).not.toMatch(/TLS/);
     expect(unreachable(new Error('boom'), edge).fix).toMatch(/--retry/);
   });
 
