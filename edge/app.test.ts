@@ -4,7 +4,7 @@
  * The Hub itself is tested in hub.test.ts, and both together through workerd in test/e2e.
  */
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ErrorCode } from '../shared/errors.ts';
 import { createApp } from './app.ts';
 import type { HubResult, WireError } from './hub/rpc.ts';
@@ -62,9 +62,12 @@ class HubDouble {
     this.calls.push({ method: 'health', args: [] });
     return Promise.resolve({ status: 'ok', hosts: [], servers: [] });
   }
-  status() {
-    this.calls.push({ method: 'status', args: [] });
+  status(...args: unknown[]) {
+    this.calls.push({ method: 'status', args });
     return Promise.resolve({ hosts: [] });
+  }
+  endSession(...args: unknown[]) {
+    return this.#answer('endSession', args, null);
   }
   fetch(request: Request) {
     this.calls.push({ method: 'fetch', args: [request.url] });
@@ -79,6 +82,8 @@ function gateway(vars: Record<string, string> = {}) {
     ALLOWED_HOSTS: 'gw.test',
     MAX_BODY_BYTES: '2048',
     HOST_TOKENS: JSON.stringify([{ token: HOST_TOKEN }, { token: LIMITED_TOKEN, servers: ['a', 'b'] }]),
+    // Without CLIENT_AUTH the API is closed unless opened on purpose.
+    OPEN_API: '1',
     ...vars,
   };
   const app = createApp();
@@ -219,6 +224,35 @@ describe('MCP', () => {
   });
 });
 
+describe('fail closed', () => {
+  it.each([
+    ['no CLIENT_AUTH and no OPEN_API', { OPEN_API: '' }],
+    ['an empty CLIENT_AUTH object', { CLIENT_AUTH: '{}' }],
+    ['CLIENT_AUTH that is not JSON', { CLIENT_AUTH: '{"bearer": [' }],
+    ['CLIENT_AUTH with an unknown key', { CLIENT_AUTH: JSON.stringify({ bearer: ['t'.repeat(20)], bearers: ['x'] }) }],
+    ['CLIENT_AUTH with a misspelled basic entry', { CLIENT_AUTH: JSON.stringify({ basic: [{ user: 'a', password: 'b' }] }) }],
+    ['CLIENT_AUTH with an empty bearer token', { CLIENT_AUTH: JSON.stringify({ bearer: [''] }) }],
+  ])('%s: every API route answers 503 MISCONFIGURED, the log says why; /health does not need it', async (_name, vars) => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { request, hub } = gateway(vars);
+    expect(await restError(await request('/api/sessionid'))).toMatchObject({ status: 503, code: 'MISCONFIGURED' });
+    expect((await request('/s/mcp', { method: 'POST', headers: MCP_HEADERS, body: initialize })).status).toBe(503);
+    expect((await request('/health')).status).toBe(200);
+    expect(hub.calls.map((c) => c.method)).toEqual(['health']);
+    const lines = logged.mock.calls.map((args) => String(args[0]));
+    logged.mockRestore();
+    expect(lines.filter((l) => l.includes('client auth is misconfigured'))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('t'.repeat(20));
+  });
+
+  it('HOST_TOKENS with an unknown key refuses hosts with 503 MISCONFIGURED', async () => {
+    const { request, hub } = gateway({ HOST_TOKENS: JSON.stringify([{ token: 't'.repeat(20), server: ['a'] }]) });
+    const res = await request('/agent?host=h', { headers: { upgrade: 'websocket', authorization: `Bearer ${'t'.repeat(20)}` } });
+    expect(await restError(res)).toMatchObject({ status: 503, code: 'MISCONFIGURED' });
+    expect(hub.calls).toEqual([]);
+  });
+});
+
 describe('credentials', () => {
   const auth = { CLIENT_AUTH: JSON.stringify({ bearer: [CLIENT_TOKEN] }) };
 
@@ -229,7 +263,8 @@ describe('credentials', () => {
     expect(await restError(refused)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     await request('/api/s/echo', { method: 'POST', body: '{}', headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });
     expect(hub.calls).toHaveLength(1);
-    expect(hub.calls[0]!.args[0]).toMatchObject({ principal: 'bearer:0' });
+    // The principal is a hash of the credential, never the credential or its place in a list.
+    expect(hub.calls[0]!.args[0]).toMatchObject({ principal: expect.stringMatching(/^bearer:[0-9a-f]{24}$/) });
   });
 
   it('Basic credentials (a password may hold ":") and JWTs: each verified, each its own principal', async () => {
@@ -245,7 +280,8 @@ describe('credentials', () => {
     expect((await tool(`Bearer ${await sign()}`)).status).toBe(200);
     expect((await tool(`Bearer ${await sign({ aud: 'elsewhere' })}`)).status).toBe(401);
     expect((await tool(`Bearer ${await sign({ exp: Math.floor(Date.now() / 1000) - 3600 })}`)).status).toBe(401);
-    expect(hub.calls.map((c) => (c.args[0] as { principal: string }).principal)).toEqual(['basic:admin', 'jwt:alice']);
+    const principals = hub.calls.map((c) => (c.args[0] as { principal: string }).principal);
+    expect(principals).toEqual([expect.stringMatching(/^basic:/), expect.stringMatching(/^jwt:/)]);
   });
 
   it('/health needs none', async () => {
@@ -261,10 +297,12 @@ describe('credentials', () => {
     expect(await restError(await request('/agent?host=a%20b', { headers: { ...upgrade, authorization: `Bearer ${HOST_TOKEN}` } }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
     await request('/agent?host=h1', { headers: { ...upgrade, authorization: `Bearer ${HOST_TOKEN}` } });
     await request('/agent?host=h2', { headers: { ...upgrade, authorization: `Bearer ${LIMITED_TOKEN}` } });
+    // The Hub learns the host id, the servers the token may announce, whether it may use that id, and a hash of the token.
     expect(hub.calls).toEqual([
-      { method: 'fetch', args: ['https://hub/agent?host=h1'] },
-      { method: 'fetch', args: ['https://hub/agent?host=h2&servers=a%2Cb'] },
+      { method: 'fetch', args: [expect.stringMatching(/^https:\/\/hub\/agent\?host=h1&claim=any&token=[0-9a-f]{24}$/)] },
+      { method: 'fetch', args: [expect.stringMatching(/^https:\/\/hub\/agent\?host=h2&servers=a%2Cb&claim=any&token=[0-9a-f]{24}$/)] },
     ]);
+    expect(JSON.stringify(hub.calls)).not.toContain(HOST_TOKEN);
   });
 });
 
@@ -292,5 +330,54 @@ describe('CORS', () => {
     expect(ok.headers.get('access-control-allow-headers')).toContain('mcp-session-id');
     const other = await request('/s/mcp', { ...preflight, headers: { ...preflight.headers, origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('status', () => {
+  const auth = { CLIENT_AUTH: JSON.stringify({ bearer: [CLIENT_TOKEN], basic: [{ username: 'admin', password: 'password-0123456789' }] }) };
+  const AUTH = { authorization: `Bearer ${CLIENT_TOKEN}` };
+
+  it('/status asks the Hub for the history windows named, and refuses others', async () => {
+    const { request, hub } = gateway(auth);
+    expect((await request('/status', { headers: AUTH })).status).toBe(200);
+    expect((await request('/status?history=day', { headers: AUTH })).status).toBe(200);
+    expect(await restError(await request('/status?history=week', { headers: AUTH }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(hub.calls).toEqual([
+      { method: 'status', args: ['both'] },
+      { method: 'status', args: ['day'] },
+    ]);
+  });
+
+  it('the page needs no credentials and carries no data; /status and ending a session do', async () => {
+    const { request, hub } = gateway(auth);
+    const page = await request('/status/page');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).not.toMatch(/bearer:|CLIENT|token-0123/);
+    expect((await request('/status')).status).toBe(401);
+    expect((await request('/status/sessions/abc', { method: 'DELETE' })).status).toBe(401);
+    expect(hub.calls).toEqual([]);
+  });
+
+  it('ends a session by id, refusing ids that are not ids; an unknown one is 404', async () => {
+    const { request, hub } = gateway(auth);
+    expect((await request('/status/sessions/0123abcd', { method: 'DELETE', headers: AUTH })).status).toBe(204);
+    expect(await restError(await request('/status/sessions/a.b', { method: 'DELETE', headers: AUTH }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(await restError(await request(`/status/sessions/${'a'.repeat(129)}`, { method: 'DELETE', headers: AUTH }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    hub.fail = { code: 'SESSION_NOT_FOUND', message: 'no such session' };
+    expect(await restError(await request('/status/sessions/0123abcd', { method: 'DELETE', headers: AUTH }))).toMatchObject({ status: 404, code: 'SESSION_NOT_FOUND' });
+    expect(hub.calls.map((c) => c.args)).toEqual([['0123abcd'], ['0123abcd']]);
+  });
+
+  it('browser sign-in at /status?login: a Basic challenge alone, then the page once signed in', async () => {
+    const { request } = gateway(auth);
+    const challenge = await request('/status?login');
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get('www-authenticate')).toBe('Basic realm="mcp-gateway", charset="UTF-8"');
+    expect((await request('/status?login', { headers: { authorization: 'Basic ' + btoa('admin:wrong') } })).status).toBe(401);
+    const signedIn = await request('/status?login', { headers: { authorization: 'Basic ' + btoa('admin:password-0123456789') } });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('location')).toBe('/status/page');
+    expect(await restError(await request('/status?login', { headers: EVIL }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
   });
 });

@@ -7,10 +7,11 @@ import { edgeLog } from './log.ts';
 import { clientAuth } from './middleware/auth.ts';
 import { checkOrigin } from './middleware/origin.ts';
 import { corsHeaders } from './middleware/cors.ts';
+import { checkInput } from './middleware/input.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { openapiRoutes } from './routes/openapi.ts';
-import { statusRoutes } from './routes/status.ts';
+import { statusPageRoute, statusRoutes } from './routes/status.ts';
 import { agentRoute } from './routes/agent.ts';
 import { healthRoute } from './routes/health.ts';
 import { restRoutes } from './routes/rest.ts';
@@ -19,9 +20,10 @@ export type AppEnv = { Bindings: EdgeEnv; Variables: { principal: string } };
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use('*', corsHeaders);
+  app.use('*', corsHeaders, checkInput);
   app.route('/', healthRoute);
   app.route('/', agentRoute);
+  app.route('/', statusPageRoute);
   app.use('*', checkOrigin, clientAuth);
   app.route('/', openapiRoutes);
   app.route('/', docsRoutes);

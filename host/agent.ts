@@ -5,14 +5,16 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, REFUSAL_CLOSE_CODES, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { encodeFrame, FrameDecoder } from '../shared/framing.ts';
+import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
+import { Bridge } from './bridge.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 
 export interface AgentOptions {
@@ -42,12 +44,16 @@ export class HostAgent extends EventEmitter {
   readonly #opts: AgentOptions;
   readonly #log: Logger;
   readonly #instances: ServerSet;
+  /** MCP 2026-07-28 requests on 2025-era server processes. */
+  readonly #bridge: Bridge;
   readonly #running = new Map<string, Running>();
   #servers: ServerInfo[] = [];
   /** Why each server that failed its first start failed, for the CLI's fix hint. */
   readonly #startFailures = new Map<string, StartCause>();
   #ws: WebSocket | undefined;
   #decoder = new FrameDecoder();
+  /** Frames larger than the edge accepts are refused here (the edge names its limit in its welcome). */
+  #framing: FramingLimits = { ...DEFAULT_LIMITS, maxMessageChars: DEFAULT_MAX_FRAME_BYTES };
   #attempt = 0;
   #stopped = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -68,6 +74,13 @@ export class HostAgent extends EventEmitter {
       onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
       onServerHealth: (server, error) => this.#serverHealth(server, error),
     });
+    this.#bridge = new Bridge({
+      servers: this.#instances,
+      send: (frame) => this.#send(frame),
+      logger: this.#log,
+      idleTimeoutMs: opts.config.host.idleTimeoutMs,
+      parkTtlMs: DEFAULT_PARK_TTL_MS,
+    });
   }
 
   get servers(): readonly ServerInfo[] {
@@ -83,16 +96,18 @@ export class HostAgent extends EventEmitter {
   async start(): Promise<void> {
     this.#servers = await Promise.all(this.#instances.names.map((name) => this.#describe(name)));
     this.#instances.startPools();
+    this.#bridge.warm();
     this.#connect();
   }
 
   /** Starts the server's catalog process to learn its tools, or the error that kept it from starting. */
   async #describe(name: string): Promise<ServerInfo> {
     try {
-      const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
-      this.#log.info(`server ${name}: ${tools.length} tools`);
+      const [tools, modern] = await Promise.all([this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed)), this.#instances.probeModern(name)]);
+      this.#log.info(`server ${name}: ${tools.length} tools${modern ? ', speaks MCP 2026-07-28' : ''}`);
       this.#startFailures.delete(name);
-      return { name, tools };
+      const initialize = initializeInfo(this.#instances.initializeResult(name));
+      return { name, tools, ...(initialize ? { initialize } : {}), ...(modern ? { modern } : {}) };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       if (err instanceof StartError) this.#startFailures.set(name, err.why);
@@ -127,13 +142,15 @@ export class HostAgent extends EventEmitter {
   #serverHealth(name: string, error: string | undefined): void {
     const current = this.#servers.find((s) => s.name === name);
     if (!current || current.error === error) return;
-    const server: ServerInfo = { name, tools: current.tools, ...(error ? { error: error.slice(0, 2000) } : {}) };
+    const { error: _previous, ...rest } = current;
+    const server: ServerInfo = { ...rest, ...(error ? { error: error.slice(0, 2000) } : {}) };
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#send({ type: 'server.update', server });
   }
 
   #toolsChanged(name: string, tools: ServerInfo['tools']): void {
-    const server: ServerInfo = { name, tools };
+    const { error: _error, ...current } = this.#servers.find((s) => s.name === name) ?? { name, tools };
+    const server: ServerInfo = { ...current, name, tools };
     if (JSON.stringify(this.#servers.find((s) => s.name === name)) === JSON.stringify(server)) return;
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
     this.#log.info(`server ${name}: its tools changed, now ${tools.length}`);
@@ -146,7 +163,7 @@ export class HostAgent extends EventEmitter {
     clearInterval(this.#pingTimer);
     clearInterval(this.#statsTimer);
     this.#ws?.close(1000, 'host stopping');
-    await this.#instances.dispose();
+    await Promise.all([this.#instances.dispose(), this.#bridge.dispose()]);
   }
 
   #connect(): void {
@@ -220,6 +237,7 @@ export class HostAgent extends EventEmitter {
     // Sessions end with the connection: the edge forgets them too.
     this.#running.clear();
     void this.#instances.closeAll();
+    void this.#bridge.closeAll();
     this.emit('disconnected', code, reason);
     if (this.#stopped) return;
     const refusal = REFUSAL_CLOSE_CODES[code];
@@ -241,7 +259,18 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    for (const message of encodeFrame(frame)) ws.send(message);
+    let messages: string[];
+    try {
+      messages = encodeFrame(frame, this.#framing);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.code !== 'FRAME_TOO_LARGE') throw err;
+      // Refused here, before sending: the edge would close the connection over it.
+      const standIn = standInFor(frame, err.message);
+      this.#log.warn('a frame too large for the edge was not sent', { type: frame.type, reason: err.message, replacedBy: standIn ? 'an error' : 'nothing' });
+      if (standIn) this.#send(standIn);
+      return;
+    }
+    for (const message of messages) ws.send(message);
   }
 
   #onMessage(text: string): void {
@@ -261,13 +290,22 @@ export class HostAgent extends EventEmitter {
     switch (frame.type) {
       case 'host.welcome':
         this.#attempt = 0;
+        // The edge says how large a frame it takes; an older edge says nothing and takes the default.
+        this.#framing = { ...DEFAULT_LIMITS, maxMessageChars: Math.min(frame.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES, DEFAULT_LIMITS.maxMessageChars) };
         this.#log.info('connected to the edge', { servers: this.#servers.map((s) => s.name).join(',') });
         this.emit('welcome');
         return;
       case 'rpc.request':
         void this.#onRequest(frame);
         return;
+      case 'modern.call':
+        void this.#bridge.call(frame);
+        return;
+      case 'modern.resume':
+        this.#bridge.resume(frame);
+        return;
       case 'rpc.cancel': {
+        if (this.#bridge.cancel(frame.id, frame.reason ?? 'cancelled by the edge')) return;
         const running = this.#running.get(frame.id);
         running?.instance.cancel(running.rpcId, frame.reason ?? 'cancelled by the edge');
         return;
@@ -290,6 +328,18 @@ export class HostAgent extends EventEmitter {
     }
   }
 
+  /**
+   * A fault's message as the REST client sees it: a server's stderr and command line stay in this
+   * host's log (and on the authenticated /status), never in an API response.
+   */
+  #publicMessage(err: GatewayError, server: string): string {
+    if (err.code !== 'SPAWN_FAILED' && err.code !== 'SERVER_EXITED') return err.message.slice(0, 4000);
+    this.#log.warn('a call failed: the server process could not start or ended', { server, code: err.code, detail: err.message });
+    return err.code === 'SPAWN_FAILED'
+      ? `server ${server} could not start; the host's log has the detail`
+      : `server ${server} ended during the call; the host's log has the detail`;
+  }
+
   async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {
     const { id, server, session, method, params, timeoutMs } = frame;
     try {
@@ -306,7 +356,7 @@ export class HostAgent extends EventEmitter {
       if (err instanceof RpcError) {
         this.#send({ type: 'rpc.response', id, error: { code: err.code, message: err.message, data: err.data } });
       } else if (err instanceof GatewayError) {
-        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: err.message.slice(0, 4000) } });
+        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: this.#publicMessage(err, server) } });
       } else {
         this.#log.error('call failed unexpectedly', { error: err instanceof Error ? err.stack : String(err) });
         this.#send({ type: 'rpc.response', id, fault: { code: 'INTERNAL', message: 'internal error in the host agent' } });
@@ -315,4 +365,17 @@ export class HostAgent extends EventEmitter {
       this.#running.delete(id);
     }
   }
+}
+
+/** The parts of a server's `initialize` answer the edge needs for `server/discover`, within the frame's bounds. */
+function initializeInfo(result: unknown): ServerInfo['initialize'] {
+  if (!result || typeof result !== 'object') return undefined;
+  const r = result as Record<string, unknown>;
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  return {
+    ...(typeof r.protocolVersion === 'string' ? { protocolVersion: r.protocolVersion.slice(0, 64) } : {}),
+    ...(isObject(r.capabilities) ? { capabilities: r.capabilities } : {}),
+    ...(isObject(r.serverInfo) ? { serverInfo: r.serverInfo } : {}),
+    ...(typeof r.instructions === 'string' ? { instructions: r.instructions.slice(0, 64_000) } : {}),
+  };
 }

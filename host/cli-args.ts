@@ -16,7 +16,7 @@ const OPTIONS = {
   format: { type: 'string', help: '--format yaml|json  output format (default: yaml)' },
   'dry-run': { type: 'boolean', help: '--dry-run           bundle and check the Worker (wrangler deploy --dry-run); upload nothing, set no secrets' },
   outdir: { type: 'string', help: '--outdir <dir>      where --dry-run writes the bundle (default: a new temp folder)' },
-  open: { type: 'boolean', help: '--open              allow a deploy without auth: an API anyone can call' },
+  open: { type: 'boolean', help: '--open              serve (or deploy) without auth on purpose: an API anyone who reaches it can call' },
   schemaDump: { type: 'boolean', help: '--schemaDump        print the OpenAPI document and exit (as the original)' },
   schemaFormat: { type: 'string', help: '--schemaFormat json with --schemaDump: JSON instead of YAML' },
   help: { type: 'boolean', short: 'h', help: '-h, --help          help (of a command: mcp-gateway <command> --help)' },
@@ -33,15 +33,17 @@ interface CommandSpec {
 
 const COMMANDS: Record<string, CommandSpec> = {
   start: {
-    usage: 'mcp-gateway [start] [--config <file>] [--host-id <id>] [--no-watch]',
+    usage: 'mcp-gateway [start] [--config <file>] [--host-id <id>] [--no-watch] [--open]',
     summary: 'the edge (on workerd) and a host agent on this machine, from config.yaml',
-    options: ['config', 'host-id', 'watch', 'state', 'schemaDump', 'schemaFormat'],
-    more: 'Prints the URLs when ready. Ctrl-C stops the edge, the host agent and every server process.\nServer changes in the config file apply while it runs (--no-watch: not).',
+    options: ['config', 'host-id', 'watch', 'state', 'schemaDump', 'schemaFormat', 'open'],
+    more:
+      'Prints the URLs when ready. Ctrl-C stops the edge, the host agent and every server process.\nServer changes in the config file apply while it runs (--no-watch: not).\n' +
+      'Without an auth section it listens only on a loopback hostname, unless --open.',
   },
   edge: {
-    usage: 'mcp-gateway edge [--token <host-token>] [--state <dir>] [--config <file>]',
+    usage: 'mcp-gateway edge [--token <host-token>] [--state <dir>] [--config <file>] [--open]',
     summary: 'only the edge, on this machine, for host agents elsewhere',
-    options: ['config', 'token', 'state'],
+    options: ['config', 'token', 'state', 'open'],
     more: 'Host agents connect with --token or one of hostTokens in config.yaml.\nWithout --state, the edge starts empty each time.',
   },
   host: {

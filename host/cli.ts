@@ -59,7 +59,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       const logger = loggerFor(config, loaded);
       const token = randomId();
       logger.addSecret(token);
-      const edge = await startEdge(config, token, logger, values.state);
+      const edge = await startEdge(config, token, logger, values.state, Boolean(values.open));
       const edgeUrl = edge.url.toString().replace(/\/$/, '');
       const agent = new HostAgent({ edgeUrl, token, hostId: hostIdFor(values['host-id'], config), config, baseDir: dir, logger });
       const failed = fatalOf(agent, edgeUrl);
@@ -91,7 +91,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       const logger = loggerFor(config);
       if (token) logger.addSecret(token);
-      const edge = await startEdge(config, token, logger, values.state);
+      const edge = await startEdge(config, token, logger, values.state, Boolean(values.open));
       process.stdout.write(`MCP gateway edge ready at ${edge.url.toString().replace(/\/$/, '')}\n`);
       return { stop: () => edge.dispose(), failed: new Promise<never>(() => {}) };
     }
@@ -186,7 +186,12 @@ export function loggerFor(config: Config, loaded?: LoadedConfig, options: Logger
 }
 
 
-async function startEdge(config: Config, hostToken: string | undefined, logger: Logger, stateDir?: string) {
+/** Whether the edge would listen on this machine only. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+async function startEdge(config: Config, hostToken: string | undefined, logger: Logger, stateDir: string | undefined, open: boolean) {
   const bindings: Record<string, string> = {
     HOST_TOKENS: hostTokensBinding(config, hostToken),
     ...edgeVars(config),
@@ -194,6 +199,16 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;
+  else {
+    if (!open && !isLoopback(config.hostname)) {
+      throw new UserError(
+        `config.yaml has no auth, and hostname ${config.hostname} is reachable from other machines`,
+        'anyone who can reach this port could call your tools',
+        'add an auth section (bearer tokens, basic credentials or JWT; see README.md), listen on 127.0.0.1, or pass --open to serve an open API on purpose',
+      );
+    }
+    bindings.OPEN_API = '1';
+  }
   await checkAddress(config.hostname, config.port).catch((err: NodeJS.ErrnoException) => {
     throw listenError(err, config.hostname, config.port);
   });

@@ -81,7 +81,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const run = opts.run ?? runWrangler;
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const secrets = deploySecrets(config, opts.open);
-  const vars = Object.entries(edgeVars(config)).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  // An open API is an explicit choice the edge sees: without it, no CLIENT_AUTH closes the API.
+  const vars = Object.entries({ ...edgeVars(config), OPEN_API: secrets.CLIENT_AUTH === null ? '1' : '' }).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   const args = ['deploy', '--config', WRANGLER_TOML, ...vars, ...(opts.wranglerArgs ?? [])];
 
   if (dryRun) {

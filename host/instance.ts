@@ -9,6 +9,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { PendingRequests } from '../shared/pending.ts';
+import { childEnv } from './child-env.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 
@@ -19,9 +20,13 @@ export interface InstanceOptions {
   /** Folder that relative `command` and `path` are resolved against. */
   baseDir: string;
   logger: Logger;
+  /** Names of the host's environment variables passed on, besides the default allow-list (`host.inheritEnv`). */
+  inheritEnv?: readonly string[];
   /** Longest stdout line accepted from the server, in characters. */
   maxLineChars?: number;
   initializeTimeoutMs?: number;
+  /** The `initialize` params the host sends (default: no client capabilities, the gateway's name). */
+  initializeParams?: Record<string, unknown>;
   /** Messages from the server that are not responses to our requests. */
   onMessage?: (message: JsonRpcMessage) => void;
   raw?: boolean;
@@ -74,8 +79,8 @@ export class Instance {
   readonly child: ChildProcess;
   readonly #opts: InstanceOptions;
   readonly #log: Logger;
-  /** Our own requests to the server, waiting for its answer. */
-  readonly #waiters = new PendingRequests<number, unknown>();
+  /** Our own requests to the server, waiting for its answer; `asked`: what the server asked the client for meanwhile. */
+  readonly #waiters = new PendingRequests<number, unknown, { asked?: string }>();
   readonly #stderrTail: string[] = [];
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
@@ -98,7 +103,7 @@ export class Instance {
     const [program, argv] = PDEATHSIG ? [PDEATHSIG, ['--pdeathsig', 'KILL', '--', resolvedCommand, ...args]] : [resolvedCommand, args];
     this.child = spawn(program, argv, {
       cwd: workDir ? path.resolve(opts.baseDir, workDir) : opts.baseDir,
-      env: { ...process.env, ...env },
+      env: childEnv(env, opts.inheritEnv),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so stop() reaches everything it starts
     });
@@ -122,20 +127,31 @@ export class Instance {
   /** Spawns the server and completes the MCP initialize handshake. */
   static async start(opts: InstanceOptions): Promise<Instance> {
     const instance = new Instance(opts);
+    await instance.initialize(opts.initializeParams);
+    return instance;
+  }
+
+  /** Spawns the server without the handshake: `initialize` it when its client is known (a spare). */
+  static spawnUninitialized(opts: InstanceOptions): Instance {
+    return new Instance(opts);
+  }
+
+  /** The MCP initialize handshake, with the given params (default: no client capabilities). */
+  async initialize(params?: Record<string, unknown>): Promise<void> {
+    const opts = this.#opts;
     try {
-      instance.initializeResult = await instance.request(
+      this.initializeResult = await this.request(
         'initialize',
-        { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
+        params ?? { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway', version: '0.1.0' } },
         opts.initializeTimeoutMs ?? 30_000,
       ).done;
-      instance.notify('notifications/initialized');
+      this.notify('notifications/initialized');
     } catch (err) {
-      instance.stop();
+      this.stop();
       const detail = err instanceof Error ? err.message : String(err);
-      const stderr = instance.#stderrSummary();
-      throw new StartError(startCause(instance.#end), `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
+      const stderr = this.#stderrSummary();
+      throw new StartError(startCause(this.#end), `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
     }
-    return instance;
   }
 
   get pid(): number | undefined {
@@ -167,7 +183,7 @@ export class Instance {
     this.lastActive = Date.now();
     if (this.#exitReason) return { id, done: Promise.reject(this.#exitError()) };
     const done = this.#waiters.wait(id, {
-      meta: undefined,
+      meta: {},
       timeoutMs,
       onTimeout: () => {
         this.notify('notifications/cancelled', { requestId: id, reason: 'timed out' });
@@ -184,9 +200,10 @@ export class Instance {
 
   /** Gives up on a request: the server is told, and its answer will be ignored. */
   cancel(id: number, reason: string): void {
-    if (!this.#waiters.has(id)) return;
+    const waiter = this.#waiters.meta(id);
+    if (!waiter) return;
     this.notify('notifications/cancelled', { requestId: id, reason });
-    this.#waiters.reject(id, new GatewayError('REQUEST_TIMEOUT', `call cancelled: ${reason}`));
+    this.#waiters.reject(id, waiter.asked === undefined ? new GatewayError('REQUEST_TIMEOUT', `call cancelled: ${reason}`) : this.#inputRequired(waiter.asked));
   }
 
   /** Ends the process group: SIGTERM, then SIGKILL if it lingers. */
@@ -248,16 +265,45 @@ export class Instance {
     }
     if (!message || typeof message !== 'object') return;
     const isResponse = message.method === undefined && (message.result !== undefined || message.error !== undefined);
+    if (!this.raw && !this.#opts.onMessage && typeof message.method === 'string' && message.id !== undefined && message.id !== null) {
+      this.#refuseServerRequest(message);
+      return;
+    }
     if (isResponse && message.id !== undefined && message.id !== null && this.#relayed.delete(message.id)) {
       this.#opts.onMessage?.(message);
       return;
     }
-    if (isResponse && typeof message.id === 'number' && this.#waiters.has(message.id)) {
-      if (message.error) this.#waiters.reject(message.id, new RpcError(message.error.code, message.error.message, message.error.data));
-      else this.#waiters.resolve(message.id, message.result);
+    const waiter = isResponse && typeof message.id === 'number' ? this.#waiters.meta(message.id) : undefined;
+    if (waiter) {
+      const id = message.id as number;
+      // A server that asked for input a REST call cannot give answered whatever it made of the refusal.
+      if (waiter.asked !== undefined) this.#waiters.reject(id, this.#inputRequired(waiter.asked));
+      else if (message.error) this.#waiters.reject(id, new RpcError(message.error.code, message.error.message, message.error.data));
+      else this.#waiters.resolve(id, message.result);
       return;
     }
     this.#opts.onMessage?.(message);
+  }
+
+  /**
+   * A server request (elicitation, sampling, roots…) to a process whose client is the host itself
+   * (REST calls): nobody can answer it. The server gets "method not found" at once, so nothing
+   * hangs, and the call in flight, if it is the only one, fails as INPUT_REQUIRED (409) instead of
+   * returning whatever the server made of the refusal.
+   */
+  #refuseServerRequest(message: JsonRpcMessage): void {
+    this.#write({ jsonrpc: '2.0', id: message.id!, error: { code: -32601, message: `Method not found: the gateway's REST client cannot answer ${message.method}` } });
+    if (this.#waiters.size !== 1) return;
+    const [[, waiter]] = this.#waiters.entries() as [[number, { asked?: string }]];
+    const text = (message.params as { message?: unknown } | undefined)?.message;
+    waiter.asked = `${message.method}${typeof text === 'string' ? ` ("${text.slice(0, 200)}")` : ''}`;
+  }
+
+  #inputRequired(asked: string): GatewayError {
+    return new GatewayError(
+      'INPUT_REQUIRED',
+      `server ${this.server} asked the client for input during the call (${asked}), which a REST call cannot answer: call the tool over MCP at /${this.server}/mcp, where the MCP client is asked`,
+    );
   }
 
   #onStderr(data: string): void {
@@ -285,7 +331,7 @@ export class Instance {
     this.#exitReason = reason;
     this.#end = end;
     const error = this.#exitError();
-    this.#waiters.rejectAll(() => error);
+    this.#waiters.rejectAll((waiter) => (waiter.asked === undefined ? error : this.#inputRequired(waiter.asked)));
     this.#relayed.clear();
     this.#opts.onExit?.(reason, this);
   }

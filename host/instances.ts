@@ -12,8 +12,10 @@ import type { Config } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
 import { nextDelay } from './backoff.ts';
+import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSIONS } from '../shared/mcp2026.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
+import { ProcessSlots } from './process-slots.ts';
 import { SharedRelay } from './shared-relay.ts';
 
 export interface InstancesOptions {
@@ -26,6 +28,8 @@ export interface InstancesOptions {
   onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void;
   /** A server's warm pool cannot start processes (error), or can again (undefined). */
   onServerHealth?: (server: string, error: string | undefined) => void;
+  /** The host-wide cap on session processes, shared by every server (default: one of `host.maxProcesses`). */
+  slots?: ProcessSlots;
 }
 
 interface Entry {
@@ -45,6 +49,8 @@ const key = (server: string, session: string) => `${server}\u0000${session}`;
 const SHARED = '(shared)';
 /** A pooled process that dies younger than this counts as a failed start. */
 const HEALTHY_AFTER_MS = 10_000;
+/** How long a server has to answer the 2026-07-28 probe. */
+const PROBE_TIMEOUT_MS = 5000;
 
 export class Instances {
   readonly #opts: InstancesOptions;
@@ -56,9 +62,13 @@ export class Instances {
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
   #disposed = false;
+  readonly #slots: ProcessSlots;
+  /** What the server answered to the catalog process's `initialize`. */
+  initializeResult: unknown;
 
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
+    this.#slots = opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses);
     const { idleTimeoutMs, maxLifetimeMs } = opts.config.host;
     const every = Math.min(30_000, Math.max(250, Math.min(idleTimeoutMs, maxLifetimeMs) / 4));
     this.#reaper = setInterval(() => this.#reap(), every);
@@ -111,9 +121,25 @@ export class Instances {
         this.#opts.onSessionEnded?.(server, session, 'this host runs no such session');
         return;
       }
-      const instance = Instance.spawnRaw(this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m)));
-      entry = { promise: Promise.resolve(instance), instance };
-      this.#running.set(k, entry);
+      const created: Entry = {
+        promise: this.#slots.acquire().then((release) => {
+          const options = this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m));
+          return Instance.spawnRaw({ ...options, onExit: releasing(release, options.onExit) });
+        }),
+      };
+      entry = created;
+      this.#running.set(k, created);
+      created.promise.then(
+        (instance) => (created.instance = instance),
+        (err: Error) => {
+          if (this.#running.get(k) === created) this.#running.delete(k);
+          // The client's initialize gets an answer, and the session ends.
+          if (message.id !== undefined && message.id !== null) {
+            this.#opts.onServerMessage?.(server, session, { jsonrpc: '2.0', id: message.id, error: { code: -32000, message: err.message } });
+          }
+          this.#opts.onSessionEnded?.(server, session, err.message);
+        },
+      );
     }
     entry.promise.then((i) => i.send(message), () => {});
   }
@@ -131,6 +157,35 @@ export class Instances {
     return relay;
   }
 
+  /** Spawns a process of the server outside any session, not yet initialized (the 2026-07-28 bridge owns it). */
+  spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
+    const free = this.#slots.tryAcquire();
+    if (!free) throw new GatewayError('HOST_BUSY', `this host already runs its maximum of ${this.#slots.max} server processes (host.maxProcesses); try again shortly`);
+    try {
+      return Instance.spawnUninitialized({ ...this.#options(server, session, onMessage), onExit: releasing(free, (reason) => onExit(reason)) });
+    } catch (err) {
+      free();
+      throw err;
+    }
+  }
+
+  /**
+   * Whether the server speaks MCP 2026-07-28: a throwaway process is asked `server/discover`.
+   * Any error, exit or silence (5 s) means no: such servers get the 2025-era handshake.
+   */
+  async probeModern(server: string): Promise<boolean> {
+    const instance = this.spawnDetached(server, 'probe', () => {}, () => {});
+    try {
+      const envelope = { [META_PROTOCOL_VERSION]: MODERN_PROTOCOL_VERSIONS[0], [META_CLIENT_CAPABILITIES]: {}, [META_CLIENT_INFO]: { name: 'mcp-gateway', version: '0.1.0' } };
+      const result = (await instance.request('server/discover', { _meta: envelope }, PROBE_TIMEOUT_MS).done) as { supportedVersions?: unknown } | undefined;
+      return Array.isArray(result?.supportedVersions) && result.supportedVersions.some((v) => MODERN_PROTOCOL_VERSIONS.includes(String(v)));
+    } catch {
+      return false;
+    } finally {
+      instance.stop();
+    }
+  }
+
   #options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {
     const config = this.#opts.config.servers[server];
     if (!config) throw new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`);
@@ -140,6 +195,7 @@ export class Instances {
       config,
       baseDir: this.#opts.baseDir,
       logger: this.#opts.logger,
+      inheritEnv: this.#opts.config.host.inheritEnv,
       onMessage,
       onExit: (reason, instance) => this.#onExit(instance, reason),
     };
@@ -148,7 +204,7 @@ export class Instances {
   async #start(server: string, session: string): Promise<Instance> {
     if (session === SHARED) {
       const options = this.#options(server, session, (m) => this.#relays.get(server)?.onServerMessage(m, instance));
-      const instance: Instance = await Instance.start(options);
+      const instance: Instance = await this.#startCounted(options);
       return instance;
     }
     const pool = this.#pools.get(server);
@@ -160,7 +216,18 @@ export class Instances {
       this.#fill(server);
       return spare;
     }
-    return Instance.start(this.#options(server, session));
+    return this.#startCounted(this.#options(server, session));
+  }
+
+  /** Starts a process once a slot of `host.maxProcesses` is free (waiting briefly); the slot is freed when it exits. */
+  async #startCounted(options: InstanceOptions, release?: () => void): Promise<Instance> {
+    const free = release ?? (await this.#slots.acquire());
+    try {
+      return await Instance.start({ ...options, onExit: releasing(free, options.onExit) });
+    } catch (err) {
+      free();
+      throw err;
+    }
   }
 
   #onExit(instance: Instance, reason: string): void {
@@ -205,8 +272,11 @@ export class Instances {
 
   #spawnSpares(server: string, pool: Pool, count: number): void {
     for (let i = 0; i < count; i++) {
+      // Spares count against host.maxProcesses too, but never wait for a slot: the pool refills later.
+      const release = this.#slots.tryAcquire();
+      if (!release) return;
       pool.starting++;
-      Instance.start(this.#options(server, 'pool')).then(
+      this.#startCounted(this.#options(server, 'pool'), release).then(
         (instance) => {
           pool.starting--;
           if (this.#disposed) return instance.stop();
@@ -294,7 +364,7 @@ export class Instances {
 
   /** Starts a throwaway process of the server to learn its tools. */
   async listTools(server: string): Promise<Tool[]> {
-    const instance = await Instance.start(this.#options(server, 'probe'));
+    const instance = await this.#startCounted(this.#options(server, 'probe'));
     try {
       return await listAllTools(instance);
     } finally {
@@ -319,7 +389,8 @@ export class Instances {
       clearTimeout(debounce);
       if (this.#watchers.delete(ended)) this.#opts.logger.warn(`server ${server}: the process watching its tools ended`, { reason });
     };
-    const instance = await Instance.start(options);
+    const instance = await this.#startCounted(options);
+    this.initializeResult = instance.initializeResult;
     this.#watchers.add(instance);
     try {
       return await listAllTools(instance);
@@ -329,6 +400,14 @@ export class Instances {
       throw err;
     }
   }
+}
+
+/** An onExit that gives the process's slot back first. */
+function releasing(release: () => void, onExit: InstanceOptions['onExit']): InstanceOptions['onExit'] {
+  return (reason, instance) => {
+    release();
+    onExit?.(reason, instance);
+  };
 }
 
 async function listAllTools(instance: Instance): Promise<Tool[]> {

@@ -10,6 +10,7 @@ import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
 import type { Instance, JsonRpcMessage } from './instance.ts';
 import { Instances, type InstancesOptions } from './instances.ts';
+import { ProcessSlots } from './process-slots.ts';
 import { filterServerMessage, filterTools, refusal, refusedTool, unmatchedAllows } from './tool-filter.ts';
 
 export interface ServerChanges {
@@ -38,7 +39,8 @@ export class ServerSet {
   #poolsStarted = false;
 
   constructor(opts: InstancesOptions) {
-    this.#opts = opts;
+    // One cap on processes for the whole host, whatever server they belong to.
+    this.#opts = { ...opts, slots: opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses) };
     this.#config = opts.config;
     for (const [name, server] of enabledServers(opts.config)) this.#entries.set(name, this.#create(name, server));
   }
@@ -85,6 +87,36 @@ export class ServerSet {
     const entry = this.#entries.get(server);
     const tool = entry && refusedTool(entry.config.tools, method, params);
     if (tool !== undefined) throw new GatewayError('TOOL_NOT_FOUND', `server ${server} has no tool named ${tool}`);
+  }
+
+  /** What the server answered to `initialize` when its tools were first listed. */
+  initializeResult(server: string): unknown {
+    return this.#entries.get(server)?.instances.initializeResult;
+  }
+
+  /** The server's `tools` filter, if it has one. */
+  toolFilter(server: string): ServerConfig['tools'] {
+    return this.#entries.get(server)?.config.tools;
+  }
+
+  /** Whether the server speaks MCP 2026-07-28 itself (asked once, in a throwaway process). */
+  probeModern(server: string): Promise<boolean> {
+    return this.#entry(server).instances.probeModern(server);
+  }
+
+  /** Initialized processes the server keeps ready (`pool`). */
+  poolSize(server: string): number {
+    return this.#entries.get(server)?.config.pool ?? 0;
+  }
+
+  /** Whether every session of the server shares one process. */
+  isShared(server: string): boolean {
+    return this.#entries.get(server)?.config.instances === 'shared';
+  }
+
+  /** A process of the server for the 2026-07-28 bridge, outside any session and not yet initialized. */
+  spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
+    return this.#entry(server).instances.spawnDetached(server, session, onMessage, onExit);
   }
 
   startPools(): void {

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isScalar, isSeq, parseDocument } from 'yaml';
+import { legacyEra, modernEra, notScored, type Era } from './conformance-eras.ts';
 import { deadline, freePort, startProc, type Proc } from './procs.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,6 +59,8 @@ interface TargetResult {
   planned: string[];
   exit: { code: number | null; signal: NodeJS.Signals | null; timedOut: boolean };
   seconds: number;
+  /** Scenarios run but not scored (a requirement set's `not_scored`), with the suite's reason. */
+  notScored: Map<string, string>;
 }
 
 /** Failures of the harness itself (not of a target): exit status 2. */
@@ -137,6 +140,9 @@ async function startGateway(dir: string, prefix: string, server: string, args: s
       // This Node, not whichever `node` is first on PATH.
       `    command: ${JSON.stringify(process.execPath)}`,
       `    args: ${JSON.stringify(args)}`,
+      // Ready processes, as a user would keep for fast first requests: some 2026-07-28 checks read a
+      // response with a deadline of 600 ms, which a process spawn can exceed on a busy machine.
+      '    pool: 2',
       '',
     ].join('\n'),
   );
@@ -156,11 +162,11 @@ async function startGateway(dir: string, prefix: string, server: string, args: s
 let budgetEnds = Infinity;
 const STOP_MARGIN_MS = 20_000;
 
-async function runSuite(name: string, url: string, dir: string, opts: Options, extraArgs: string[] = []): Promise<TargetResult> {
+async function runSuite(name: string, url: string, dir: string, opts: Options, extraArgs: string[] = [], era: Era = legacyEra(ROOT, opts.suite, opts.specVersion)): Promise<TargetResult> {
   const outDir = path.join(dir, name);
   mkdirSync(outDir, { recursive: true });
-  const args = [CONFORMANCE_BIN, 'server', '--url', url, '--suite', opts.suite, '--spec-version', opts.specVersion, '-o', outDir, ...extraArgs];
-  process.stderr.write(`running the server suite (--suite ${opts.suite}, --spec-version ${opts.specVersion}) against ${name}: ${url}\n`);
+  const args = [era.bin, 'server', '--url', url, ...era.selection, '-o', outDir, ...extraArgs];
+  process.stderr.write(`running the server suite (${era.selection.join(' ')}) against ${name}: ${url}\n`);
   const started = Date.now();
   const allowedMs = Math.max(1000, Math.min(opts.timeoutMs, budgetEnds - STOP_MARGIN_MS - started));
   const proc = startProc(`conformance (${name})`, process.execPath, args, { cwd: ROOT, logFile: path.join(dir, `${name}-suite.log`) });
@@ -177,6 +183,7 @@ async function runSuite(name: string, url: string, dir: string, opts: Options, e
     planned,
     exit: { ...exit, timedOut },
     seconds: (Date.now() - started) / 1000,
+    notScored: notScored(era),
   };
   if (timedOut) process.stderr.write(`  timed out after ${(allowedMs / 1000).toFixed(0)} s: results are partial\n`);
   process.stderr.write(`  ${result.scenarios.size} scenarios in ${result.seconds.toFixed(1)} s\n`);
@@ -356,9 +363,10 @@ function readExpectedFailures(file: string): Map<string, string> {
   const expected = new Map<string, string>();
   if (list === undefined || list === null) return expected;
   if (!isSeq(list)) throw new HarnessError(`${path.relative(ROOT, file)}: 'server' must be a list of scenario names`);
-  for (const item of list.items) {
+  for (const [i, item] of list.items.entries()) {
     if (!isScalar(item) || typeof item.value !== 'string') throw new HarnessError(`${path.relative(ROOT, file)}: 'server' must be a list of scenario names`);
-    expected.set(item.value, (item.comment ?? item.commentBefore ?? '').trim());
+    // The first entry's comment belongs, for the YAML parser, to the list itself.
+    expected.set(item.value, (item.comment ?? item.commentBefore ?? (i === 0 ? list.commentBefore : undefined) ?? '').trim());
   }
   return expected;
 }
@@ -372,17 +380,17 @@ interface TwinVerdict {
   ok: boolean;
 }
 
-function twinReport(twin: TargetResult, expected: Map<string, string>, opts: Options): TwinVerdict {
+function twinReport(twin: TargetResult, expected: Map<string, string>, era: Era): TwinVerdict {
   const out: string[] = [];
   const s = summarize(twin);
-  const failed = [...twin.scenarios].filter(([, checks]) => checks.some(failing)).map(([name]) => name);
+  const failed = [...twin.scenarios].filter(([name, checks]) => !twin.notScored.has(name) && checks.some(failing)).map(([name]) => name);
   const unexpected = [...failed, ...s.missing].filter((name) => !expected.has(name)).sort();
   const stale = [...expected.keys()].filter((name) => twin.scenarios.has(name) && !failed.includes(name));
   const expectedFailing = failed.filter((name) => expected.has(name));
 
-  out.push(`## The twin through the gateway (suite ${opts.suite}, spec ${opts.specVersion})`, '');
+  out.push(`## The twin through the gateway (${era.label})`, '');
   out.push(
-    `\`${path.relative(ROOT, TWIN_BIN)}\` over stdio behind a gateway of its own, with \`--expected-failures ${path.relative(ROOT, EXPECTED_FAILURES)}\`.`,
+    `\`${path.relative(ROOT, TWIN_BIN)}\` over stdio behind a gateway of its own, with \`--expected-failures ${path.relative(ROOT, era.expectedFailures)}\`.`,
     '',
   );
   out.push(
@@ -408,7 +416,7 @@ function twinReport(twin: TargetResult, expected: Map<string, string>, opts: Opt
   if (s.missing.length > 0) out.push(`twin: no results for ${s.missing.join(', ')}`, '');
   if (twin.exit.timedOut) out.push('twin: the suite run timed out; its results are partial', '');
 
-  const notPassed = [...keyed(twin)].filter(([, c]) => failing(c));
+  const notPassed = [...keyed(twin)].filter(([k, c]) => failing(c) && !twin.notScored.has(k.slice(0, k.indexOf('/'))));
   out.push(`### Twin checks that did not pass (${notPassed.length})`, '');
   if (notPassed.length === 0) out.push('None.', '');
   else {
@@ -421,21 +429,44 @@ function twinReport(twin: TargetResult, expected: Map<string, string>, opts: Opt
     );
   }
   out.push(`### Expected failures (${expected.size})`, '');
-  if (expected.size === 0) out.push(`None: \`${path.relative(ROOT, EXPECTED_FAILURES)}\` lists no scenario.`, '');
+  if (expected.size === 0) out.push(`None: \`${path.relative(ROOT, era.expectedFailures)}\` lists no scenario.`, '');
   else {
     const state = (name: string) => (!twin.scenarios.has(name) ? 'not run' : failed.includes(name) ? 'fails, as expected' : '**passes: stale entry**');
     out.push(table(['scenario', 'this run', 'why it cannot pass through a gateway'], [...expected].map(([name, why]) => [`\`${name}\``, state(name), why])), '');
   }
 
+  if (twin.notScored.size > 0) {
+    const scored = (name: string) => ((twin.scenarios.get(name) ?? []).some(failing) ? 'fails' : 'passes');
+    out.push(`### Run but not scored by the requirement set (${twin.notScored.size})`, '');
+    out.push(table(['scenario', 'this run', "the suite's reason"], [...twin.notScored].map(([name, why]) => [`\`${name}\``, scored(name), why])), '');
+  }
+
   const code = twin.exit.code;
   const suiteOk = code === 0 && !twin.exit.timedOut;
   const verdict = [
-    `- twin scenarios that fail through the gateway, other than the expected failures: ${unexpected.length === 0 ? 'none' : unexpected.join(', ')}`,
+    `- ${era.label}: twin scenarios that fail through the gateway, other than the expected failures: ${unexpected.length === 0 ? 'none' : unexpected.join(', ')}`,
     `- expected failures that now pass (stale): ${stale.length === 0 ? 'none' : stale.join(', ')}`,
     `- expected failures that still fail: ${expectedFailing.length === 0 ? 'none' : expectedFailing.join(', ')}`,
     `- the suite's own verdict on the twin run (\`--expected-failures\`): exit status ${code ?? twin.exit.signal ?? '?'}${suiteOk ? '' : ' (not 0)'}`,
   ];
   return { text: out.join('\n'), verdict, ok: unexpected.length === 0 && stale.length === 0 && suiteOk };
+}
+
+/** server-everything under the 2026-07-28 suite, directly and through the gateway: counts only (scored scenarios). */
+function modernSummary(direct: TargetResult, gateway: TargetResult, era: Era): string {
+  const row = (r: TargetResult) => {
+    const scored = [...r.scenarios].filter(([name]) => !r.notScored.has(name));
+    const checks = scored.flatMap(([, list]) => list);
+    const count = (status: string) => String(checks.filter((c) => c.status === status).length);
+    const passed = scored.filter(([, list]) => !list.some(failing)).length;
+    return [r.name, `\`${r.url.replace(/:\d+\//, ':PORT/')}\``, String(scored.length), String(passed), String(checks.length), count('SUCCESS'), count('FAILURE'), count('WARNING'), `${r.seconds.toFixed(1)} s`];
+  };
+  return [
+    `## server-everything, direct and through the gateway (${era.label}, scored scenarios)`,
+    '',
+    table(['target', 'endpoint', 'scenarios', 'scenarios passed', 'checks', 'passed', 'failed', 'warnings', 'time'], [row(direct), row(gateway)]),
+    '',
+  ].join('\n');
 }
 
 function versions(): string {
@@ -446,7 +477,7 @@ function versions(): string {
       return '?';
     }
   };
-  return `node ${process.version}, @modelcontextprotocol/conformance ${version('@modelcontextprotocol/conformance')}, @modelcontextprotocol/server-everything ${version('@modelcontextprotocol/server-everything')}, @modelcontextprotocol/sdk ${version('@modelcontextprotocol/sdk')} (gateway)`;
+  return `node ${process.version}, @modelcontextprotocol/conformance ${version('@modelcontextprotocol/conformance')} and ${version('conformance-next')} (2026-07-28), @modelcontextprotocol/server-everything ${version('@modelcontextprotocol/server-everything')}, @modelcontextprotocol/sdk ${version('@modelcontextprotocol/sdk')} (gateway)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,10 +490,12 @@ function cleanup(): Promise<void> {
 async function main(): Promise<number> {
   const opts = options();
   budgetEnds = Date.now() + opts.budgetMs;
-  for (const file of [CONFORMANCE_BIN, EVERYTHING_BIN, TWIN_BIN, EXPECTED_FAILURES]) {
+  const modern = modernEra(ROOT);
+  for (const file of [CONFORMANCE_BIN, EVERYTHING_BIN, TWIN_BIN, EXPECTED_FAILURES, modern.bin, modern.expectedFailures]) {
     if (!existsSync(file)) throw new HarnessError(`${path.relative(ROOT, file)} is missing${file.includes('node_modules') ? ': run npm install' : ''}`);
   }
   const expected = readExpectedFailures(EXPECTED_FAILURES);
+  const expectedModern = readExpectedFailures(modern.expectedFailures);
   const dir = opts.out ? path.resolve(opts.out) : mkdtempSync(path.join(os.tmpdir(), 'mcp-conformance-'));
   mkdirSync(dir, { recursive: true });
   let keep = opts.out !== undefined;
@@ -475,21 +508,42 @@ async function main(): Promise<number> {
     ]);
     const direct = await runSuite('direct', directTarget.url, dir, opts);
     const gateway = await runSuite('gateway', gatewayTarget.url, dir, opts);
-    // Every session of that run still has a server-everything process: stop them before the next run.
+    // 2026-07-28 against the same two: server-everything is a 2025-era server, so directly it
+    // speaks only initialize; through the gateway the bridge serves it statelessly.
+    const directModern = await runSuite('direct-2026', directTarget.url, dir, opts, [], modern);
+    const gatewayModern = await runSuite('gateway-2026', gatewayTarget.url, dir, opts, [], modern);
+    // Every session of those runs still has a server-everything process: stop them before the next run.
     await Promise.all([directTarget.proc.stop(), gatewayTarget.proc.stop()]);
     const twin = await runSuite('twin', twinTarget.url, dir, opts, ['--expected-failures', EXPECTED_FAILURES]);
+    const twinModern = await runSuite('twin-2026', twinTarget.url, dir, opts, ['--expected-failures', modern.expectedFailures], modern);
     await cleanup();
 
     const sideBySide = report(direct, gateway, opts);
-    const twinResult = twinReport(twin, expected, opts);
-    const text = [sideBySide.text, twinResult.text, '## Verdict', '', ...sideBySide.verdict, ...twinResult.verdict].join('\n');
+    const twinResult = twinReport(twin, expected, legacyEra(ROOT, opts.suite, opts.specVersion));
+    const modernSideBySide = modernSummary(directModern, gatewayModern, modern);
+    const twinModernResult = twinReport(twinModern, expectedModern, modern);
+    const text = [
+      '# 2025-11-25',
+      '',
+      sideBySide.text,
+      twinResult.text,
+      '# 2026-07-28',
+      '',
+      modernSideBySide,
+      twinModernResult.text,
+      '## Verdict',
+      '',
+      ...sideBySide.verdict,
+      ...twinResult.verdict,
+      ...twinModernResult.verdict,
+    ].join('\n');
     process.stdout.write(`# MCP conformance through the gateway\n\n${new Date().toISOString().slice(0, 10)}; ${versions()}\n\n${text}\n`);
     writeFileSync(path.join(dir, 'report.md'), text + '\n');
-    for (const r of [direct, gateway, twin]) {
+    for (const r of [direct, gateway, twin, directModern, gatewayModern, twinModern]) {
       if (r.scenarios.size === 0) throw new HarnessError(`the suite produced no results against ${r.name} (see ${path.join(dir, `${r.name}-suite.log`)})`);
       if (r.exit.timedOut) throw new HarnessError(`the suite run against ${r.name} timed out (see ${path.join(dir, `${r.name}-suite.log`)})`);
     }
-    const failed = sideBySide.regressions.length > 0 || !sideBySide.dnsOk || !twinResult.ok;
+    const failed = sideBySide.regressions.length > 0 || !sideBySide.dnsOk || !twinResult.ok || !twinModernResult.ok;
     if (failed) keep = true;
     process.stdout.write(`\n${failed ? 'FAIL' : 'OK'}${keep ? ` (suite output kept in ${dir})` : ''}\n`);
     return failed ? 1 : 0;

@@ -5,14 +5,22 @@
 import { z } from 'zod';
 import { NAME_PATTERN } from './constants.ts';
 
+function isHttpsOrLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'https:' || (protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname));
+}
+
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'] as const;
 
 /** The fields of a JWT setup; `JwtAuthSchema` adds the rule that exactly one key source is given. */
 export const JwtAuthFields = z.strictObject({
     /** Shared secret for HMAC algorithms. */
     secret: z.string().min(32, 'a JWT secret needs at least 32 characters').optional(),
-    /** Where the issuer publishes its keys. */
-    jwksUrl: z.url().optional(),
+    /** Where the issuer publishes its keys: https, or http on a loopback address. */
+    jwksUrl: z
+      .url()
+      .refine((u) => isHttpsOrLoopback(u), 'a JWKS URL must be https (http only on localhost or 127.0.0.1)')
+      .optional(),
     issuer: z.string().min(1),
     audience: z.string().min(1),
     /** Accepted signing algorithms; anything else (and `none`) is refused. */
@@ -23,17 +31,21 @@ export const oneKeySource = (jwt: { secret?: string | undefined; jwksUrl?: strin
 export const JwtAuthSchema = JwtAuthFields.refine(oneKeySource, 'give exactly one of secret or jwksUrl');
 export type JwtAuth = z.infer<typeof JwtAuthSchema>;
 
-export const ClientAuthSchema = z.object({
-  basic: z.array(z.object({ username: z.string(), password: z.string() })).default([]),
-  bearer: z.array(z.string()).default([]),
+export const ClientAuthSchema = z.strictObject({
+  basic: z.array(z.strictObject({ username: z.string().min(1), password: z.string().min(1) })).default([]),
+  bearer: z.array(z.string().min(1)).default([]),
   jwt: JwtAuthSchema.optional(),
 });
 export type ClientAuth = z.infer<typeof ClientAuthSchema>;
 
-export const HostTokenSchema = z.object({
+export const HostTokenSchema = z.strictObject({
   token: z.string().min(16, 'host tokens need at least 16 characters'),
   /** Server names this token may announce; absent means any. */
   servers: z.array(z.string().regex(NAME_PATTERN)).optional(),
+  /** Host ids this token may connect as; absent means any id no other token lists or holds. */
+  hosts: z.array(z.string().regex(NAME_PATTERN)).optional(),
+  /** With `servers`: may also announce a server that a host of another token serves (sessions are then spread over both). */
+  shareServers: z.boolean().optional(),
 });
 export type HostToken = z.infer<typeof HostTokenSchema>;
 
@@ -48,4 +60,14 @@ export function parseHostTokens(value: string | undefined): HostToken[] {
 /** The algorithms a JWT config accepts: as configured, else HS256 for a secret and RS256/ES256 for JWKS. */
 export function jwtAlgorithms(jwt: JwtAuth): string[] {
   return jwt.algorithms ?? (jwt.secret ? ['HS256'] : ['RS256', 'ES256']);
+}
+
+/**
+ * Whether `token` may connect as host `hostId`: `own` when it lists the id in `hosts`, `reserved`
+ * when it lists others (or lists none and another token lists this id), else `any` (usable unless
+ * a connection of another token holds it; the Hub decides that).
+ */
+export function hostClaimOf(token: HostToken, all: readonly HostToken[], hostId: string): 'own' | 'any' | 'reserved' {
+  if (token.hosts) return token.hosts.includes(hostId) ? 'own' : 'reserved';
+  return all.some((t) => t !== token && t.hosts?.includes(hostId)) ? 'reserved' : 'any';
 }

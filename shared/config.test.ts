@@ -171,3 +171,27 @@ describe('per-server enabled and tools, log format', () => {
     expect(paths(issues({ debug: { format: 'xml' } }))).toEqual(['debug.format']);
   });
 });
+
+describe('trust settings', () => {
+  const jwt = (jwksUrl: string) => ({ auth: { jwt: { jwksUrl, issuer: 'https://issuer.test', audience: 'gw' } } });
+
+  it('JWKS URLs must be https, except on a loopback address', () => {
+    expect(ok(jwt('https://issuer.test/jwks.json')).auth?.jwt?.jwksUrl).toBe('https://issuer.test/jwks.json');
+    expect(ok(jwt('http://127.0.0.1:8080/jwks.json')).auth?.jwt?.jwksUrl).toBe('http://127.0.0.1:8080/jwks.json');
+    expect(ok(jwt('http://localhost/jwks.json')).auth?.jwt?.jwksUrl).toBe('http://localhost/jwks.json');
+    expect(issues(jwt('http://issuer.test/jwks.json'))[0]?.message).toMatch(/must be https/);
+  });
+
+  it('host tokens may name host ids and shareServers; unknown keys are errors', () => {
+    const config = ok({ hostTokens: [{ token: 'x'.repeat(16), servers: ['a'], hosts: ['laptop'], shareServers: true }] });
+    expect(config.hostTokens[0]).toEqual({ token: 'x'.repeat(16), servers: ['a'], hosts: ['laptop'], shareServers: true });
+    expect(paths(issues({ hostTokens: [{ token: 'x'.repeat(16), host: ['laptop'] }] }))).toEqual(['hostTokens.0.host']);
+  });
+
+  it('host.maxProcesses and host.inheritEnv have defaults and are checked', () => {
+    expect(ok({}).host).toMatchObject({ maxProcesses: 32, inheritEnv: [] });
+    expect(ok({ host: { maxProcesses: '8', inheritEnv: ['JAVA_HOME'] } }).host).toMatchObject({ maxProcesses: 8, inheritEnv: ['JAVA_HOME'] });
+    expect(paths(issues({ host: { maxProcesses: 0 } }))).toEqual(['host.maxProcesses']);
+    expect(paths(issues({ host: { inheritEnv: ['NOT A NAME'] } }))).toEqual(['host.inheritEnv.0']);
+  });
+});

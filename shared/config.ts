@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
-import { NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
+import { DEFAULT_MAX_PROCESSES, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 import { LimitsConfigSchema, WholeNumber } from './settings.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
@@ -104,8 +104,12 @@ export const ConfigSchema = z.strictObject({
       idleTimeoutMs: WholeNumber.pipe(z.number().min(100)).default(15 * 60 * 1000),
       /** A server process older than this is stopped (when it has nothing in flight). */
       maxLifetimeMs: WholeNumber.pipe(z.number().min(1000)).default(24 * 60 * 60 * 1000),
+      /** Environment variables of the host passed on to server processes, besides PATH, HOME, USER, LANG and the like. */
+      inheritEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).default([]),
+      /** Server processes this host runs at once for sessions, calls and pools; a start past it waits up to 5 s, then 503. */
+      maxProcesses: WholeNumber.pipe(z.number().min(1).max(10_000)).default(DEFAULT_MAX_PROCESSES),
     })
-    .default({ idleTimeoutMs: 15 * 60 * 1000, maxLifetimeMs: 24 * 60 * 60 * 1000 }),
+    .default({ idleTimeoutMs: 15 * 60 * 1000, maxLifetimeMs: 24 * 60 * 60 * 1000, inheritEnv: [], maxProcesses: DEFAULT_MAX_PROCESSES }),
   servers: z.record(ServerName, ServerConfigSchema).default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;

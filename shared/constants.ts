@@ -23,6 +23,14 @@ export const PING_INTERVAL_MS = 20_000;
  */
 export const HOST_DEADLINE_GRACE_MS = 5_000;
 
+/*
+ * Defaults of the limits users may set. Each limit's bounds, config key and Worker variable are
+ * with it in the one table of settings, shared/settings.ts.
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_SSE_KEEPALIVE_MS = 20_000;
+export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
 
 /** A REST session id unused this long is forgotten. */
 export const REST_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
@@ -36,12 +44,21 @@ export const CLOSE_REPLACED = 4001;
 export const CLOSE_PROTOCOL_MISMATCH = 4002;
 export const CLOSE_BAD_HELLO = 4003;
 export const CLOSE_FORBIDDEN = 4004;
+/** The connection broke a limit (hello deadline, chunk budget or deadline); the host reconnects. */
+export const CLOSE_LIMIT = 4005;
 /** Close codes after which a host must not reconnect (retrying cannot help), with the error each means. */
 export const REFUSAL_CLOSE_CODES: Readonly<Record<number, ErrorCode>> = {
   [CLOSE_PROTOCOL_MISMATCH]: 'PROTOCOL_MISMATCH',
   [CLOSE_BAD_HELLO]: 'BAD_HELLO',
   [CLOSE_FORBIDDEN]: 'FORBIDDEN',
 };
+
+/** A host connection must have its hello accepted within this time. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
+/** A chunked frame must be complete this long after its first chunk. */
+export const DEFAULT_CHUNK_TIMEOUT_MS = 60_000;
+/** Characters of half-received chunked frames one host connection may hold; also the largest frame it may send. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /** MCP protocol revisions the HTTP transports accept in `MCP-Protocol-Version`. */
 export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
@@ -54,4 +71,14 @@ export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 export const SSE_BACKLOG_EVENTS = 200;
 /** Characters those events may hold together; past it the oldest go first. */
 export const SSE_BACKLOG_CHARS = 4 * 1024 * 1024;
-/** The limits users may set (call deadline, body size, ...) are in shared/settings.ts. */
+/** Sessions of each kind (REST, MCP) one principal may hold at once. */
+export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
+/** REST calls one client may have in flight at once (past it: 429). */
+export const DEFAULT_MAX_CALLS_PER_PRINCIPAL = 64;
+/** Server processes one host runs at once (host.maxProcesses): sized for a laptop. */
+export const DEFAULT_MAX_PROCESSES = 32;
+/** REST tool results longer than this are cut (GPT Actions accept 100,000 characters); 0 never cuts. */
+export const DEFAULT_MAX_RESULT_CHARS = 100_000;
+
+/** How long a 2026-07-28 call parked for the client's input waits (and its requestState is valid). */
+export const DEFAULT_PARK_TTL_MS = 5 * 60 * 1000;

@@ -3,6 +3,7 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   MALFORMED_JSON: 400,
   SESSION_REQUIRED: 400,
+  INVALID_REQUEST_STATE: 400,
   INVALID_ARGUMENTS: 422,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -12,6 +13,7 @@ export const ERROR_STATUS = {
   SESSION_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_SESSIONS: 429,
+  INPUT_REQUIRED: 409,
   FRAME_TOO_LARGE: 413,
   BAD_FRAME: 400,
   PROTOCOL_MISMATCH: 400,
@@ -21,10 +23,16 @@ export const ERROR_STATUS = {
   SERVER_EXITED: 502,
   SPAWN_FAILED: 502,
   HOST_OFFLINE: 503,
+  MISCONFIGURED: 503,
+  HOST_BUSY: 503,
+  TOO_MANY_REQUESTS: 429,
   REQUEST_TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Seconds a client is told to wait (Retry-After) by default, per code. */
+const DEFAULT_RETRY_AFTER: Partial<Record<ErrorCode, number>> = { HOST_OFFLINE: 5, TOO_MANY_SESSIONS: 60, HOST_BUSY: 2, TOO_MANY_REQUESTS: 1 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
@@ -42,7 +50,7 @@ export class GatewayError extends Error {
     this.name = 'GatewayError';
     this.code = code;
     this.fields = fields;
-    this.retryAfter = retryAfter ?? (code === 'HOST_OFFLINE' ? 5 : code === 'TOO_MANY_SESSIONS' ? 60 : undefined);
+    this.retryAfter = retryAfter ?? DEFAULT_RETRY_AFTER[code];
   }
 
   get status(): number {
@@ -71,6 +79,7 @@ const JSON_RPC_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: -32600,
   SESSION_REQUIRED: -32600,
   INVALID_ARGUMENTS: -32602,
+  INVALID_REQUEST_STATE: -32602,
   NOT_FOUND: -32601,
   SESSION_NOT_FOUND: -32001,
   REQUEST_TIMEOUT: -32001,

@@ -11,6 +11,8 @@ export interface FramingLimits {
   maxFrameChars: number;
   maxMessageChars: number;
   maxOpenStreams: number;
+  /** Characters all half-received chunked frames of one connection may hold together (default: maxMessageChars). */
+  maxPendingChars?: number;
 }
 
 export const DEFAULT_LIMITS: FramingLimits = {
@@ -19,6 +21,16 @@ export const DEFAULT_LIMITS: FramingLimits = {
   maxMessageChars: MAX_MESSAGE_CHARS,
   maxOpenStreams: MAX_OPEN_CHUNK_STREAMS,
 };
+
+/**
+ * A peer sent more chunked data than one connection may hold (too large, too many open, over the
+ * budget). The half-received frame is gone; whoever reads the connection should close it.
+ */
+export class FrameLimitError extends GatewayError {
+  constructor(message: string) {
+    super('FRAME_TOO_LARGE', message);
+  }
+}
 
 let chunkCounter = 0;
 const chunkPrefix = Math.random().toString(36).slice(2, 8);
@@ -43,6 +55,8 @@ export function encodeFrame(frame: Frame, limits: FramingLimits = DEFAULT_LIMITS
 interface PartialFrame {
   parts: string[];
   size: number;
+  /** When its first chunk arrived (the decoder's clock). */
+  startedAt: number;
 }
 
 /**
@@ -53,9 +67,12 @@ interface PartialFrame {
 export class FrameDecoder {
   readonly #limits: FramingLimits;
   readonly #open = new Map<string, PartialFrame>();
+  readonly #now: () => number;
+  #pending = 0;
 
-  constructor(limits: FramingLimits = DEFAULT_LIMITS) {
+  constructor(limits: FramingLimits = DEFAULT_LIMITS, now: () => number = Date.now) {
     this.#limits = limits;
+    this.#now = now;
   }
 
   decode(message: string): Frame | null {
@@ -69,23 +86,29 @@ export class FrameDecoder {
     if (!partial) {
       if (frame.seq !== 0) throw new GatewayError('BAD_FRAME', `chunk ${frame.id} starts at seq ${frame.seq}`);
       if (this.#open.size >= this.#limits.maxOpenStreams) {
-        throw new GatewayError('FRAME_TOO_LARGE', `more than ${this.#limits.maxOpenStreams} chunked frames open at once`);
+        throw new FrameLimitError(`more than ${this.#limits.maxOpenStreams} chunked frames open at once`);
       }
-      partial = { parts: [], size: 0 };
+      partial = { parts: [], size: 0, startedAt: this.#now() };
       this.#open.set(frame.id, partial);
     }
     if (frame.seq !== partial.parts.length) {
-      this.#open.delete(frame.id);
+      this.#drop(frame.id);
       throw new GatewayError('BAD_FRAME', `chunk ${frame.id} out of order: got ${frame.seq}, expected ${partial.parts.length}`);
     }
-    partial.size += frame.data.length;
-    if (partial.size > this.#limits.maxMessageChars) {
-      this.#open.delete(frame.id);
-      throw new GatewayError('FRAME_TOO_LARGE', `chunked frame ${frame.id} exceeds the ${this.#limits.maxMessageChars} limit`);
+    if (partial.size + frame.data.length > this.#limits.maxMessageChars) {
+      this.#drop(frame.id);
+      throw new FrameLimitError(`chunked frame ${frame.id} exceeds the ${this.#limits.maxMessageChars} limit`);
     }
+    const budget = this.#limits.maxPendingChars ?? this.#limits.maxMessageChars;
+    if (this.#pending + frame.data.length > budget) {
+      this.#drop(frame.id);
+      throw new FrameLimitError(`half-received chunked frames exceed the budget of ${budget} chars`);
+    }
+    partial.size += frame.data.length;
+    this.#pending += frame.data.length;
     partial.parts.push(frame.data);
     if (!frame.last) return null;
-    this.#open.delete(frame.id);
+    this.#drop(frame.id);
     const inner = parseFrame(partial.parts.join(''));
     if (inner.type === 'chunk') throw new GatewayError('BAD_FRAME', 'a chunked frame may not contain another chunk');
     return inner;
@@ -94,6 +117,31 @@ export class FrameDecoder {
   /** Chunked frames still waiting for their last piece. */
   get openStreams(): number {
     return this.#open.size;
+  }
+
+  /** Characters held by half-received chunked frames. */
+  get pendingChars(): number {
+    return this.#pending;
+  }
+
+  /** When the oldest half-received chunked frame started, or undefined when none is open. */
+  get oldestOpenSince(): number | undefined {
+    let oldest: number | undefined;
+    for (const partial of this.#open.values()) if (oldest === undefined || partial.startedAt < oldest) oldest = partial.startedAt;
+    return oldest;
+  }
+
+  /** Forgets every half-received frame (the connection is closing). */
+  clear(): void {
+    this.#open.clear();
+    this.#pending = 0;
+  }
+
+  #drop(id: string): void {
+    const partial = this.#open.get(id);
+    if (!partial) return;
+    this.#open.delete(id);
+    this.#pending -= partial.size;
   }
 }
 

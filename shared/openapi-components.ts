@@ -215,6 +215,7 @@ const responses: Record<string, Response> = {
   NotFound: error('Unknown server, tool, prompt or session id.'),
   PayloadTooLarge: error('The body is too large.'),
   InvalidArguments: error('The arguments do not match the input schema, or the MCP server rejected them.', 'ValidationError'),
+  InputRequired: error('The MCP server asked its client for input (elicitation, sampling or roots) during the call, which a REST call cannot answer; the message says what. Call it over MCP at /{server}/mcp instead.'),
   TooManyRequests: error('Too many sessions or requests.', 'Error', retryAfter),
   BadGateway: error('The MCP server exited, could not start, or answered with an error.'),
   Unavailable: error('No connected host offers this server right now.', 'Error', retryAfter),
@@ -234,7 +235,7 @@ export function sharedComponents(auth: boolean): { schemas: Record<string, Schem
 /** The error responses of an operation, by status, for the codes it can fail with. */
 export function errorResponses(statuses: readonly number[], auth: boolean): Record<string, OpenAPIV3_1.ReferenceObject> {
   const byStatus: Record<number, string> = {
-    400: 'BadRequest', 401: 'Unauthorized', 404: 'NotFound', 413: 'PayloadTooLarge', 422: 'InvalidArguments',
+    400: 'BadRequest', 401: 'Unauthorized', 404: 'NotFound', 409: 'InputRequired', 413: 'PayloadTooLarge', 422: 'InvalidArguments',
     429: 'TooManyRequests', 502: 'BadGateway', 503: 'Unavailable', 504: 'Timeout',
   };
   const out: Record<string, OpenAPIV3_1.ReferenceObject> = {};

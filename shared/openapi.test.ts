@@ -210,7 +210,8 @@ describe('buildOpenApi: tool operations', () => {
     // A server name of the longest kind still gives valid ids to its other endpoints.
     const longServer = buildOpenApi(input([{ name: 'S'.repeat(64), tools: [tool('t')] }]));
     const longIds = Object.values(longServer.paths ?? {}).flatMap((item) => Object.values(item ?? {}).map((o) => (o as Op).operationId));
-    expect(longIds).toHaveLength(7);
+    // getSessionId, deleteSessionId, and per server: tools, resources, resource, prompts, prompt, the tool.
+    expect(longIds).toHaveLength(8);
     for (const id of longIds) expect(id).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
     expect(new Set(longIds).size).toBe(longIds.length);
   });
@@ -394,7 +395,7 @@ describe('buildOpenApi: request and response schemas', () => {
     expect(kinds[4].required).toEqual(['type', 'resource']);
 
     const statuses = Object.keys(plain.responses ?? {});
-    expect(statuses).toEqual(['200', '400', '401', '404', '413', '422', '429', '502', '503', '504']);
+    expect(statuses).toEqual(['200', '400', '401', '404', '409', '413', '422', '429', '502', '503', '504']);
     for (const status of statuses.slice(1)) {
       const response = deref(doc, (plain.responses as Obj)[status].$ref) as Obj;
       expect(response.content['application/json'].schema).toEqual({
@@ -438,7 +439,7 @@ describe('buildOpenApi: other endpoints', () => {
     expect(prompt.parameters.map((p: Obj) => [p.name, p.in, p.required])).toEqual([['name', 'path', true], ['sessionId', 'query', false]]);
     expect(prompt.requestBody.content['application/json'].schema).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
     expect(prompt.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/GetPromptResult' });
-    expect(Object.keys(prompt.responses)).toEqual(['200', '400', '404', '413', '422', '429', '502', '503', '504']);
+    expect(Object.keys(prompt.responses)).toEqual(['200', '400', '404', '409', '413', '422', '429', '502', '503', '504']);
     expect(Object.keys(paths['/api/syn/tools'].get.responses)).toEqual(['200', '400', '404', '429', '502', '503', '504']);
   });
 });
@@ -449,7 +450,7 @@ describe('buildServerOpenApi', () => {
   it('restricts the document to one server, with the same names', () => {
     const full = buildOpenApi(input(servers));
     const one = buildServerOpenApi(input(servers), 'syn');
-    expect(Object.keys(one.paths ?? {}).every((p) => p === '/api/sessionid' || p.startsWith('/api/syn/'))).toBe(true);
+    expect(Object.keys(one.paths ?? {}).every((p) => p.startsWith('/api/sessionid') || p.startsWith('/api/syn/'))).toBe(true);
     for (const [path, item] of Object.entries(one.paths ?? {})) expect(item).toEqual(full.paths?.[path]);
     expect(Object.keys(one.paths ?? {})).toEqual(Object.keys(full.paths ?? {}).filter((p) => !p.startsWith('/api/everything/')));
     expect(Object.keys(schemas(one)).some((n) => n.startsWith('everything'))).toBe(false);

@@ -32,7 +32,7 @@ type Paths = Record<string, Record<string, Operation>>;
 type Schema = OpenAPIV3_1.SchemaObject;
 
 const SESSION_TAG = 'Gateway session';
-const TOOL_ERRORS = [400, 404, 413, 422, 429, 502, 503, 504];
+const TOOL_ERRORS = [400, 404, 409, 413, 422, 429, 502, 503, 504];
 const SERVER_ERRORS = [400, 404, 429, 502, 503, 504];
 
 interface ServerPart {
@@ -113,7 +113,7 @@ function addServerEndpoints(paths: Paths, server: string, operationIds: Set<stri
   const get = (path: string, operation: Operation) => (paths[path] = { ...paths[path], get: operation });
   get(`/api/${server}/tools`, op('listTools', 'List the tools', 'ListToolsResult', SERVER_ERRORS));
   get(`/api/${server}/resources`, op('listResources', 'List the resources', 'ListResourcesResult', SERVER_ERRORS));
-  get(`/api/${server}/resources/read`, op('readResource', 'Read a resource', 'ReadResourceResult', [...SERVER_ERRORS, 422], {
+  get(`/api/${server}/resources/read`, op('readResource', 'Read a resource', 'ReadResourceResult', [...SERVER_ERRORS, 409, 422], {
     parameters: [
       { name: 'uri', in: 'query', required: true, schema: { type: 'string', minLength: 1 }, description: 'URI of the resource, as listed by GET /api/{server}/resources.' },
       sessionIdParameter('read'),
@@ -121,7 +121,7 @@ function addServerEndpoints(paths: Paths, server: string, operationIds: Set<stri
   }));
   get(`/api/${server}/prompts`, op('listPrompts', 'List the prompts', 'ListPromptsResult', SERVER_ERRORS));
   paths[`/api/${server}/prompts/{name}`] = {
-    post: op('getPrompt', 'Get a prompt', 'GetPromptResult', [...SERVER_ERRORS, 413, 422], {
+    post: op('getPrompt', 'Get a prompt', 'GetPromptResult', [...SERVER_ERRORS, 409, 413, 422], {
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Name of the prompt, as listed by GET /api/{server}/prompts.' }, sessionIdParameter('get')],
       requestBody: {
         required: false,
@@ -169,9 +169,21 @@ function assemble(input: OpenApiInput, parts: ServerPart[], only?: string): Open
       get: {
         operationId: 'getSessionId',
         summary: 'Get a new session id',
-        description: 'A session id keeps one instance of each server (and its state) across calls that pass it as sessionId.',
+        description:
+          'A session id keeps one instance of each server (and its state) across calls that pass it as sessionId. ' +
+          'A client holding its maximum of sessions still gets a new one: its least recently used session ends.',
         tags: [SESSION_TAG],
-        responses: { '200': { description: 'A new session id.', content: { 'application/json': { schema: ref('SessionId') } } }, ...errorResponses([429], auth) },
+        responses: { '200': { description: 'A new session id.', content: { 'application/json': { schema: ref('SessionId') } } }, ...errorResponses([], auth) },
+      },
+    },
+    '/api/sessionid/{sessionId}': {
+      delete: {
+        operationId: 'deleteSessionId',
+        summary: 'End a session',
+        description: "Ends the session and stops its server instances. Another client's session, or an unknown one, is 404.",
+        tags: [SESSION_TAG],
+        parameters: [{ name: 'sessionId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 }, description: 'A session id from GET /api/sessionid.' }],
+        responses: { '204': { description: 'The session ended.' }, ...errorResponses([404], auth) },
       },
     },
   };

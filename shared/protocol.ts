@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from './errors.ts';
 import { NAME_PATTERN } from './constants.ts';
+import { ModernCallFrameSchema, ModernEventFrameSchema, ModernInputFrameSchema, ModernResumeFrameSchema } from './modern-frames.ts';
 
 const Name = z.string().regex(NAME_PATTERN);
 const CallId = z.string().min(1).max(128);
@@ -24,6 +25,17 @@ export const ServerInfoSchema = z.object({
   tools: z.array(ToolSchema).max(10_000),
   /** Set when the host could not start the server to list its tools. */
   error: z.string().max(2000).optional(),
+  /** What the server answered to `initialize` (capabilities, serverInfo, instructions), for `server/discover`. */
+  initialize: z
+    .looseObject({
+      protocolVersion: z.string().max(64).optional(),
+      capabilities: z.looseObject({}).optional(),
+      serverInfo: z.looseObject({}).optional(),
+      instructions: z.string().max(64_000).optional(),
+    })
+    .optional(),
+  /** The server itself speaks MCP 2026-07-28 (it answered `server/discover`): modern requests are relayed to it unchanged. */
+  modern: z.boolean().optional(),
 });
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;
 
@@ -54,6 +66,8 @@ export const HostStatsFrameSchema = z.object({
 export const WelcomeFrameSchema = z.object({
   type: z.literal('host.welcome'),
   version: z.string(),
+  /** The largest frame (in characters of JSON) the edge reassembles from this host; larger ones close the connection. */
+  maxFrameChars: z.number().int().positive().optional(),
 });
 
 /** Edge to host: run one JSON-RPC request on a server instance belonging to a session. */
@@ -160,6 +174,10 @@ export const FrameSchema = z.discriminatedUnion('type', [
   SessionClosedFrameSchema,
   FrameErrorSchema,
   ChunkFrameSchema,
+  ModernCallFrameSchema,
+  ModernResumeFrameSchema,
+  ModernInputFrameSchema,
+  ModernEventFrameSchema,
 ]);
 
 export type Frame = z.infer<typeof FrameSchema>;

@@ -31,3 +31,14 @@ export function randomId(): string {
   for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
   return out;
 }
+
+/**
+ * A stable, non-reversible name for a credential (a principal, a host token's identity): the
+ * first 96 bits of SHA-256 over a domain label and the secret, as hex. Safe in logs and headers.
+ */
+export async function credentialId(domain: string, secret: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(`${domain}\u0000${secret}`)));
+  let out = '';
+  for (const byte of digest.subarray(0, 12)) out += byte.toString(16).padStart(2, '0');
+  return out;
+}

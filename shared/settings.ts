@@ -5,6 +5,16 @@
  * give the Worker, and (checked by a test) wrangler.toml's [vars] all come from here.
  */
 import { z } from 'zod';
+import {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CALLS_PER_PRINCIPAL,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_RESULT_CHARS,
+  DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+  DEFAULT_MCP_IDLE_MS,
+  DEFAULT_SSE_KEEPALIVE_MS,
+} from './constants.ts';
 
 export interface LimitSetting {
   default: number;
@@ -17,12 +27,14 @@ export interface LimitSetting {
 }
 
 export const LIMIT_SETTINGS = {
-  callTimeoutMs: { default: 30_000, min: 100, max: 3_600_000, workerVar: 'CALL_TIMEOUT_MS', help: 'Deadline for one call through the gateway, in milliseconds (GPT Actions give up at 45 s).' },
-  maxBodyBytes: { default: 8 * 1024 * 1024, min: 1024, max: 32 * 1024 * 1024, workerVar: 'MAX_BODY_BYTES', help: 'Largest request body the edge accepts, in bytes.' },
-  sseKeepaliveMs: { default: 20_000, min: 100, max: 60_000, workerVar: 'SSE_KEEPALIVE_MS', help: 'Interval of keepalive comments on SSE streams, in milliseconds.' },
-  mcpSessionIdleMs: { default: 30 * 60 * 1000, min: 1000, workerVar: 'MCP_IDLE_MS', help: 'A Streamable HTTP session unused this long, with no stream open, is ended (ms).' },
-  maxResultChars: { default: 100_000, min: 0, workerVar: 'MAX_RESULT_CHARS', help: 'REST tool results longer than this many characters are cut, with a marker (0: never).' },
-  maxSessionsPerPrincipal: { default: 100, min: 1, max: 100_000, workerVar: 'MAX_SESSIONS_PER_PRINCIPAL', help: 'REST sessions, and MCP sessions, one client may hold at once (past it: 429).' },
+  callTimeoutMs: { default: DEFAULT_CALL_TIMEOUT_MS, min: 100, max: 3_600_000, workerVar: 'CALL_TIMEOUT_MS', help: 'Deadline for one call through the gateway, in milliseconds (GPT Actions give up at 45 s).' },
+  maxBodyBytes: { default: DEFAULT_MAX_BODY_BYTES, min: 1024, max: 32 * 1024 * 1024, workerVar: 'MAX_BODY_BYTES', help: 'Largest request body the edge accepts, in bytes.' },
+  sseKeepaliveMs: { default: DEFAULT_SSE_KEEPALIVE_MS, min: 100, max: 60_000, workerVar: 'SSE_KEEPALIVE_MS', help: 'Interval of keepalive comments on SSE streams, in milliseconds.' },
+  mcpSessionIdleMs: { default: DEFAULT_MCP_IDLE_MS, min: 1000, workerVar: 'MCP_IDLE_MS', help: 'A Streamable HTTP session unused this long, with no stream open, is ended (ms).' },
+  maxResultChars: { default: DEFAULT_MAX_RESULT_CHARS, min: 0, workerVar: 'MAX_RESULT_CHARS', help: 'REST tool results longer than this many characters are cut, with a marker (0: never).' },
+  maxSessionsPerPrincipal: { default: DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, min: 1, max: 100_000, workerVar: 'MAX_SESSIONS_PER_PRINCIPAL', help: 'REST sessions, and MCP sessions, one client may hold at once (past it: 429).' },
+  maxCallsPerPrincipal: { default: DEFAULT_MAX_CALLS_PER_PRINCIPAL, min: 1, max: 100_000, workerVar: 'MAX_CALLS_PER_PRINCIPAL', help: 'REST calls, and MCP requests, one client may have in flight at once, each counted apart (past it: 429 with Retry-After).' },
+  maxFrameBytes: { default: DEFAULT_MAX_FRAME_BYTES, min: 1024 * 1024, max: 64 * 1024 * 1024, workerVar: 'MAX_FRAME_BYTES', help: 'Characters of chunked frames a host connection may have half-sent at once; also the largest frame a host sends.' },
 } as const satisfies Record<string, LimitSetting>;
 
 export type LimitName = keyof typeof LIMIT_SETTINGS;

@@ -186,7 +186,7 @@ describe('Hub: host connections', () => {
     const conn = world.connect('laptop');
     say(hub, conn, hello('laptop', [ECHO, { name: 'broken', tools: [], error: 'spawn failed: ENOENT' }]));
 
-    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION }]);
+    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: 16 * 1024 * 1024 }]);
     expect(conn.closed).toBeUndefined();
     const health = hub.health();
     expect(health.ready).toBe(true);
@@ -247,12 +247,13 @@ describe('Hub: host connections', () => {
     expect(hub.health().hosts).toEqual([]);
   });
 
-  it('frames before hello are refused with a frame.error and do not register the host', () => {
+  it('a frame before hello is refused with a frame.error, closes the connection and does not register the host', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.connect('laptop');
     say(hub, conn, { type: 'session.closed', server: 'echo', session: 's', reason: 'x' });
     expect(conn.ofType('frame.error')[0]?.code).toBe('BAD_FRAME');
+    expect(conn.closed?.code).toBe(CLOSE_BAD_HELLO);
     expect(hub.health().hosts).toEqual([]);
   });
 
@@ -594,12 +595,24 @@ describe('Hub: sessions belong to their principal', () => {
     expect((await rejection(call(hub, session, { principal: 'mallory' }))).code).toBe('SESSION_NOT_FOUND');
   });
 
-  it('refuses a principal more REST sessions than the cap with TOO_MANY_SESSIONS', () => {
+  it('past the cap of REST sessions, a new one ends the principal’s least recently used session (and its processes)', async () => {
     const world = new World();
     const hub = new Hub(world.runtime, { ...TEST_LIMITS, maxSessionsPerPrincipal: 2 });
-    hub.createRestSession('alice');
-    hub.createRestSession('alice');
-    expect(() => hub.createRestSession('alice')).toThrow(expect.objectContaining({ code: 'TOO_MANY_SESSIONS', retryAfter: 60 }));
+    const conn = world.helloHost(hub, 'host-a', [ECHO]);
+    const first = hub.createRestSession('alice');
+    const pending = call(hub, first);
+    respond(hub, conn, (await conn.nextRequest()).id, { result: { ok: true } });
+    await pending;
+    world.clock += 1000;
+    const second = hub.createRestSession('alice');
+    world.clock += 1000;
+    const third = hub.createRestSession('alice');
+    expect(third).toMatch(/^[0-9a-f]{32}$/);
+    expect(conn.ofType('session.close')).toContainEqual({ type: 'session.close', server: 'echo', session: first });
+    expect((await rejection(call(hub, first))).code).toBe('SESSION_NOT_FOUND');
+    const still = call(hub, second);
+    respond(hub, conn, (await conn.nextRequest()).id, { result: { ok: 2 } });
+    expect(await still).toEqual({ ok: 2 });
     expect(hub.createRestSession('bob')).toMatch(/^[0-9a-f]{32}$/);
   });
 
@@ -612,5 +625,110 @@ describe('Hub: sessions belong to their principal', () => {
     expect(conn.ofType('frame.error')).toEqual([expect.objectContaining({ code: 'FORBIDDEN' })]);
     expect(conn.closed?.code).toBe(4004);
     expect(hub.health().hosts).toEqual([]);
+  });
+});
+
+describe('Hub: traffic history, host connection history, ending sessions', () => {
+  it('counts each finished call by server and host, errors by code, and writes it only on the alarm', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const host = world.helloHost(hub, 'laptop');
+    const session = hub.createRestSession('alice');
+    const ok = call(hub, session);
+    world.clock += 7;
+    respond(hub, host, (await host.nextRequest()).id, { result: { content: [] } });
+    await ok;
+    const toolError = call(hub, session);
+    respond(hub, host, (await host.nextRequest()).id, { result: { content: [], isError: true } });
+    await toolError;
+    const failed = call(hub, session);
+    respond(hub, host, (await host.nextRequest()).id, { fault: { code: 'SERVER_EXITED', message: 'exited' } });
+    expect(await codeOf(failed)).toBe('SERVER_EXITED');
+
+    const status = hub.status('hour');
+    const w = status.history.hour!.servers.echo!;
+    expect(w.calls.at(-1)).toBe(3);
+    expect(w.errors.at(-1)).toBe(2);
+    expect(Object.fromEntries(Object.entries(w.errorsByCode).map(([code, n]) => [code, n.at(-1)]))).toEqual({ TOOL_ERROR: 1, SERVER_EXITED: 1 });
+    expect(w.p95.at(-1)).toBe(7);
+    expect(status.history.hour!.hosts.laptop!.calls.at(-1)).toBe(3);
+    expect(status.history.recentErrors.map((e) => [e.code, e.what])).toEqual([
+      ['SERVER_EXITED', 'tools/call echo'],
+      ['TOOL_ERROR', 'tools/call echo'],
+    ]);
+    expect(status.history.day).toBeUndefined();
+    // One flush asked for; nothing stored until it runs.
+    expect(world.alarms.filter((ms) => ms === 5000)).toHaveLength(1);
+    expect(status.history.savedAt).toBeNull();
+    hub.onAlarm();
+    const reborn = world.hub();
+    expect(reborn.status('hour').history.hour!.servers.echo!.calls.at(-1)).toBe(3);
+    expect(reborn.status('hour').history.savedAt).toBe(new Date(world.clock).toISOString());
+  });
+
+  it('records when a host connects and drops, and how long it was away', () => {
+    const world = new World();
+    const hub = world.hub();
+    const first = world.helloHost(hub, 'laptop');
+    world.clock += 60_000;
+    world.drop(hub, first);
+    world.clock += 4_000;
+    world.helloHost(hub, 'laptop');
+    const history = hub.status('none').history.hostConnections.laptop!;
+    expect(history).toMatchObject({ connects: 2, drops: 1, awayMs: 4000 });
+    expect(history.events.map((e) => e.kind)).toEqual(['connect', 'drop', 'connect']);
+    expect(history.events[1]).toMatchObject({ code: 1006 });
+  });
+
+  it('counts MCP requests on either transport from request to answer; ends an MCP session by id', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const host = world.helloHost(hub, 'laptop');
+    const answer = (session: string, message: Record<string, unknown>) => say(hub, host, { type: 'mcp.message', server: 'echo', session, message: { jsonrpc: '2.0', ...message } });
+
+    const init = hub.mcp.post({ server: 'echo', sessionId: null, principal: 'alice', message: { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }, wantsSse: false });
+    const streamable = host.ofType('mcp.message').at(-1)!.session;
+    world.clock += 3;
+    answer(streamable, { id: 1, result: {} });
+    expect((await init).status).toBe(200);
+
+    const legacy = hub.mcp.openLegacy('echo', 'alice', (id) => `/echo?sessionId=${id}`);
+    const legacyId = String(world.db.prepare("SELECT id FROM mcp_sessions WHERE transport = 'sse'").get()!.id);
+    hub.mcp.postLegacy('echo', legacyId, 'alice', { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: {} } });
+    world.clock += 5;
+    answer(legacyId, { id: 7, error: { code: -32602, message: 'bad arguments' } });
+
+    const status = hub.status('hour');
+    const w = status.history.hour!.servers.echo!;
+    expect(w.calls.at(-1)).toBe(2);
+    expect(w.errorsByCode.INVALID_ARGUMENTS!.at(-1)).toBe(1);
+    expect(w.p95.at(-1)).toBe(5);
+    expect(status.history.recentErrors[0]).toMatchObject({ code: 'INVALID_ARGUMENTS', what: 'tools/call echo', host: 'laptop' });
+    expect(status.liveSessions.map((s) => s.transport).sort()).toEqual(['sse', 'streamable']);
+
+    expect(hub.endSession(legacyId)).toBe(true);
+    expect(host.ofType('session.close')).toContainEqual({ type: 'session.close', server: 'echo', session: legacyId });
+    expect(() => hub.mcp.postLegacy('echo', legacyId, 'alice', { jsonrpc: '2.0', id: 8, method: 'ping' })).toThrow(GatewayError);
+    expect(hub.endSession(streamable)).toBe(true);
+    expect(hub.status('none').liveSessions).toEqual([]);
+    await legacy.body?.cancel();
+  });
+
+  it('lists live sessions and ends a REST session: its process is stopped and its next call is 404', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const host = world.helloHost(hub, 'laptop');
+    const session = hub.createRestSession('alice');
+    const pending = call(hub, session);
+    respond(hub, host, (await host.nextRequest()).id, { result: { content: [] } });
+    await pending;
+    expect(hub.status('none').liveSessions).toEqual([
+      expect.objectContaining({ id: session, transport: 'rest', principal: 'alice', server: 'echo', host: 'laptop' }),
+    ]);
+    expect(hub.endSession(session)).toBe(true);
+    expect(host.ofType('session.close')).toContainEqual({ type: 'session.close', server: 'echo', session });
+    expect(await codeOf(call(hub, session))).toBe('SESSION_NOT_FOUND');
+    expect(hub.status('none').liveSessions).toEqual([]);
+    expect(hub.endSession(session)).toBe(false);
   });
 });

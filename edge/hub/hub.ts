@@ -7,19 +7,39 @@
  * In-memory maps are caches of it, rebuilt on demand, or state (pending calls) that only lives
  * as long as the request that created it.
  */
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../../shared/constants.ts';
+import {
+  CLOSE_BAD_HELLO,
+  CLOSE_FORBIDDEN,
+  CLOSE_LIMIT,
+  CLOSE_PROTOCOL_MISMATCH,
+  CLOSE_REPLACED,
+  DEFAULT_CHUNK_TIMEOUT_MS,
+  DEFAULT_MAX_CALLS_PER_PRINCIPAL,
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_PARK_TTL_MS,
+  PROTOCOL_VERSION,
+} from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
-import { encodeFrame, FrameDecoder } from '../../shared/framing.ts';
+import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
+import { HostGuards } from './host-guard.ts';
+import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
+import { ModernCalls } from '../mcp2026/modern-calls.ts';
 import { RestSessions } from './rest-sessions.ts';
-import { healthOf, ServerStats, statusOf, type HubHealth, type HubStatus } from './status.ts';
+import { healthOf, publicHealthOf, type HubHealth, type PublicHealth } from './status.ts';
+import type { HistoryChoice } from './status-history.ts';
+import { whatOf } from './outcome.ts';
+import { Traffic, type HubFullStatus } from './traffic.ts';
 
-export type { HubHealth, HubStatus } from './status.ts';
+export type { HubHealth, HubStatus, PublicHealth } from './status.ts';
+export type { HistoryChoice } from './status-history.ts';
+export type { HubFullStatus } from './traffic.ts';
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
@@ -35,7 +55,10 @@ interface CallMeta {
 export class Hub {
   readonly #rt: HubRuntime;
   readonly #pending = new PendingRequests<string, unknown, CallMeta>();
-  readonly #decoders = new Map<string, FrameDecoder>();
+  readonly #guards: HostGuards;
+  readonly #trust: TrustPorts;
+  /** REST calls in flight per principal. */
+  readonly #inFlight = new Map<string, number>();
   readonly #bootId = randomId().slice(0, 8);
   #callCounter = 0;
   readonly #catalog: Catalog;
@@ -47,16 +70,28 @@ export class Hub {
 
   /** MCP client sessions (Streamable HTTP and HTTP+SSE). */
   readonly mcp: McpSessions;
-  readonly #stats: ServerStats;
+  /** Stateless MCP 2026-07-28 requests. */
+  readonly modern: ModernCalls;
+  readonly #traffic: Traffic;
   readonly #limits: HubLimits;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
+    this.#trust = { sql: rt.sql, liveConnection: (hostId) => this.#liveConnection(hostId), mcpHostOf: (session) => this.mcp.hostOf(session) };
     for (const statement of SCHEMA) rt.sql.exec(statement);
-    this.#stats = new ServerStats(rt.sql, rt.now);
+    this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
     this.#catalog = new Catalog(rt.sql);
+    this.#guards = new HostGuards(
+      {
+        helloTimeoutMs: limits.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+        chunkTimeoutMs: limits.chunkTimeoutMs ?? DEFAULT_CHUNK_TIMEOUT_MS,
+        maxFrameChars: limits.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES,
+      },
+      rt.now,
+      (conn, reason) => this.#closeForLimit(conn, reason),
+    );
     this.mcp = new McpSessions(
       {
         sql: rt.sql,
@@ -68,15 +103,32 @@ export class Hub {
         },
         connectionOf: (hostId) => this.#liveConnection(hostId),
         send: (conn, frame) => this.#send(conn, frame),
-        count: (server, ok) => this.#count(server, ok),
+        finished: (call) => this.#traffic.finished(call),
       },
       limits,
+    );
+    this.modern = new ModernCalls(
+      {
+        sql: rt.sql,
+        now: rt.now,
+        pickHost: (server) => this.#pickHost(server, this.#catalog.entry(server)),
+        connectionOf: (hostId) => this.#liveConnection(hostId),
+        send: (conn, frame) => this.#send(conn, frame),
+        finished: (call) => this.#traffic.finished(call),
+      },
+      {
+        requestTimeoutMs: limits.requestTimeoutMs,
+        parkTtlMs: limits.parkTtlMs ?? DEFAULT_PARK_TTL_MS,
+        sse: limits.sse,
+        maxCallsPerPrincipal: limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL,
+      },
     );
     this.#reconcile();
   }
 
-  /** Periodic upkeep: ends idle MCP sessions, and asks to run again while any remain. */
+  /** Periodic upkeep: writes the traffic history, ends idle MCP sessions, and asks to run again while any remain. */
   onAlarm(): void {
+    this.#traffic.flush();
     if (this.mcp.reapIdle(this.#limits.mcpIdleMs) > 0) this.#rt.scheduleAlarm(this.#limits.mcpIdleMs);
   }
 
@@ -84,61 +136,85 @@ export class Hub {
   #reconcile(): void {
     const live = new Set(this.#rt.liveConnIds());
     for (const row of this.#rt.sql.exec('SELECT id, conn_id FROM hosts')) {
-      if (!live.has(String(row.conn_id))) this.#forgetHost(String(row.id));
+      if (live.has(String(row.conn_id))) continue;
+      this.#forgetHost(String(row.id));
+      this.#traffic.hostDropped(String(row.id), null);
     }
   }
 
   // ---- host connections -------------------------------------------------------------------
 
+  /** A host's WebSocket was accepted: its hello must follow within the deadline. */
+  onOpen(conn: HostConnection): void {
+    this.#guards.opened(conn);
+  }
+
   onMessage(conn: HostConnection, text: string): void {
     let frame: Frame | null;
     try {
-      frame = this.#decoder(conn).decode(text);
+      frame = this.#guards.decoder(conn).decode(text);
     } catch (err) {
+      if (err instanceof FrameLimitError) return this.#closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
-      this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
+      if (this.#guards.mayLog(conn.connId)) this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
       this.#send(conn, { type: 'frame.error', code: error.code, message: error.message });
       return;
     }
     if (frame) this.#dispatch(conn, frame);
+    this.#guards.checked(conn);
+  }
+
+  /** A connection past one of its limits: closed with the reason, and everything it held freed. */
+  #closeForLimit(conn: HostConnection, reason: string): void {
+    this.#rt.log('warn', 'host connection closed: over a limit', { host: conn.hostId, reason });
+    this.#send(conn, { type: 'frame.error', code: 'FRAME_TOO_LARGE', message: reason });
+    conn.close(CLOSE_LIMIT, reason.slice(0, 120));
+    this.onClose(conn, CLOSE_LIMIT, reason);
   }
 
   onClose(conn: HostConnection, code: number, reason: string): void {
-    this.#decoders.delete(conn.connId);
+    this.#guards.closed(conn.connId);
+    this.modern.onConnectionClosed(conn.connId);
     this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
+      this.#traffic.hostDropped(conn.hostId, code);
       this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
     }
-  }
-
-  #decoder(conn: HostConnection): FrameDecoder {
-    let decoder = this.#decoders.get(conn.connId);
-    if (!decoder) this.#decoders.set(conn.connId, (decoder = new FrameDecoder()));
-    return decoder;
   }
 
   #dispatch(conn: HostConnection, frame: Frame): void {
     if (frame.type === 'host.hello') return this.#onHello(conn, frame);
     if (this.#currentConn(conn.hostId) !== conn.connId) {
-      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `expected host.hello first, got ${frame.type}` });
+      // Nothing but a hello until one is accepted; a replaced connection is closing anyway.
+      const message = `expected host.hello first, got ${frame.type}`;
+      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message });
+      this.#rt.log('warn', 'host connection closed: a frame before its hello', { host: conn.hostId, type: frame.type });
+      conn.close(CLOSE_BAD_HELLO, message.slice(0, 120));
+      this.onClose(conn, CLOSE_BAD_HELLO, message);
       return;
     }
     switch (frame.type) {
       case 'rpc.response':
         return this.#onResponse(conn, frame);
       case 'session.closed':
+        if (!ownsSession(this.#trust, conn, frame.server, frame.session)) return this.#dropForeign(conn, frame.type, frame.server);
         this.#dropRoute(frame.server, frame.session);
         this.mcp.onSessionClosed(frame.session, frame.reason);
         return;
       case 'mcp.message':
+        if (this.mcp.hostOf(frame.session) !== conn.hostId) return this.#dropForeign(conn, frame.type, frame.server);
         this.mcp.onServerMessage(frame.session, frame.message);
         return;
       case 'server.update':
         return this.#onServerUpdate(conn, frame.server);
       case 'host.stats':
-        this.#stats.host(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
+        this.#traffic.hostProcesses(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
         return;
+      case 'modern.input':
+        return this.modern.onInput(conn, frame);
+      case 'modern.event':
+        return this.modern.onEvent(conn, frame);
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
         return;
@@ -148,6 +224,21 @@ export class Hub {
       default:
         this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `a host may not send ${frame.type}` });
     }
+  }
+
+  /** A frame about something another connection owns: dropped, and logged a few times a minute. */
+  #dropForeign(conn: HostConnection, type: string, server: string): void {
+    if (this.#guards.mayLog(conn.connId)) {
+      this.#rt.log('warn', 'dropped a frame about what another host owns', { host: conn.hostId, type, server });
+    }
+  }
+
+  /** Tells a host why it is refused, logs it, closes its connection and forgets it. */
+  #refuse(conn: HostConnection, refusal: Refusal): void {
+    this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message: refusal.message });
+    this.#rt.log('warn', refusal.log, { host: conn.hostId, ...(refusal.server ? { server: refusal.server } : {}) });
+    conn.close(CLOSE_FORBIDDEN, refusal.message.slice(0, 120));
+    this.onClose(conn, CLOSE_FORBIDDEN, refusal.message);
   }
 
   #onHello(conn: HostConnection, hello: FrameOf<'host.hello'>): void {
@@ -164,14 +255,8 @@ export class Hub {
       conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
       return;
     }
-    const refused = conn.allowedServers && hello.servers.find((s) => !conn.allowedServers!.includes(s.name));
-    if (refused) {
-      const message = `this host's token may not announce server ${refused.name} (allowed: ${conn.allowedServers!.join(', ') || 'none'})`;
-      this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message });
-      this.#rt.log('warn', 'host refused: server not allowed for its token', { host: conn.hostId, server: refused.name });
-      conn.close(CLOSE_FORBIDDEN, message.slice(0, 120));
-      return;
-    }
+    const refusal = hostIdRefusal(this.#trust, conn) ?? serversRefusal(this.#trust, conn, hello.servers);
+    if (refusal) return this.#refuse(conn, refusal);
     const previous = this.#currentConn(conn.hostId);
     if (previous && previous !== conn.connId) {
       this.#failPending((p) => p.connId === previous, `host ${conn.hostId} reconnected during the call`);
@@ -190,9 +275,18 @@ export class Hub {
       );
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
+    this.modern.onHello(conn.hostId, hello.servers);
     this.#hostConns?.set(conn.hostId, conn.connId);
+    this.#traffic.hostConnected(conn.hostId);
     this.#catalog.invalidate();
-    this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION });
+    this.#guards.welcomed(conn.connId);
+    // Only now, after a valid hello from a token allowed this id, does the new connection replace the old.
+    for (const old of this.#rt.connectionsOf(conn.hostId)) {
+      if (old.connId === conn.connId) continue;
+      this.#guards.closed(old.connId);
+      old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
+    }
+    this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: this.#guards.limits.maxFrameChars });
     this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
   }
 
@@ -204,14 +298,18 @@ export class Hub {
       return;
     }
     this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
+    this.modern.onServerUpdate(conn.hostId, server);
     this.#catalog.invalidate();
     this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
   }
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
+    if (this.modern.onResponse(conn, frame)) return;
     const call = this.#pending.meta(frame.id);
-    // Timed out or cancelled already, or an answer to a call this connection was never sent.
-    if (!call || call.connId !== conn.connId) return;
+    // Timed out or cancelled already: nothing to do.
+    if (!call) return;
+    // An answer to a call this connection was never sent.
+    if (call.connId !== conn.connId) return this.#dropForeign(conn, frame.type, call.server);
     if (frame.fault) {
       const code = isErrorCode(frame.fault.code) ? frame.fault.code : 'UPSTREAM_ERROR';
       this.#pending.reject(frame.id, new GatewayError(code, frame.fault.message));
@@ -234,7 +332,8 @@ export class Hub {
     sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
     sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
     this.mcp.onHostGone(hostId);
-    this.#stats.forgetHost(hostId);
+    this.#traffic.hostGone(hostId);
+    this.modern?.forgetHost(hostId);
     this.#hostConns?.delete(hostId);
     for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
     this.#catalog.invalidate();
@@ -265,8 +364,27 @@ export class Hub {
 
   // ---- REST sessions and calls --------------------------------------------------------------
 
+  /** A new REST session; past the principal's cap, its least recently used session is ended for it. */
   createRestSession(principal: string): string {
-    return this.#restSessions.create(principal);
+    const { id, evicted } = this.#restSessions.create(principal);
+    if (evicted) this.#endRestSession(evicted);
+    return id;
+  }
+
+  /** DELETE /api/sessionid/{id}: ends the session and stops its processes (404 if not the principal's). */
+  deleteRestSession(id: string, principal: string): void {
+    this.#restSessions.remove(id, principal);
+    this.#endRestSession(id);
+  }
+
+  /** Stops the processes a REST session runs, on whichever hosts. */
+  #endRestSession(session: string): void {
+    for (const row of this.#rt.sql.exec('SELECT server, host_id FROM routes WHERE session = ?', session)) {
+      const server = String(row.server);
+      const conn = this.#liveConnection(String(row.host_id));
+      if (conn) this.#send(conn, { type: 'session.close', server, session });
+      this.#dropRoute(server, session);
+    }
   }
 
   /** A tool call: the tool must exist and its arguments match its input schema (422 otherwise). */
@@ -290,26 +408,30 @@ export class Hub {
    * Runs one request on the session's process; without a session, on a fresh process that is
    * stopped as soon as the answer is in.
    */
-  async request(req: ServerRequest): Promise<unknown> {
-    try {
-      const result = await this.#run(req);
-      this.#count(req.server, true);
-      return result;
-    } catch (err) {
-      if (err instanceof GatewayError && err.code !== 'SESSION_NOT_FOUND' && err.code !== 'SERVER_NOT_FOUND') this.#count(req.server, false);
-      throw err;
-    }
+  request(req: ServerRequest): Promise<unknown> {
+    const inFlight = this.#inFlight.get(req.principal) ?? 0;
+    const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
+    if (inFlight >= cap) return Promise.reject(new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} calls in flight per client; wait for one to finish`));
+    this.#inFlight.set(req.principal, inFlight + 1);
+    const picked: { host: string | null } = { host: null };
+    return this.#traffic.timed(req.server, whatOf(req.method, req.params), () => picked.host, () => this.#run(req, picked)).finally(() => {
+      const left = (this.#inFlight.get(req.principal) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(req.principal, left);
+      else this.#inFlight.delete(req.principal);
+    });
   }
 
-  async #run(req: ServerRequest): Promise<unknown> {
+  async #run(req: ServerRequest, picked: { host: string | null }): Promise<unknown> {
     if (req.session !== null) this.#restSessions.touch(req.session, req.principal);
     const entry = this.#catalog.entry(req.server);
     if (req.session !== null) {
       const conn = this.#route(req.server, req.session, entry);
+      picked.host = conn.hostId;
       return this.#request(conn, req.server, req.session, req.method, req.params, req.timeoutMs);
     }
     const session = `once-${randomId()}`;
     const conn = this.#pickHost(req.server, entry);
+    picked.host = conn.hostId;
     try {
       return await this.#request(conn, req.server, session, req.method, req.params, req.timeoutMs);
     } finally {
@@ -373,12 +495,20 @@ export class Hub {
     return healthOf(this.#rt.sql);
   }
 
-  status(): HubStatus {
-    return statusOf(this.#rt.sql, this.#stats, this.#rt.now(), this.#pending.size);
+  /** /health without credentials: up and ready, and counts only. */
+  publicHealth(): PublicHealth {
+    return publicHealthOf(this.health());
   }
 
-  /** Counts one finished call of a server. */
-  #count(server: string, ok: boolean): void {
-    this.#stats.count(server, ok);
+  status(history: HistoryChoice = 'both'): HubFullStatus {
+    return { ...this.#traffic.status(this.#pending.size, history), pendingFrameChars: this.#guards.pendingChars };
+  }
+
+  /** Ends any session (the status page's button): its processes stop, its next request is 404. */
+  endSession(id: string): boolean {
+    if (this.mcp.end(id, 'ended from the status page')) return true;
+    if (!this.#restSessions.end(id)) return false;
+    this.#endRestSession(id);
+    return true;
   }
 }

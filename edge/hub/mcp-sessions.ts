@@ -7,13 +7,14 @@
  * GET stream, else on an open request stream, else into a bounded backlog that the next GET
  * stream replays (also after `Last-Event-ID`).
  */
+import { DEFAULT_MAX_CALLS_PER_PRINCIPAL, SSE_BACKLOG_CHARS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { PendingRequests } from '../../shared/pending.ts';
+import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
-import type { HostConnection, HubSql } from './hub.ts';
-import { SSE_BACKLOG_CHARS } from '../../shared/constants.ts';
 import { EventLog, type BacklogEntry } from './event-log.ts';
+import type { HostConnection, HubSql } from './hub.ts';
+import { callOutcome, jsonRpcErrorCode, StartedRequests, whatOf, type FinishedCall } from './outcome.ts';
 import { SseStream, type SseOptions } from './sse.ts';
 
 export type Transport = 'streamable' | 'sse';
@@ -27,8 +28,8 @@ export interface McpPorts {
   /** The current connection of a host, if it is connected. */
   connectionOf(hostId: string): HostConnection | undefined;
   send(conn: HostConnection, frame: Frame): void;
-  /** Counts one answered request of a server (for /status). */
-  count(server: string, ok: boolean): void;
+  /** Counts one answered request of a server (for /status and its history). */
+  finished(call: FinishedCall): void;
 }
 
 export interface McpLimits {
@@ -39,22 +40,29 @@ export interface McpLimits {
   backlog: number;
   /** Characters those events may hold together (default SSE_BACKLOG_CHARS). */
   backlogChars?: number;
+  /** Requests one principal may have in flight at once, REST calls and MCP requests each (default 64); past it: 429. */
+  maxCallsPerPrincipal?: number;
 }
 
 /** A client request waiting for the server's response: the stream it goes on (none: one JSON body). */
 interface Waiter {
   stream?: SseStream;
   progressToken?: unknown;
+  method: string;
+  startedAt: number;
 }
 
 interface Live {
   id: string;
   server: string;
+  principal: string;
   hostId: string;
   transport: Transport;
   main?: SseStream;
   /** Client requests in flight, by JSON-RPC id; each resolves with its response's JSON text. */
   waiters: PendingRequests<string, string, Waiter>;
+  /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
+  started?: StartedRequests;
 }
 
 export interface PostRequest {
@@ -158,6 +166,7 @@ export class McpSessions {
   /** POST /{server}?sessionId=…: a client message for a legacy session; answers come on its stream. */
   postLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): Response {
     const live = this.#resolve(server, sessionId, principal, 'sse');
+    if (isRequest(message)) (live.started ??= new StartedRequests()).start(idKey(message.id), whatOf(message.method, message.params), this.#ports.now());
     this.#ports.send(this.#connection(live), { type: 'mcp.message', server: live.server, session: live.id, message });
     return new Response('Accepted', { status: 202 });
   }
@@ -168,11 +177,13 @@ export class McpSessions {
     const live = this.#load(session);
     if (!live) return;
     const text = JSON.stringify(message);
+    const legacy = live.transport === 'sse' && isResponse(message) ? live.started?.finish(idKey(message.id)) : undefined;
+    if (legacy) this.#finished(live, message, legacy.what, legacy.at);
     if (live.transport === 'streamable') {
       if (isResponse(message)) {
         const waiter = live.waiters.resolve(idKey(message.id), text);
         if (waiter) {
-          this.#ports.count(live.server, message.error === undefined);
+          this.#finished(live, message, waiter.method, waiter.startedAt);
           if (!waiter.stream) return; // the JSON body of its POST
           if (!waiter.stream.closed) {
             waiter.stream.send(text, { id: String(this.#events.nextId(live.id)) });
@@ -194,10 +205,25 @@ export class McpSessions {
     this.#touch(live);
   }
 
+  /** The host that runs a session's process, or undefined for no such session. */
+  hostOf(session: string): string | undefined {
+    return this.#load(session)?.hostId;
+  }
+
   /** The session's server process ended, or its host went away. */
   onSessionClosed(session: string, reason: string): void {
     const live = this.#load(session);
     if (live) this.#end(live, reason);
+  }
+
+  /** Ends a session by id (any transport, any principal): false if there is none. */
+  end(sessionId: string, reason: string): boolean {
+    const live = this.#load(sessionId);
+    if (!live) return false;
+    const conn = this.#ports.connectionOf(live.hostId);
+    if (conn) this.#ports.send(conn, { type: 'session.close', server: live.server, session: live.id });
+    this.#end(live, reason);
+    return true;
   }
 
   onHostGone(hostId: string): void {
@@ -240,7 +266,7 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, hostId, transport, waiters: new PendingRequests() };
+    const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests() };
     this.#live.set(id, live);
     return live;
   }
@@ -249,11 +275,12 @@ export class McpSessions {
   #load(session: string): Live | undefined {
     const cached = this.#live.get(session);
     if (cached) return cached;
-    const row = this.#ports.sql.exec('SELECT server, host_id, transport FROM mcp_sessions WHERE id = ?', session)[0];
+    const row = this.#ports.sql.exec('SELECT server, principal, host_id, transport FROM mcp_sessions WHERE id = ?', session)[0];
     if (!row) return undefined;
     const live: Live = {
       id: session,
       server: String(row.server),
+      principal: String(row.principal),
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
       waiters: new PendingRequests(),
@@ -289,8 +316,12 @@ export class McpSessions {
     if (live.waiters.has(key)) {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
+    const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
+    let inFlight = 0;
+    for (const other of this.#live.values()) if (other.principal === live.principal) inFlight += other.waiters.size;
+    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
-    const waiter: Waiter = { progressToken };
+    const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
     const stream = wantsSse ? new SseStream(this.#limits.sse) : undefined;
     if (stream) waiter.stream = stream;
     // The edge owns the deadline: past it, the server is told the request is cancelled and the
@@ -314,8 +345,8 @@ export class McpSessions {
     const conn = this.#ports.connectionOf(live.hostId);
     const params = { requestId: request.id, reason: 'the gateway deadline passed' };
     if (conn) this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message: { jsonrpc: '2.0', method: 'notifications/cancelled', params } });
-    this.#ports.count(live.server, false);
     const error = new GatewayError('REQUEST_TIMEOUT', `request timed out after ${this.#limits.requestTimeoutMs} ms`);
+    this.#finished(live, JSON.parse(errorText(request.id, error)) as JsonRpcMessage, waiter.method, waiter.startedAt);
     if (waiter.stream && !waiter.stream.closed) {
       waiter.stream.send(errorText(request.id, error), { id: String(this.#events.nextId(live.id)) });
       waiter.stream.close();
@@ -324,6 +355,13 @@ export class McpSessions {
     }
     this.#touch(live);
     return error;
+  }
+
+  /** Counts an answered request in /status and its history. */
+  #finished(live: Live, answer: JsonRpcMessage, what: string, startedAt: number): void {
+    const error = answer.error as { code?: unknown } | null | undefined;
+    const code = error === undefined ? callOutcome(answer.result) : jsonRpcErrorCode(Number(error?.code));
+    this.#ports.finished({ server: live.server, host: live.hostId, ms: this.#ports.now() - startedAt, code, what });
   }
 
   #toMain(live: Live, text: string): void {

@@ -5,33 +5,41 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
-  CLOSE_REPLACED,
   NAME_PATTERN,
   PING_TEXT,
   PONG_TEXT,
   SSE_BACKLOG_EVENTS,
   SSE_MAX_QUEUED_BYTES,
 } from '../../shared/constants.ts';
+import { GatewayError } from '../../shared/errors.ts';
 import type { JsonRpcMessage, Tool } from '../../shared/protocol.ts';
 import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { edgeLimits } from '../settings.ts';
-import { Hub, type HostConnection, type HubHealth, type HubStatus, type SqlValue } from './hub.ts';
+import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
+import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
+import type { ModernRequest } from '../mcp2026/modern-calls.ts';
 
 interface Attachment {
   hostId: string;
   connId: string;
   /** Server names the host's token may announce; null for any. */
   allowed: string[] | null;
+  /** A hash of the host token (never the token). */
+  tokenId?: string;
+  hostClaim?: HostClaim;
+  mayShareServers?: boolean;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
   readonly #hub: Hub;
   readonly #callTimeoutMs: number;
   readonly #maxResultChars: number;
+  /** Alarm changes, one after another, so that the earliest asked for always wins. */
+  #alarmChain: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
@@ -47,14 +55,18 @@ export class HubObject extends DurableObject<EdgeEnv> {
       now: Date.now,
       log: edgeLog,
       scheduleAlarm: (delayMs) => {
-        void ctx.storage.getAlarm().then((at) => {
-          if (at === null) return ctx.storage.setAlarm(Date.now() + delayMs);
-        });
+        const wanted = Date.now() + delayMs;
+        this.#alarmChain = this.#alarmChain
+          .then(() => ctx.storage.getAlarm())
+          .then((at) => (at === null || at > wanted ? ctx.storage.setAlarm(wanted) : undefined))
+          .catch((err: unknown) => edgeLog('error', 'could not set the alarm', { error: String(err) }));
       },
     }, {
       requestTimeoutMs: this.#callTimeoutMs,
       mcpIdleMs: limits.mcpSessionIdleMs,
       maxSessionsPerPrincipal: limits.maxSessionsPerPrincipal,
+      maxFrameChars: limits.maxFrameBytes,
+      maxCallsPerPrincipal: limits.maxCallsPerPrincipal,
       backlog: SSE_BACKLOG_EVENTS,
       sse: { keepaliveMs: limits.sseKeepaliveMs, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
@@ -78,7 +90,12 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const url = new URL(request.url);
     if (url.pathname !== '/agent') return new Response(null, { status: 404 });
     const allowed = url.searchParams.get('servers');
-    return this.#acceptHost(url.searchParams.get('host') ?? '', allowed === null ? null : allowed.split(',').filter(Boolean));
+    const claim = url.searchParams.get('claim');
+    return this.#acceptHost(url.searchParams.get('host') ?? '', allowed === null ? null : allowed.split(',').filter(Boolean), {
+      tokenId: url.searchParams.get('token') ?? undefined,
+      hostClaim: claim === 'own' || claim === 'reserved' ? claim : 'any',
+      mayShareServers: url.searchParams.get('share') === '1',
+    });
   }
 
   /** A REST tool call; the value is the result as REST clients get it, as JSON text. */
@@ -98,6 +115,14 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.createRestSession(principal));
   }
 
+  /** DELETE /api/sessionid/{id}: ends the principal's REST session and its processes. */
+  deleteRestSession(session: string, principal: string): Promise<HubResult<null>> {
+    return settle(() => {
+      this.#hub.deleteRestSession(session, principal);
+      return null;
+    });
+  }
+
   tools(server: string): Promise<HubResult<Tool[]>> {
     return settle(() => this.#hub.tools(server));
   }
@@ -106,17 +131,32 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return this.#hub.catalog();
   }
 
-  health(): HubHealth {
-    return this.#hub.health();
+  /** For /health without credentials: counts only. */
+  health(): PublicHealth {
+    return this.#hub.publicHealth();
   }
 
-  status(): HubStatus {
-    return this.#hub.status();
+  /** GET /status: the current state, the traffic history (`history` picks its windows), live sessions. */
+  status(history: HistoryChoice): HubFullStatus {
+    return this.#hub.status(history);
+  }
+
+  /** Ends any session, MCP or REST (the status page's button): SESSION_NOT_FOUND if there is none. */
+  endSession(id: string): Promise<HubResult<null>> {
+    return settle(() => {
+      if (!this.#hub.endSession(id)) throw new GatewayError('SESSION_NOT_FOUND', 'no such session (ended already?)');
+      return null;
+    });
   }
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
   mcpPost(req: McpPost): Promise<HubResult<Response>> {
     return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse }));
+  }
+
+  /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
+  modernPost(req: ModernRequest): Promise<HubResult<Response>> {
+    return settle(() => this.#hub.modern.serve(req));
   }
 
   /** A GET to /{server}/mcp: the session's stream, resumed after `lastEventId` when given. */
@@ -137,18 +177,13 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.mcp.postLegacy(target.server, target.session ?? '', target.principal, message));
   }
 
-  #acceptHost(hostId: string, allowed: string[] | null): Response {
+  /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
+  #acceptHost(hostId: string, allowed: string[] | null, token: { tokenId: string | undefined; hostClaim: HostClaim; mayShareServers: boolean }): Response {
     if (!NAME_PATTERN.test(hostId)) return new Response('host id must be 1 to 64 letters, digits, "_" or "-"', { status: 400 });
-    for (const old of this.ctx.getWebSockets(hostId)) {
-      try {
-        old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
-      } catch {
-        // already closing
-      }
-    }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
-    server.serializeAttachment({ hostId, connId: randomId(), allowed } satisfies Attachment);
+    server.serializeAttachment({ hostId, connId: randomId(), allowed, ...token } satisfies Attachment);
+    this.#hub.onOpen(toConnection(server));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -178,13 +213,22 @@ function attachmentOf(ws: WebSocket): Attachment {
 }
 
 function toConnection(ws: WebSocket): HostConnection {
-  const { hostId, connId, allowed } = attachmentOf(ws);
+  const { hostId, connId, allowed, tokenId, hostClaim, mayShareServers } = attachmentOf(ws);
   return {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
+    tokenId,
+    hostClaim,
+    mayShareServers,
     send: (text) => ws.send(text),
-    close: (code, reason) => ws.close(code, reason),
+    close: (code, reason) => {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    },
   };
 }
 

@@ -1,4 +1,8 @@
-/** REST session ids (from GET /api/sessionid): stored with their principal, forgotten after a day unused. */
+/**
+ * REST session ids (from GET /api/sessionid): stored with their principal, forgotten after a day
+ * unused, ended by DELETE /api/sessionid/{id}. A principal at its cap who asks for another gets
+ * it, and its least recently used session ends instead (no lock-out).
+ */
 import { REST_SESSION_TTL_MS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import { randomId } from '../../shared/secure.ts';
@@ -20,17 +24,42 @@ export class RestSessions {
     this.#maxPerPrincipal = maxPerPrincipal;
   }
 
-  create(principal: string): string {
+  /** A new session id, and the id of the session ended to make room for it, if any. */
+  create(principal: string): { id: string; evicted?: string } {
     const id = randomId();
     const now = this.#now();
     this.#sql.exec('DELETE FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS);
     const held = Number(this.#sql.exec('SELECT count(*) AS n FROM rest_sessions WHERE principal = ?', principal)[0]?.n ?? 0);
+    let evicted: string | undefined;
     if (held >= this.#maxPerPrincipal) {
-      throw new GatewayError('TOO_MANY_SESSIONS', `at most ${this.#maxPerPrincipal} REST sessions at once; reuse one`);
+      const oldest = this.#sql.exec('SELECT id FROM rest_sessions WHERE principal = ? ORDER BY last_used ASC, created_at ASC LIMIT 1', principal)[0];
+      if (oldest) {
+        evicted = String(oldest.id);
+        this.#forget(evicted);
+      }
     }
     this.#sql.exec('INSERT INTO rest_sessions (id, principal, created_at, last_used) VALUES (?, ?, ?, ?)', id, principal, now, now);
     this.#touched.set(id, { at: now, principal });
-    return id;
+    return evicted ? { id, evicted } : { id };
+  }
+
+  /** Ends a session of `principal` (404 for anyone else's, or an unknown one). */
+  remove(id: string, principal: string): void {
+    const row = this.#sql.exec('SELECT principal FROM rest_sessions WHERE id = ?', id)[0];
+    if (!row || row.principal !== principal) throw new GatewayError('SESSION_NOT_FOUND', 'unknown or expired sessionId');
+    this.#forget(id);
+  }
+
+  #forget(id: string): void {
+    this.#sql.exec('DELETE FROM rest_sessions WHERE id = ?', id);
+    this.#touched.delete(id);
+  }
+
+  /** Forgets a session: its next use is 404. False if there is none. */
+  end(id: string): boolean {
+    const found = this.#sql.exec('SELECT 1 AS found FROM rest_sessions WHERE id = ?', id).length > 0;
+    this.#forget(id);
+    return found;
   }
 
   /** Checks that the session exists and belongs to `principal`: an id is never a credential. */

@@ -8,6 +8,25 @@ export interface HubHealth {
   servers: { name: string; host: string; tools: number; status: 'ok' | 'failing'; error?: string }[];
 }
 
+/** What unauthenticated /health shows: up and ready, and counts; no ids, names or error texts. */
+export interface PublicHealth {
+  status: 'ok';
+  ready: boolean;
+  hosts: number;
+  servers: number;
+  failing: number;
+}
+
+export function publicHealthOf(health: HubHealth): PublicHealth {
+  return {
+    status: 'ok',
+    ready: health.ready,
+    hosts: health.hosts.length,
+    servers: new Set(health.servers.map((s) => s.name)).size,
+    failing: health.servers.filter((s) => s.status === 'failing').length,
+  };
+}
+
 export interface ProcessCounts {
   sessions: number;
   pooled: number;
@@ -20,6 +39,8 @@ export interface HubStatus extends HubHealth {
   sessions: { rest: number; mcp: number };
   /** REST calls waiting for a host's answer right now. */
   callsInFlight: number;
+  /** Characters of half-received chunked frames the edge holds for host connections (each bounded by limits.maxFrameBytes). */
+  pendingFrameChars?: number;
   perServer: Record<string, { calls: number; errors: number; restProcesses: number; mcpSessions: number }>;
 }
 

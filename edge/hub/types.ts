@@ -12,9 +12,21 @@ export interface HostConnection {
   readonly connId: string;
   /** Server names this host's token may announce; undefined for any. */
   readonly allowedServers?: readonly string[];
+  /** Which host token opened it (a hash, never the token); undefined for tests and old sockets. */
+  readonly tokenId?: string;
+  /**
+   * May its token use this host id: `own` (the token lists it), `any` (the token lists no ids, and
+   * no other token lists this one: usable unless a connection of another token holds it), or
+   * `reserved` (refused). Undefined is `any`.
+   */
+  readonly hostClaim?: HostClaim;
+  /** A token limited to servers may announce one another token's host serves (`shareServers`). */
+  readonly mayShareServers?: boolean;
   send(text: string): void;
   close(code: number, reason: string): void;
 }
+
+export type HostClaim = 'own' | 'any' | 'reserved';
 
 export type HubLogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -35,6 +47,14 @@ export interface HubLimits extends McpLimits {
   mcpIdleMs: number;
   /** REST sessions, and MCP sessions, one principal may hold at once (each kind counted apart). */
   maxSessionsPerPrincipal: number;
+  /** How long a 2026-07-28 call parked for input waits for the client's answers. */
+  parkTtlMs?: number;
+  /** A host connection's hello must be accepted within this time (default 10 s). */
+  helloTimeoutMs?: number;
+  /** A chunked frame from a host must be complete this long after its first chunk (default 60 s). */
+  chunkTimeoutMs?: number;
+  /** Characters of half-received chunked frames one host connection may hold (default 16 Mi). */
+  maxFrameChars?: number;
 }
 
 export interface ToolCall {

@@ -1,13 +1,15 @@
 /**
  * Client authentication: Basic credentials and static Bearer tokens as the original project had
- * them, and JWT bearer tokens; any valid one grants access. Without CLIENT_AUTH the API is open
- * (local use). Sets the request's principal, which sessions are bound to.
+ * them, and JWT bearer tokens; any valid one grants access. The API is open only when OPEN_API=1
+ * and no CLIENT_AUTH is set; a missing or malformed CLIENT_AUTH otherwise closes it (503).
+ * Sets the request's principal, which sessions are bound to: a hash of the credential.
  */
 import { createMiddleware } from 'hono/factory';
-import { ClientAuthSchema, type ClientAuth } from '../../shared/auth.ts';
+import type { ClientAuth } from '../../shared/auth.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import { secretsEqual } from '../../shared/secure.ts';
+import { credentialId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
+import { authSetupOf } from './client-auth-setup.ts';
 import { verifyJwt } from './jwt.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -40,7 +42,7 @@ async function principalOf(auth: ClientAuth, header: string | undefined): Promis
   const token = bearerToken(header);
   if (token) {
     const index = await findSecret(token, auth.bearer);
-    if (index >= 0) return `bearer:${index}`;
+    if (index >= 0) return `bearer:${await credentialId('bearer', token)}`;
     if (auth.jwt) return verifyJwt(token, auth.jwt);
     return undefined;
   }
@@ -53,16 +55,11 @@ async function principalOf(auth: ClientAuth, header: string | undefined): Promis
       }),
     );
     const index = checks.indexOf(true);
-    return index >= 0 ? `basic:${auth.basic[index]!.username}` : undefined;
+    return index >= 0 ? `basic:${await credentialId('basic', `${basic.username}:${basic.password}`)}` : undefined;
   }
   return undefined;
 }
 
-let cached: { text: string; auth: ClientAuth } | undefined;
-function clientAuthOf(text: string): ClientAuth {
-  if (cached?.text !== text) cached = { text, auth: ClientAuthSchema.parse(JSON.parse(text)) };
-  return cached.auth;
-}
 
 /** The schemes a 401 names in WWW-Authenticate. */
 function challenge(auth: ClientAuth): string {
@@ -72,14 +69,16 @@ function challenge(auth: ClientAuth): string {
   return schemes.join(', ');
 }
 
-/** Routes that need no client credentials: liveness, and hosts (which have their own tokens). */
-const OPEN_PATHS = new Set(['/health', '/agent']);
+/** Routes that need no client credentials, by exact method and path: liveness, and hosts (which have their own tokens). */
+const OPEN_ROUTES = new Set(['GET /health', 'HEAD /health', 'GET /agent']);
 
 export const clientAuth = createMiddleware<AppEnv>(async (c, next) => {
   c.set('principal', 'anonymous');
-  if (OPEN_PATHS.has(c.req.path) || c.req.method === 'OPTIONS' || !c.env.CLIENT_AUTH) return next();
-  const auth = clientAuthOf(c.env.CLIENT_AUTH);
-  if (!auth.basic.length && !auth.bearer.length && !auth.jwt) return next();
+  if (OPEN_ROUTES.has(`${c.req.method} ${c.req.path}`) || c.req.method === 'OPTIONS') return next();
+  const setup = authSetupOf(c.env.CLIENT_AUTH, c.env.OPEN_API);
+  if (setup.kind === 'open') return next();
+  if (setup.kind === 'broken') throw new GatewayError('MISCONFIGURED', 'the gateway is not configured to serve its API: its log says why');
+  const auth = setup.auth;
   const principal = await principalOf(auth, c.req.header('authorization'));
   if (!principal) {
     const err = new GatewayError('UNAUTHORIZED', 'valid credentials are required');

@@ -1,6 +1,7 @@
 /** JWT bearer tokens, verified with jose: HMAC secret or the issuer's JWKS (cached), iss/aud/exp/nbf checked. */
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { jwtAlgorithms, type JwtAuth } from '../../shared/auth.ts';
+import { credentialId } from '../../shared/secure.ts';
 import { edgeLog } from '../log.ts';
 
 const keySets = new Map<string, JWTVerifyGetKey>();
@@ -18,14 +19,15 @@ function keyFor(jwt: JwtAuth): Uint8Array | JWTVerifyGetKey {
   return keySet;
 }
 
-/** The token's principal (`jwt:<sub>`), or undefined when it does not verify. */
+/** The token's principal (`jwt:` and a hash of issuer and `sub`), or undefined when it does not verify or has no `sub`. */
 export async function verifyJwt(token: string, jwt: JwtAuth): Promise<string | undefined> {
   if (token.split('.').length !== 3) return undefined;
   try {
     const key = keyFor(jwt);
     const options = { issuer: jwt.issuer, audience: jwt.audience, algorithms: jwtAlgorithms(jwt), clockTolerance: jwt.clockToleranceSeconds, requiredClaims: ['exp'] };
     const { payload } = key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
-    return `jwt:${payload.sub ?? 'anonymous'}`;
+    if (typeof payload.sub !== 'string' || !payload.sub) return undefined;
+    return `jwt:${await credentialId('jwt', `${jwt.issuer}\u0000${payload.sub}`)}`;
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'ERR_UNKNOWN';
     // A token that does not verify is the client's problem; keys that cannot be fetched are ours.

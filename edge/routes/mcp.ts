@@ -12,17 +12,22 @@ import { errorsAs } from '../error-response.ts';
 import { unwrap, type McpTarget } from '../hub/rpc.ts';
 import { hubStub } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
+import { serveModern } from '../mcp2026/route.ts';
 
 export const mcpRoutes = new Hono<AppEnv>();
 const jsonRpc = errorsAs('jsonrpc');
 
 mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
+  const text = await c.req.text();
+  // MCP 2026-07-28: stateless requests on the same endpoint, decided per request.
+  const modern = serveModern(c, text);
+  if (modern) return modern;
   checkProtocolVersion(c);
   const accept = c.req.header('accept') ?? '*/*';
   if (!/application\/json|text\/event-stream|\*\/\*/.test(accept)) {
     throw new GatewayError('BAD_REQUEST', 'Accept must include application/json and text/event-stream');
   }
-  const message = parseMessage(await c.req.text());
+  const message = parseMessage(text);
   return unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse: accept.includes('text/event-stream') }));
 });
 

@@ -17,6 +17,11 @@ const rest = errorsAs('rest');
 
 restRoutes.get('/sessionid', rest, async (c) => c.json({ sessionId: unwrap(await hubStub(c.env).createRestSession(c.get('principal'))) }));
 
+restRoutes.delete('/sessionid/:id', rest, async (c) => {
+  unwrap(await hubStub(c.env).deleteRestSession(c.req.param('id'), c.get('principal')));
+  return c.body(null, 204);
+});
+
 restRoutes.get('/:server/tools', rest, async (c) => c.json({ tools: unwrap(await hubStub(c.env).tools(c.req.param('server'))) }));
 
 restRoutes.get('/:server/resources', rest, (c) => serverRequest(c, 'resources/list', {}));

@@ -64,7 +64,8 @@ servers:
 ${STANDARD_SERVERS}`,
   );
   ({ edge, base } = await startEdge(configFile, HOST_TOKEN, marker));
-  host = await startHost(configFile, base, HOST_TOKEN, 'home', marker);
+  host = await startHost(configFile, base, HOST_TOKEN, 'home', marker, ADMIN);
+  foreign = await foreignSessions();
   processes.push(edge, host);
 });
 
@@ -80,6 +81,31 @@ interface Row {
   headers?: Record<string, string>;
   body?: string;
   status: number;
+}
+
+/** Sessions opened by the bearer-token client, for the other principal (ADMIN) to try. */
+interface ForeignSessions {
+  rest: string;
+  mcp: string;
+  legacy: string;
+}
+let foreign: ForeignSessions;
+
+async function foreignSessions(): Promise<ForeignSessions> {
+  const owner = { authorization: bearer(CLIENT_TOKEN) };
+  const rest = ((await (await fetch(`${base}/api/sessionid`, { headers: owner })).json()) as { sessionId: string }).sessionId;
+  const init = await fetch(`${base}/everything/mcp`, { method: 'POST', headers: { ...mcpHeaders, ...owner }, body: initialize });
+  await init.text();
+  // An HTTP+SSE stream stays open for the whole file; its endpoint event names the session.
+  const stream = await fetch(`${base}/everything`, { headers: { ...owner, accept: 'text/event-stream' } });
+  const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while (!/sessionId=([^\s&]+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the SSE stream ended before its endpoint event: ${text}`);
+    text += value;
+  }
+  return { rest, mcp: init.headers.get('mcp-session-id')!, legacy: /sessionId=([^\s&]+)/.exec(text)![1]! };
 }
 
 const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
@@ -130,6 +156,22 @@ describe('every request gets the status it should', () => {
     { name: 'malformed JSON (REST)', method: 'POST', path: '/api/everything/echo?sessionId=x', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: '{"message"', status: 400 },
     { name: 'preflight without credentials', method: 'OPTIONS', path: '/everything/mcp', headers: { origin: 'http://app.example', 'access-control-request-method': 'POST' }, status: 204 },
     { name: 'health without credentials', path: '/health', status: 200 },
+    { name: 'POST to /health is not an open route', method: 'POST', path: '/health?sessionId=x', headers: mcpHeaders, body: initialize, status: 401 },
+    { name: 'status without credentials', path: '/status', status: 401 },
+    { name: 'JWT without sub', path: '/api/sessionid', headers: { authorization: bearer(await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET))) }, status: 401 },
+    { name: 'non-Latin-1 Basic username', path: '/api/sessionid', headers: { authorization: `Basic ${Buffer.from(`ŭser€:${PASSWORD}`).toString('base64')}` }, status: 401 },
+    { name: 'CRLF in a tool name', method: 'POST', path: '/api/everything/ec%0D%0Aho', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{}', status: 400 },
+    { name: 'non-Latin-1 tool name', method: 'POST', path: '/api/everything/%E2%82%AC', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{}', status: 400 },
+    { name: 'CRLF in a sessionId', method: 'POST', path: '/api/everything/echo?sessionId=a%0D%0Ab', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{}', status: 400 },
+    { name: 'broken percent-encoding', path: '/api/everything/tools%E0%A4%A', headers: { authorization: ADMIN }, status: 400 },
+    { name: "another principal's REST session: tool call", method: 'POST', path: `/api/everything/echo?sessionId=${foreign.rest}`, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{"message":"x"}', status: 404 },
+    { name: "another principal's REST session: resources", path: `/api/everything/resources?sessionId=${foreign.rest}`, headers: { authorization: ADMIN }, status: 404 },
+    { name: "another principal's REST session: prompts", path: `/api/everything/prompts?sessionId=${foreign.rest}`, headers: { authorization: ADMIN }, status: 404 },
+    { name: "another principal's GET stream", path: '/everything/mcp', headers: { authorization: ADMIN, accept: 'text/event-stream', 'mcp-session-id': foreign.mcp }, status: 404 },
+    { name: "another principal's Last-Event-ID replay", path: '/everything/mcp', headers: { authorization: ADMIN, accept: 'text/event-stream', 'mcp-session-id': foreign.mcp, 'last-event-id': '0' }, status: 404 },
+    { name: "another principal's DELETE", method: 'DELETE', path: '/everything/mcp', headers: { authorization: ADMIN, 'mcp-session-id': foreign.mcp }, status: 404 },
+    { name: "another principal's legacy SSE POST", method: 'POST', path: `/everything?sessionId=${foreign.legacy}`, headers: { ...mcpHeaders, authorization: ADMIN }, body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' }), status: 404 },
+    { name: 'own REST session: resources', path: `/api/everything/resources?sessionId=${foreign.rest}`, headers: { authorization: bearer(CLIENT_TOKEN) }, status: 200 },
     { name: 'valid initialize', method: 'POST', path: '/everything/mcp', headers: { ...mcpHeaders, authorization: ADMIN }, body: initialize, status: 200 },
   ];
 
@@ -170,9 +212,12 @@ describe('every request gets the status it should', () => {
     expect(res.status).toBe(413);
   });
 
-  it('health reveals no secrets', async () => {
+  it('health reveals no secrets, host ids, server names or error texts: counts only', async () => {
     const text = await (await fetch(`${base}/health`)).text();
     for (const secret of SECRETS) expect(text).not.toContain(secret);
+    expect(JSON.parse(text)).toEqual({ status: 'ok', ready: true, hosts: 1, servers: 2, failing: 0 });
+    const status = (await (await fetch(`${base}/status`, { headers: { authorization: ADMIN } })).json()) as { hosts: { id: string }[] };
+    expect(status.hosts.map((h) => h.id)).toEqual(['home']);
   });
 });
 
@@ -197,12 +242,29 @@ describe('sessions belong to the principal that opened them', () => {
     expect((await list(bearer(await jwt({ sub: 'bob' })))).status).toBe(404);
   });
 
-  it('caps the sessions one principal holds: 429 with Retry-After', async () => {
+  it('caps the REST sessions one principal holds: a new one ends the least recently used, DELETE ends one', async () => {
     const auth = { authorization: bearer(await jwt({ sub: 'greedy' })) };
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${base}/api/sessionid`, { headers: auth });
+      expect(res.status).toBe(200);
+      ids.push(((await res.json()) as { sessionId: string }).sessionId);
+    }
+    const use = async (id: string) => (await fetch(`${base}/api/everything/prompts?sessionId=${id}`, { headers: auth })).status;
+    expect(await use(ids[0]!)).toBe(404); // the oldest made room for the sixth
+    expect(await use(ids[5]!)).toBe(200);
+    expect((await fetch(`${base}/api/sessionid/${ids[5]}`, { method: 'DELETE', headers: { authorization: ADMIN } })).status).toBe(404);
+    expect((await fetch(`${base}/api/sessionid/${ids[5]}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect(await use(ids[5]!)).toBe(404);
+  });
+
+  it('caps the MCP sessions one principal holds: 429 with Retry-After', async () => {
+    const auth = { authorization: bearer(await jwt({ sub: 'greedy-mcp' })) };
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 6; i++) {
-      const res = await fetch(`${base}/api/sessionid`, { headers: auth });
+      const res = await fetch(`${base}/everything/mcp`, { method: 'POST', headers: { ...mcpHeaders, ...auth }, body: initialize });
+      await res.text();
       statuses.push(res.status);
       if (res.status === 429) retryAfter = res.headers.get('retry-after');
     }
@@ -219,7 +281,7 @@ describe('host credentials', () => {
     const { code } = await intruder.exited;
     expect(code).toBe(1);
     expect(intruder.stderr).toMatch(/may not announce server everything/);
-    const health = (await (await fetch(`${base}/health`)).json()) as { hosts: { id: string }[] };
+    const health = (await (await fetch(`${base}/status`, { headers: { authorization: ADMIN } })).json()) as { hosts: { id: string }[] };
     expect(health.hosts.map((h) => h.id)).toEqual(['home']);
   });
 

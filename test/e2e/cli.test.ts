@@ -66,6 +66,7 @@ describe('mistakes', () => {
   const dir = tempDir();
   const bad = writeConfig(dir, 'port: 0\nservers:\n  a:\n    comand: x\n', 'bad.yaml');
   const empty = writeConfig(dir, 'port: 0\nservers: {}\n', 'empty.yaml');
+  const exposed = writeConfig(dir, 'hostname: 0.0.0.0\nport: 0\nservers: {}\n', 'exposed.yaml');
 
   it.each([
     ['an unknown command', () => ['hots'], /^error: unknown command "hots" \(did you mean "host"\?\)/],
@@ -74,6 +75,7 @@ describe('mistakes', () => {
     ['host without --edge', () => ['host', '--token', 'x'], /^error: --edge is required/],
     ['a bad config', () => ['config', 'check', '--config', bad], /^error: .*bad\.yaml: 2 config errors\n.*bad\.yaml:3: servers\.a\.command: missing: a string is required here\n.*bad\.yaml:4: servers\.a\.comand: unknown key "comand"/],
     ['a missing config file', () => ['start', '--config', path.join(dir, 'nope.yaml')], /^error: cannot read config file .*nope\.yaml/],
+    ['no auth on an address other machines reach', () => ['start', '--config', exposed], /^error: config\.yaml has no auth, and hostname 0\.0\.0\.0 is reachable from other machines\n.*\n {2}fix: .*--open/],
   ])('%s: one message, the detail, the fix, exit 1, no stack', async (_what, args, expected) => {
     const { code, stderr, stdout } = await run(args());
     expect(code).toBe(1);

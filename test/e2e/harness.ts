@@ -109,22 +109,34 @@ export function writeConfig(dir: string, yaml: string, name = 'config.yaml'): st
   return file;
 }
 
-/** Pids of live processes carrying `marker` in their environment. */
+/**
+ * Pids of live processes carrying `marker` in their environment, and of their descendants (server
+ * processes start with a clean environment, so they are found through their parents).
+ */
 export function processesWithMarker(marker: string): number[] {
   const needle = `${MARKER_VAR}=${marker}\0`;
-  const found: number[] = [];
+  const marked = new Set<number>();
+  const parents = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle)) {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-        if (!/^\d+ \(.*\) Z/.test(stat)) found.push(Number(entry));
-      }
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const fields = /^\d+ \(.*\) (\S) (\d+)/.exec(stat);
+      if (!fields || fields[1] === 'Z') continue;
+      parents.set(Number(entry), Number(fields[2]));
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle)) marked.add(Number(entry));
     } catch {
       // exited meanwhile, or not ours to read
     }
   }
-  return found;
+  const isOurs = (pid: number, seen = new Set<number>()): boolean => {
+    if (marked.has(pid)) return true;
+    const parent = parents.get(pid);
+    if (parent === undefined || parent <= 1 || seen.has(pid)) return false;
+    seen.add(pid);
+    return isOurs(parent, seen);
+  };
+  return [...parents.keys()].filter((pid) => isOurs(pid));
 }
 
 /** Kills whatever is left with `marker` and returns how many there were. */
@@ -168,9 +180,11 @@ export async function newSession(base: string): Promise<string> {
   return body.sessionId;
 }
 
-export async function health(base: string): Promise<{ hosts: { id: string; servers: string[] }[] }> {
-  const res = await fetch(`${base}/health`);
-  return (await res.json()) as { hosts: { id: string; servers: string[] }[] };
+/** The hosts and servers the edge knows (from /status; /health shows only counts). */
+export async function health(base: string, authorization?: string): Promise<{ hosts: { id: string; servers: string[] }[]; servers: { name: string; status: string }[] }> {
+  const res = await fetch(`${base}/status`, { headers: authorization ? { authorization } : {} });
+  if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
+  return (await res.json()) as { hosts: { id: string; servers: string[] }[]; servers: { name: string; status: string }[] };
 }
 
 /** Starts an edge alone and returns it with its base URL. */
@@ -181,10 +195,10 @@ export async function startEdge(configFile: string, token: string, marker: strin
 }
 
 /** Starts a host agent and waits until the edge lists it. */
-export async function startHost(configFile: string, base: string, token: string, hostId: string, marker: string): Promise<GatewayProcess> {
+export async function startHost(configFile: string, base: string, token: string, hostId: string, marker: string, authorization?: string): Promise<GatewayProcess> {
   const host = new GatewayProcess(['host', '--config', configFile, '--edge', base, '--token', token, '--host-id', hostId], marker);
   try {
-    await waitUntil(async () => ((await health(base)).hosts.some((h) => h.id === hostId) ? true : undefined), 30_000, `host ${hostId} at the edge`, () => host.child.exitCode !== null);
+    await waitUntil(async () => ((await health(base, authorization)).hosts.some((h) => h.id === hostId) ? true : undefined), 30_000, `host ${hostId} at the edge`, () => host.child.exitCode !== null);
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- host stderr:\n${host.stderr}`);
   }

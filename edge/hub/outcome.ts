@@ -1,0 +1,52 @@
+/** How a finished call is counted in the traffic history: its server, host, duration and error code. */
+import type { ErrorCode } from '../../shared/errors.ts';
+
+/** GatewayError codes, and TOOL_ERROR for a tool result that says `isError: true`. */
+export type OutcomeCode = ErrorCode | 'TOOL_ERROR';
+
+export interface FinishedCall {
+  server: string;
+  /** The host that ran it; null if none was reached (no host connected, say). */
+  host: string | null;
+  ms: number;
+  /** Null for a success. */
+  code: OutcomeCode | null;
+  /** The JSON-RPC method, and the tool for tools/call. */
+  what: string;
+}
+
+/** TOOL_ERROR for a tool result with `isError: true`, else null (a success). */
+export function callOutcome(result: unknown): OutcomeCode | null {
+  return result !== null && typeof result === 'object' && (result as { isError?: unknown }).isError === true ? 'TOOL_ERROR' : null;
+}
+
+/** The code of a JSON-RPC error a server (or the Hub's own deadline) answered an MCP request with. */
+export function jsonRpcErrorCode(code: number): OutcomeCode {
+  if (code === -32602) return 'INVALID_ARGUMENTS';
+  if (code === -32001) return 'REQUEST_TIMEOUT';
+  return 'UPSTREAM_ERROR';
+}
+
+/** Requests waiting for their answer, by JSON-RPC id: when each started and what it asked. Bounded. */
+export class StartedRequests {
+  static readonly MAX = 256;
+  readonly #started = new Map<string, { what: string; at: number }>();
+
+  start(key: string, what: string, at: number): void {
+    if (this.#started.size >= StartedRequests.MAX) this.#started.delete(this.#started.keys().next().value!);
+    this.#started.set(key, { what, at });
+  }
+
+  /** The request `key` answers, forgotten as it is returned. */
+  finish(key: string): { what: string; at: number } | undefined {
+    const started = this.#started.get(key);
+    this.#started.delete(key);
+    return started;
+  }
+}
+
+/** What a JSON-RPC request asks, for the history: its method, and the tool for tools/call. */
+export function whatOf(method: unknown, params: unknown): string {
+  const name = (params as { name?: unknown } | undefined)?.name;
+  return method === 'tools/call' && typeof name === 'string' ? `tools/call ${name}` : String(method);
+}

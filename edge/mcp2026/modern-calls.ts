@@ -1,0 +1,384 @@
+/**
+ * 2026-07-28 requests inside the Hub: `server/discover` answered from what the hosts announced,
+ * every other request run statelessly on a host's bridge (a 2025-era server process per
+ * principal, server and client capabilities, initialized by the host), and the multi round-trip
+ * flow: a call whose server asks the client something comes back `input_required`, with an
+ * HMAC-protected `requestState`; the client's retry with `inputResponses` resumes the parked call.
+ * Nothing here outlives the HTTP request that started it: a parked call lives on its host, and
+ * the token says where.
+ */
+import { GatewayError, isErrorCode, jsonRpcErrorResponse } from '../../shared/errors.ts';
+import { randomId } from '../../shared/secure.ts';
+import {
+  CACHEABLE_METHODS,
+  INPUT_METHODS,
+  META_CLIENT_CAPABILITIES,
+  META_CLIENT_INFO,
+  META_LOG_LEVEL,
+  META_PROTOCOL_VERSION,
+  META_SERVER_INFO,
+  MISSING_CLIENT_CAPABILITY,
+  MODERN_PROTOCOL_VERSIONS,
+  REMOVED_METHODS,
+} from '../../shared/mcp2026.ts';
+import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
+import type { HostConnection, HubSql } from '../hub/types.ts';
+import { SseStream, type SseOptions } from '../hub/sse.ts';
+import { callOutcome, jsonRpcErrorCode, whatOf, type FinishedCall } from '../hub/outcome.ts';
+import type { ModernMessage, ModernMeta } from './classify.ts';
+import { digest, requestIdentity, RequestStates } from './request-state.ts';
+
+export interface ModernPorts {
+  sql: HubSql;
+  now(): number;
+  /** A connected host that offers `server` (throws HOST_OFFLINE / SERVER_NOT_FOUND). */
+  pickHost(server: string): HostConnection;
+  connectionOf(hostId: string): HostConnection | undefined;
+  send(conn: HostConnection, frame: Frame): void;
+  /** Counts one answered request (for /status and its history). */
+  finished(call: FinishedCall): void;
+}
+
+export interface ModernLimits {
+  requestTimeoutMs: number;
+  /** How long a parked call waits for the client's answers (and its requestState stays valid). */
+  parkTtlMs: number;
+  sse: SseOptions;
+  /** Requests one principal may have in flight at once (past it: 429 TOO_MANY_REQUESTS). */
+  maxCallsPerPrincipal: number;
+}
+
+export interface ModernRequest {
+  server: string;
+  principal: string;
+  message: ModernMessage;
+  meta: ModernMeta;
+  wantsSse: boolean;
+}
+
+type Outcome =
+  | { kind: 'result'; result: unknown }
+  | { kind: 'error'; error: { code: number; message: string; data?: unknown } }
+  | { kind: 'fault'; error: GatewayError }
+  | { kind: 'input'; park: string; inputRequests: Record<string, unknown>; hostId: string };
+
+interface AnswerContext {
+  id: string | number;
+  server: string;
+  method: string;
+  principal: string;
+  identity: string;
+  host: string;
+  startedAt: number;
+  what: string;
+}
+
+interface Pending {
+  connId: string;
+  principal: string;
+  server: string;
+  settle(outcome: Outcome): void;
+  event(message: unknown): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Cache hints the gateway puts on cacheable results that have none. */
+const DEFAULT_TTL_MS = 0;
+const DISCOVER_TTL_MS = 60_000;
+const RESOURCE_NOT_FOUND_2025 = -32002;
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+const ENVELOPE_KEYS = [META_PROTOCOL_VERSION, META_CLIENT_INFO, META_CLIENT_CAPABILITIES, META_LOG_LEVEL];
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS modern_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS server_info (name TEXT NOT NULL, host_id TEXT NOT NULL, info TEXT NOT NULL, PRIMARY KEY (name, host_id))`,
+];
+
+export class ModernCalls {
+  readonly #ports: ModernPorts;
+  readonly #limits: ModernLimits;
+  readonly #pending = new Map<string, Pending>();
+  readonly #states: RequestStates;
+
+  constructor(ports: ModernPorts, limits: ModernLimits) {
+    this.#ports = ports;
+    this.#limits = limits;
+    for (const statement of SCHEMA) ports.sql.exec(statement);
+    this.#states = new RequestStates(this.#secret(), limits.parkTtlMs, ports.now);
+  }
+
+  /** The HMAC key, made once and kept in storage so tokens survive hibernation. */
+  #secret(): Uint8Array<ArrayBuffer> {
+    const row = this.#ports.sql.exec('SELECT secret FROM modern_secret WHERE id = 1')[0];
+    if (row) return Uint8Array.from(atob(String(row.secret)), (c) => c.charCodeAt(0));
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    this.#ports.sql.exec('INSERT INTO modern_secret (id, secret) VALUES (1, ?)', btoa(String.fromCharCode(...bytes)));
+    return bytes;
+  }
+
+  // ---- what hosts announce ---------------------------------------------------------------------
+
+  onHello(hostId: string, servers: ServerInfo[]): void {
+    this.forgetHost(hostId);
+    for (const server of servers) this.onServerUpdate(hostId, server);
+  }
+
+  onServerUpdate(hostId: string, server: ServerInfo): void {
+    if (!server.initialize && !server.modern) return;
+    const info = { ...server.initialize, ...(server.modern ? { modern: true } : {}) };
+    this.#ports.sql.exec('INSERT OR REPLACE INTO server_info (name, host_id, info) VALUES (?, ?, ?)', server.name, hostId, JSON.stringify(info));
+  }
+
+  /** Whether the server on this host speaks 2026-07-28 itself. */
+  #speaksModern(server: string, hostId: string): boolean {
+    const row = this.#ports.sql.exec('SELECT info FROM server_info WHERE name = ? AND host_id = ?', server, hostId)[0];
+    return row !== undefined && (JSON.parse(String(row.info)) as { modern?: boolean }).modern === true;
+  }
+
+  forgetHost(hostId: string): void {
+    this.#ports.sql.exec('DELETE FROM server_info WHERE host_id = ?', hostId);
+  }
+
+  // ---- requests --------------------------------------------------------------------------------
+
+  async serve(req: ModernRequest): Promise<Response> {
+    const { message } = req;
+    const id = message.id ?? null;
+    if (message.id === undefined) return new Response(null, { status: 202 });
+    try {
+      const conn = this.#ports.pickHost(req.server);
+      // A 2026-07-28 server gets every request as it came: its own discover, its own requestState.
+      if (this.#speaksModern(req.server, conn.hostId)) return await this.#forward(req, conn);
+      if (message.method === 'server/discover') return json(id, this.#discover(req.server));
+      if (REMOVED_METHODS.has(message.method) || message.method === 'subscriptions/listen') {
+        return rpcError(404, id, -32601, `Method not found: ${message.method} is not part of protocol revision 2026-07-28 on this gateway`);
+      }
+      return await this.#forward(req);
+    } catch (err) {
+      if (err instanceof GatewayError) return jsonRpcErrorResponse(err, id);
+      throw err;
+    }
+  }
+
+  #discover(server: string): Record<string, unknown> {
+    const conn = this.#ports.pickHost(server);
+    const row = this.#ports.sql.exec('SELECT info FROM server_info WHERE name = ? AND host_id = ?', server, conn.hostId)[0];
+    const info = (row ? JSON.parse(String(row.info)) : {}) as { capabilities?: Record<string, unknown>; serverInfo?: unknown; instructions?: string };
+    return {
+      resultType: 'complete',
+      supportedVersions: [...MODERN_PROTOCOL_VERSIONS],
+      capabilities: advertised(info.capabilities ?? {}),
+      ...(info.instructions ? { instructions: info.instructions } : {}),
+      ttlMs: DISCOVER_TTL_MS,
+      cacheScope: 'private',
+      ...(info.serverInfo ? { _meta: { [META_SERVER_INFO]: info.serverInfo } } : {}),
+    };
+  }
+
+  async #forward(req: ModernRequest, relayTo?: HostConnection): Promise<Response> {
+    const { server, principal, message, meta } = req;
+    const id = message.id!;
+    const params = relayTo ? message.params : withoutEnvelope(message.params);
+    const identity = requestIdentity(message.method, params);
+    const cap = this.#limits.maxCallsPerPrincipal;
+    if ([...this.#pending.values()].filter((p) => p.principal === principal).length >= cap) {
+      throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
+    }
+    const callId = `m.${randomId()}`;
+    let conn: HostConnection;
+    let frame: Frame;
+    const { requestState, inputResponses, ...rest } = params as { requestState?: unknown; inputResponses?: unknown };
+    if (relayTo) {
+      conn = relayTo;
+      frame = {
+        type: 'modern.call',
+        id: callId,
+        server,
+        lease: 'relay',
+        method: message.method,
+        params,
+        clientCapabilities: meta.clientCapabilities,
+        timeoutMs: this.#limits.requestTimeoutMs,
+        relay: true,
+      };
+    } else if (requestState !== undefined && INPUT_METHODS.has(message.method)) {
+      const parked = await this.#states.open(requestState, principal, identity);
+      const found = parked.server === server ? this.#ports.connectionOf(parked.hostId) : undefined;
+      if (!found) throw new GatewayError('INVALID_REQUEST_STATE', 'requestState refused: the call it names ended (its host went away); call again without requestState');
+      conn = found;
+      const responses = inputResponses !== null && typeof inputResponses === 'object' && !Array.isArray(inputResponses) ? (inputResponses as Record<string, unknown>) : {};
+      frame = { type: 'modern.resume', id: callId, server, park: parked.park, inputResponses: responses, timeoutMs: this.#limits.requestTimeoutMs };
+    } else {
+      conn = this.#ports.pickHost(server);
+      const lease = `${await digest(principal)}.${await digest(JSON.stringify(meta.clientCapabilities))}`;
+      frame = {
+        type: 'modern.call',
+        id: callId,
+        server,
+        lease,
+        method: message.method,
+        params: rest,
+        clientCapabilities: meta.clientCapabilities,
+        ...(meta.clientInfo ? { clientInfo: meta.clientInfo } : {}),
+        ...(meta.logLevel ? { logLevel: meta.logLevel } : {}),
+        timeoutMs: this.#limits.requestTimeoutMs,
+      };
+    }
+    const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const streamed = req.wantsSse && (progressToken !== undefined || meta.logLevel !== undefined);
+    const stream = streamed ? new SseStream(this.#limits.sse) : undefined;
+    const answered = new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => {
+        if (!this.#pending.delete(callId)) return;
+        this.#ports.send(conn, { type: 'rpc.cancel', id: callId, reason: 'deadline passed' });
+        resolve({ kind: 'fault', error: new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${message.method} within ${this.#limits.requestTimeoutMs} ms`) });
+      }, this.#limits.requestTimeoutMs);
+      this.#pending.set(callId, {
+        connId: conn.connId,
+        principal,
+        server,
+        timer,
+        settle: resolve,
+        event: (event) => stream?.send(JSON.stringify(event)),
+      });
+    });
+    this.#ports.send(conn, frame);
+    const context: AnswerContext = { id, server, method: message.method, principal, identity, host: conn.hostId, startedAt: this.#ports.now(), what: whatOf(message.method, params) };
+    const finish = async (outcome: Outcome) => this.#answer(outcome, context);
+    if (!stream) {
+      const { status, body } = await finish(await answered);
+      return new Response(body, { status, headers: { 'content-type': 'application/json' } });
+    }
+    // Closing the stream cancels the request upstream; nothing more is written for it.
+    stream.onClose(() => {
+      const pending = this.#pending.get(callId);
+      if (!pending) return;
+      this.#pending.delete(callId);
+      clearTimeout(pending.timer);
+      this.#ports.send(conn, { type: 'rpc.cancel', id: callId, reason: 'the client closed the stream' });
+    });
+    void answered.then(finish).then(({ body }) => {
+      stream.send(body);
+      stream.close();
+    });
+    return new Response(stream.readable, { headers: SSE_HEADERS });
+  }
+
+  /** The JSON-RPC answer to the client for an outcome, with its HTTP status. */
+  async #answer(outcome: Outcome, context: AnswerContext): Promise<{ status: number; body: string }> {
+    const { id, server, method, principal, identity } = context;
+    const finished = (code: FinishedCall['code']) => this.#ports.finished({ server, host: context.host, ms: this.#ports.now() - context.startedAt, code, what: context.what });
+    switch (outcome.kind) {
+      case 'input': {
+        const requestState = await this.#states.seal({ hostId: outcome.hostId, server, park: outcome.park }, principal, identity);
+        return ok(id, { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState });
+      }
+      case 'result':
+        finished(callOutcome(outcome.result));
+        return ok(id, stamp(method, outcome.result));
+      case 'error': {
+        finished(jsonRpcErrorCode(outcome.error.code));
+        // 2025-era servers answer an unknown resource with -32002; 2026-07-28 says -32602 (SEP-2164).
+        const error = method === 'resources/read' && outcome.error.code === RESOURCE_NOT_FOUND_2025 ? { ...outcome.error, code: -32602 } : outcome.error;
+        const status = error.code === -32601 ? 404 : error.code === MISSING_CLIENT_CAPABILITY ? 400 : 200;
+        return { status, body: JSON.stringify({ jsonrpc: '2.0', id, error }) };
+      }
+      case 'fault': {
+        finished(outcome.error.code);
+        const response = jsonRpcErrorResponse(outcome.error, id);
+        return { status: response.status, body: await response.text() };
+      }
+    }
+  }
+
+  // ---- from hosts ------------------------------------------------------------------------------
+
+  /** An `rpc.response` for a modern call: true if it was one. */
+  onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): boolean {
+    const pending = this.#take(conn, frame.id);
+    if (!pending) return frame.id.startsWith('m.');
+    if (frame.fault) {
+      const code = isErrorCode(frame.fault.code) ? frame.fault.code : 'UPSTREAM_ERROR';
+      pending.settle({ kind: 'fault', error: new GatewayError(code, frame.fault.message) });
+    } else if (frame.error) {
+      pending.settle({ kind: 'error', error: frame.error });
+    } else {
+      pending.settle({ kind: 'result', result: frame.result });
+    }
+    return true;
+  }
+
+  onInput(conn: HostConnection, frame: FrameOf<'modern.input'>): void {
+    this.#take(conn, frame.id)?.settle({ kind: 'input', park: frame.park, inputRequests: frame.inputRequests, hostId: conn.hostId });
+  }
+
+  onEvent(conn: HostConnection, frame: FrameOf<'modern.event'>): void {
+    const pending = this.#pending.get(frame.id);
+    if (pending && pending.connId === conn.connId) pending.event(frame.message);
+  }
+
+  /** A host connection closed: its calls fail at once. */
+  onConnectionClosed(connId: string): void {
+    for (const [id, pending] of this.#pending) {
+      if (pending.connId !== connId) continue;
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.settle({ kind: 'fault', error: new GatewayError('HOST_OFFLINE', `the host running server ${pending.server} disconnected during the call`) });
+    }
+  }
+
+  #take(conn: HostConnection, id: string): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (!pending || pending.connId !== conn.connId) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    return pending;
+  }
+}
+
+/** The server's capabilities as a 2026-07-28 client may use them through the gateway. */
+function advertised(capabilities: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(capabilities)) {
+    if (key === 'tools' || key === 'prompts' || key === 'resources') {
+      // Subscriptions and list-changed notifications are not relayed to 2026-07-28 clients (yet).
+      const { listChanged: _l, subscribe: _s, ...rest } = (value ?? {}) as Record<string, unknown>;
+      out[key] = rest;
+    } else if (key !== 'tasks') {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+function withoutEnvelope(params: Record<string, unknown>): Record<string, unknown> {
+  const meta = params._meta as Record<string, unknown> | undefined;
+  if (!meta) return params;
+  const rest = Object.fromEntries(Object.entries(meta).filter(([key]) => !ENVELOPE_KEYS.includes(key)));
+  const { _meta: _, ...others } = params;
+  return Object.keys(rest).length ? { ...others, _meta: rest } : others;
+}
+
+/** A 2025-era result as 2026-07-28 has it: `resultType`, and cache hints where the method is cacheable. */
+function stamp(method: string, result: unknown): Record<string, unknown> {
+  const body: Record<string, unknown> = result && typeof result === 'object' ? { ...(result as Record<string, unknown>) } : {};
+  body.resultType ??= 'complete';
+  if (CACHEABLE_METHODS.has(method)) {
+    if (!(typeof body.ttlMs === 'number' && Number.isInteger(body.ttlMs) && body.ttlMs >= 0)) body.ttlMs = DEFAULT_TTL_MS;
+    if (body.cacheScope !== 'public' && body.cacheScope !== 'private') body.cacheScope = 'private';
+  }
+  return body;
+}
+
+function ok(id: string | number, result: unknown): { status: number; body: string } {
+  return { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id, result }) };
+}
+
+function json(id: string | number | null, result: unknown): Response {
+  return Response.json({ jsonrpc: '2.0', id, result });
+}
+
+/** A protocol-level JSON-RPC error with the HTTP status the specification gives it. */
+export function rpcError(status: number, id: string | number | null, code: number, message: string, data?: unknown): Response {
+  return Response.json({ jsonrpc: '2.0', id, error: { code, message, ...(data === undefined ? {} : { data }) } }, { status });
+}
