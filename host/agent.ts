@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HEARTBEAT_TIMEOUT_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { standInFor } from './oversize.ts';
@@ -15,6 +15,7 @@ import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
+import { refusal, tooDeep } from './deep-frames.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 
 export interface AgentOptions {
@@ -60,7 +61,8 @@ export class HostAgent extends EventEmitter {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #statsSent = '';
-  #lastPong = 0;
+  /** When the edge last showed it is alive (a pong or any frame). */
+  #lastHeard = 0;
 
   constructor(opts: AgentOptions) {
     super();
@@ -180,17 +182,15 @@ export class HostAgent extends EventEmitter {
     ws.on('open', () => {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
       this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
-      this.#lastPong = Date.now();
+      this.#lastHeard = Date.now();
       this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
       this.#statsSent = '';
       this.#statsTimer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
     });
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
-      if (text === PONG_TEXT) {
-        this.#lastPong = Date.now();
-        return;
-      }
+      this.#lastHeard = Date.now();
+      if (text === PONG_TEXT) return;
       this.#onMessage(text);
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -221,8 +221,9 @@ export class HostAgent extends EventEmitter {
   }
 
   #ping(ws: WebSocket): void {
-    if (Date.now() - this.#lastPong > 3 * PING_INTERVAL_MS) {
-      this.#log.warn('the edge stopped answering pings; reconnecting');
+    const silentMs = Date.now() - this.#lastHeard;
+    if (silentMs > HEARTBEAT_TIMEOUT_MS) {
+      this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
       ws.terminate();
       return;
     }
@@ -240,9 +241,9 @@ export class HostAgent extends EventEmitter {
     void this.#bridge.closeAll();
     this.emit('disconnected', code, reason);
     if (this.#stopped) return;
-    const refusal = REFUSAL_CLOSE_CODES[code];
-    if (refusal) {
-      this.#fatal(new GatewayError(refusal, `the edge refused this host: ${reason}`));
+    const refusedAs = REFUSAL_CLOSE_CODES[code];
+    if (refusedAs) {
+      this.#fatal(new GatewayError(refusedAs, `the edge refused this host: ${reason}`));
       return;
     }
     const delay = nextDelay(this.#attempt++);
@@ -268,6 +269,12 @@ export class HostAgent extends EventEmitter {
       const standIn = standInFor(frame, err.message);
       this.#log.warn('a frame too large for the edge was not sent', { type: frame.type, reason: err.message, replacedBy: standIn ? 'an error' : 'nothing' });
       if (standIn) this.#send(standIn);
+      return;
+    }
+    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(messages)) {
+      const instead = refusal(frame);
+      this.#log.warn('a server answer nests too deeply for the edge', { type: frame.type, replacedBy: instead ? 'an error' : 'nothing' });
+      if (instead) this.#send(instead);
       return;
     }
     for (const message of messages) ws.send(message);

@@ -72,6 +72,8 @@ interface Call {
 /** Server requests arriving this close together go out as one `input_required`. */
 const BATCH_MS = 20;
 const DEFAULT_MAX_PER_LEASE = 8;
+/** Server requests one call may have waiting for the client at once. */
+const MAX_ASKED = 32;
 
 export class Bridge {
   readonly #opts: BridgeOptions;
@@ -309,9 +311,15 @@ export class Bridge {
       const capability = INPUT_REQUEST_CAPABILITY[message.method!];
       if (!call || capability === undefined) return reply({ error: { code: -32601, message: `Method not found: ${message.method} (no client request is waiting for it)` } });
       if (!(capability in call.capabilities)) return reply({ error: { code: -32601, message: `Method not found: the client did not declare the ${capability} capability` } });
+      if (call.asked.size >= MAX_ASKED) return reply({ error: { code: -32603, message: `at most ${MAX_ASKED} requests to the client may wait at once` } });
       call.asked.set(inputKey(message.id!), { childId: message.id!, method: message.method!, params: message.params });
       clearTimeout(call.flushTimer);
       call.flushTimer = setTimeout(() => this.#flush(call), BATCH_MS);
+      return;
+    }
+    const list = /^notifications\/(tools|prompts|resources)\/list_changed$/.exec(message.method ?? '')?.[1];
+    if (list) {
+      this.#opts.send({ type: 'modern.changed', server: proc.key.slice(0, proc.key.indexOf('\u0000')), list: list as 'tools' | 'prompts' | 'resources' });
       return;
     }
     if (!call?.edgeId || message.method === undefined) return;

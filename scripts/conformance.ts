@@ -135,6 +135,9 @@ async function startGateway(dir: string, prefix: string, server: string, args: s
       'hostname: 127.0.0.1',
       'port: 0',
       'debug: { level: warn }',
+      // Every scenario of a 2025-11-25 run opens an MCP session (a process each) and leaves it to
+      // the idle timeout; the 2026-07-28 runs that follow need processes of their own.
+      'host: { maxProcesses: 200 }',
       'servers:',
       `  ${server}:`,
       // This Node, not whichever `node` is first on PATH.

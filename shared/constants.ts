@@ -12,10 +12,20 @@ export const MAX_MESSAGE_CHARS = 64 * 1024 * 1024;
 /** Chunked frames that may be half-received at once on one connection. */
 export const MAX_OPEN_CHUNK_STREAMS = 64;
 
+/** Deepest nesting of arrays and objects accepted in a client's JSON body, and in a frame (which wraps one). */
+export const MAX_BODY_JSON_DEPTH = 200;
+export const MAX_FRAME_JSON_DEPTH = 256;
+
 /** Application-level keepalive: the host sends PING_TEXT, the edge answers PONG_TEXT without waking. */
 export const PING_TEXT = 'ping';
 export const PONG_TEXT = 'pong';
-export const PING_INTERVAL_MS = 20_000;
+/**
+ * Heartbeats, both ways: the host pings this often; the edge's auto-response costs no wake-up.
+ * A link silent for HEARTBEAT_TIMEOUT_MS (no pong at the host, no ping at the edge) is dead:
+ * each side notices within 5 s even when the TCP connection stalls without closing.
+ */
+export const PING_INTERVAL_MS = 1_000;
+export const HEARTBEAT_TIMEOUT_MS = 3_500;
 
 /**
  * The edge owns a REST call's deadline (rpc.request's timeoutMs) and cancels the call when it
@@ -44,6 +54,8 @@ export const CLOSE_REPLACED = 4001;
 export const CLOSE_PROTOCOL_MISMATCH = 4002;
 export const CLOSE_BAD_HELLO = 4003;
 export const CLOSE_FORBIDDEN = 4004;
+/** The edge heard nothing from the host (no ping, no frame) for HEARTBEAT_TIMEOUT_MS. */
+export const CLOSE_SILENT = 4008;
 /** The connection broke a limit (hello deadline, chunk budget or deadline); the host reconnects. */
 export const CLOSE_LIMIT = 4005;
 /** Close codes after which a host must not reconnect (retrying cannot help), with the error each means. */

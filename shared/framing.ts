@@ -2,8 +2,9 @@
  * Turning frames into WebSocket messages and back: size caps, chunking of large frames,
  * reassembly, and validation. Used identically by the edge and the host.
  */
-import { CHUNK_CHARS, MAX_FRAME_CHARS, MAX_MESSAGE_CHARS, MAX_OPEN_CHUNK_STREAMS } from './constants.ts';
+import { CHUNK_CHARS, MAX_FRAME_CHARS, MAX_FRAME_JSON_DEPTH, MAX_MESSAGE_CHARS, MAX_OPEN_CHUNK_STREAMS } from './constants.ts';
 import { GatewayError } from './errors.ts';
+import { nestsDeeperThan } from './json-depth.ts';
 import { FrameSchema, type Frame } from './protocol.ts';
 
 export interface FramingLimits {
@@ -146,6 +147,7 @@ export class FrameDecoder {
 }
 
 function parseFrame(text: string): Frame {
+  if (nestsDeeperThan(text, MAX_FRAME_JSON_DEPTH)) throw new GatewayError('BAD_FRAME', `frame nests deeper than ${MAX_FRAME_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -52,4 +52,11 @@ export const ModernEventFrameSchema = z.object({
   message: z.looseObject({ jsonrpc: z.literal('2.0'), method: z.string() }),
 });
 
-export const MODERN_FRAME_SCHEMAS = [ModernCallFrameSchema, ModernResumeFrameSchema, ModernInputFrameSchema, ModernEventFrameSchema] as const;
+/** Host to edge: a process of the server said one of its lists changed (for `subscriptions/listen` streams). */
+export const ModernChangedFrameSchema = z.object({
+  type: z.literal('modern.changed'),
+  server: Name,
+  list: z.enum(['tools', 'prompts', 'resources']),
+});
+
+export const MODERN_FRAME_SCHEMAS = [ModernCallFrameSchema, ModernResumeFrameSchema, ModernInputFrameSchema, ModernEventFrameSchema, ModernChangedFrameSchema] as const;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from './errors.ts';
 import { NAME_PATTERN } from './constants.ts';
-import { ModernCallFrameSchema, ModernEventFrameSchema, ModernInputFrameSchema, ModernResumeFrameSchema } from './modern-frames.ts';
+import { ModernCallFrameSchema, ModernChangedFrameSchema, ModernEventFrameSchema, ModernInputFrameSchema, ModernResumeFrameSchema } from './modern-frames.ts';
 
 const Name = z.string().regex(NAME_PATTERN);
 const CallId = z.string().min(1).max(128);
@@ -178,6 +178,7 @@ export const FrameSchema = z.discriminatedUnion('type', [
   ModernResumeFrameSchema,
   ModernInputFrameSchema,
   ModernEventFrameSchema,
+  ModernChangedFrameSchema,
 ]);
 
 export type Frame = z.infer<typeof FrameSchema>;

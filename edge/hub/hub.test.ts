@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, PROTOCOL_VERSION } from '../../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, CLOSE_SILENT, HEARTBEAT_TIMEOUT_MS, PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { GatewayError, type ErrorCode } from '../../shared/errors.ts';
 import { DEFAULT_LIMITS, encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
@@ -11,6 +11,8 @@ class FakeConnection implements HostConnection {
   readonly sent: Frame[] = [];
   closed: { code: number; reason: string } | undefined;
   open = true;
+  /** When the fake host last pinged (ms, on the World's clock); undefined: no heartbeat tracking. */
+  pingedAt: number | undefined;
   readonly #decoder = new FrameDecoder();
   #requestsTaken = 0;
 
@@ -30,6 +32,11 @@ class FakeConnection implements HostConnection {
   close(code: number, reason: string): void {
     this.closed = { code, reason };
     this.open = false;
+  }
+
+  get lastSeen(): (() => number) | undefined {
+    const at = this.pingedAt;
+    return at === undefined ? undefined : () => at;
   }
 
   ofType<T extends Frame['type']>(type: T): FrameOf<T>[] {
@@ -730,5 +737,61 @@ describe('Hub: traffic history, host connection history, ending sessions', () =>
     expect(await codeOf(call(hub, session))).toBe('SESSION_NOT_FOUND');
     expect(hub.status('none').liveSessions).toEqual([]);
     expect(hub.endSession(session)).toBe(false);
+  });
+});
+
+describe('Hub: heartbeats', () => {
+  it('a host silent past the heartbeat timeout has its calls failed with HOST_OFFLINE, is closed with 4008, and new sessions go elsewhere', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const a = world.helloHost(hub, 'a');
+    const b = world.helloHost(hub, 'b');
+    a.pingedAt = b.pingedAt = world.clock;
+    const sessions = Array.from({ length: 8 }, () => hub.createRestSession('alice'));
+    const calls = sessions.map((s) => call(hub, s).catch((e: GatewayError) => e.code));
+    await vi.waitFor(() => expect(a.ofType('rpc.request').length + b.ofType('rpc.request').length).toBe(8));
+    const onA = a.ofType('rpc.request').length;
+    expect(onA).toBeGreaterThan(0); // random spread: 8 sessions over 2 hosts
+
+    // b keeps pinging and answers; a stalls (no close, no frame).
+    world.clock += HEARTBEAT_TIMEOUT_MS + 1;
+    b.pingedAt = world.clock;
+    for (let i = onA; i < 8; i++) respond(hub, b, (await b.nextRequest()).id, { result: { content: [] } });
+    const outcomes = await Promise.race([
+      Promise.all(calls),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('calls on the silent host still pending after 2 s')), 2000)),
+    ]);
+    expect((outcomes as unknown[]).filter((o) => o === 'HOST_OFFLINE')).toHaveLength(onA);
+    expect(a.closed?.code).toBe(CLOSE_SILENT);
+    expect(hub.health().hosts.map((h) => h.id)).toEqual(['b']);
+    for (let i = 0; i < 4; i++) expect(await callAndAnswer(hub, [a, b], hub.createRestSession('alice'))).toBe(b);
+  });
+
+  it('a silent host is skipped when a new session is routed, even with nothing in flight', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const a = world.helloHost(hub, 'a');
+    a.pingedAt = world.clock - HEARTBEAT_TIMEOUT_MS - 1;
+    expect(await codeOf(call(hub, hub.createRestSession('alice')))).toBe('HOST_OFFLINE');
+    expect(a.ofType('rpc.request')).toHaveLength(0);
+    expect(a.closed?.code).toBe(CLOSE_SILENT);
+  });
+
+  it('a host that keeps pinging is never dropped, however long its calls take', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const a = world.helloHost(hub, 'a');
+    a.pingedAt = world.clock;
+    const pending = call(hub, hub.createRestSession('alice'), { timeoutMs: 60_000 });
+    const request = await a.nextRequest();
+    for (let i = 0; i < 10; i++) {
+      world.clock += 1000;
+      a.pingedAt = world.clock;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 600)); // one sweep at least
+    respond(hub, a, request.id, { result: { content: [{ type: 'text', text: 'late' }] } });
+    expect(await pending).toEqual({ content: [{ type: 'text', text: 'late' }] });
+    expect(a.closed).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@ import {
   CLOSE_LIMIT,
   CLOSE_PROTOCOL_MISMATCH,
   CLOSE_REPLACED,
+  CLOSE_SILENT,
   DEFAULT_CHUNK_TIMEOUT_MS,
   DEFAULT_MAX_CALLS_PER_PRINCIPAL,
   DEFAULT_HELLO_TIMEOUT_MS,
@@ -26,6 +27,7 @@ import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/proto
 import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
+import { HeartbeatWatch } from './heartbeat.ts';
 import { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
@@ -74,10 +76,18 @@ export class Hub {
   readonly modern: ModernCalls;
   readonly #traffic: Traffic;
   readonly #limits: HubLimits;
+  readonly #heartbeat: HeartbeatWatch;
 
   constructor(rt: HubRuntime, limits: HubLimits) {
     this.#rt = rt;
     this.#limits = limits;
+    this.#heartbeat = new HeartbeatWatch({
+      now: rt.now,
+      connections: () => this.#currentConnections(),
+      busy: () => this.#pending.size > 0 || this.mcp.busy,
+      log: rt.log,
+      closed: (conn, reason) => this.onClose(conn, CLOSE_SILENT, reason),
+    });
     this.#trust = { sql: rt.sql, liveConnection: (hostId) => this.#liveConnection(hostId), mcpHostOf: (session) => this.mcp.hostOf(session) };
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
@@ -99,9 +109,13 @@ export class Hub {
         pickHost: (server) => {
           const entry = this.#catalog.entry(server);
           rt.scheduleAlarm(limits.mcpIdleMs);
+          this.#heartbeat.arm();
           return this.#pickHost(server, entry);
         },
-        connectionOf: (hostId) => this.#liveConnection(hostId),
+        connectionOf: (hostId) => {
+          this.#heartbeat.arm();
+          return this.#liveConnection(hostId);
+        },
         send: (conn, frame) => this.#send(conn, frame),
         finished: (call) => this.#traffic.finished(call),
       },
@@ -175,7 +189,8 @@ export class Hub {
   onClose(conn: HostConnection, code: number, reason: string): void {
     this.#guards.closed(conn.connId);
     this.modern.onConnectionClosed(conn.connId);
-    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} disconnected during the call`);
+    const what = code === CLOSE_SILENT ? `went silent (${reason})` : 'disconnected';
+    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} ${what} during the call`);
     if (this.#currentConn(conn.hostId) === conn.connId) {
       this.#forgetHost(conn.hostId);
       this.#traffic.hostDropped(conn.hostId, code);
@@ -215,6 +230,8 @@ export class Hub {
         return this.modern.onInput(conn, frame);
       case 'modern.event':
         return this.modern.onEvent(conn, frame);
+      case 'modern.changed':
+        return this.modern.listChanged(frame.server, frame.list);
       case 'rpc.notify':
         // Progress and log notifications for REST calls have nobody to go to.
         return;
@@ -299,6 +316,7 @@ export class Hub {
     }
     this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
     this.modern.onServerUpdate(conn.hostId, server);
+    this.modern.listChanged(server.name, 'tools');
     this.#catalog.invalidate();
     this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
   }
@@ -348,8 +366,16 @@ export class Hub {
 
   #liveConnection(hostId: string): HostConnection | undefined {
     const connId = this.#currentConn(hostId);
-    return connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+    const conn = connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+    return conn && !this.#heartbeat.checkOne(conn) ? conn : undefined;
   }
+
+  /** The current connection of every known host, silent or not. */
+  #currentConnections(): HostConnection[] {
+    this.#currentConn('');
+    return [...this.#hostConns!].flatMap(([hostId, connId]) => this.#rt.connectionsOf(hostId).filter((c) => c.connId === connId));
+  }
+
 
   #send(conn: HostConnection, frame: Frame): void {
     for (const message of encodeFrame(frame)) conn.send(message);
@@ -485,6 +511,7 @@ export class Hub {
         return new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`);
       },
     });
+    this.#heartbeat.arm();
     for (const message of messages) conn.send(message);
     return answer;
   }

@@ -216,6 +216,12 @@ export class McpSessions {
     if (live) this.#end(live, reason);
   }
 
+  /** Whether any request is waiting for its response or any stream is open (in this object's memory). */
+  get busy(): boolean {
+    for (const live of this.#live.values()) if (live.waiters.size > 0 || (live.main && !live.main.closed)) return true;
+    return false;
+  }
+
   /** Ends a session by id (any transport, any principal): false if there is none. */
   end(sessionId: string, reason: string): boolean {
     const live = this.#load(sessionId);

@@ -28,6 +28,8 @@ interface Attachment {
   connId: string;
   /** Server names the host's token may announce; null for any. */
   allowed: string[] | null;
+  /** When the connection was accepted (ms since the epoch): its first sign of life. */
+  openedAt?: number;
   /** A hash of the host token (never the token). */
   tokenId?: string;
   hostClaim?: HostClaim;
@@ -36,6 +38,8 @@ interface Attachment {
 
 export class HubObject extends DurableObject<EdgeEnv> {
   readonly #hub: Hub;
+  /** connId -> when its last frame arrived (lost on hibernation; pings are counted by the runtime). */
+  readonly #lastFrame = new Map<string, number>();
   readonly #callTimeoutMs: number;
   readonly #maxResultChars: number;
   /** Alarm changes, one after another, so that the earliest asked for always wins. */
@@ -50,7 +54,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const sql = ctx.storage.sql;
     this.#hub = new Hub({
       sql: { exec: (query: string, ...params: SqlValue[]) => sql.exec(query, ...params).toArray() as Record<string, SqlValue>[] },
-      connectionsOf: (hostId) => ctx.getWebSockets(hostId).filter(isOpen).map(toConnection),
+      connectionsOf: (hostId) => ctx.getWebSockets(hostId).filter(isOpen).map((ws) => this.#connection(ws)),
       liveConnIds: () => ctx.getWebSockets().filter(isOpen).map((ws) => attachmentOf(ws).connId),
       now: Date.now,
       log: edgeLog,
@@ -182,8 +186,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
     if (!NAME_PATTERN.test(hostId)) return new Response('host id must be 1 to 64 letters, digits, "_" or "-"', { status: 400 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
-    server.serializeAttachment({ hostId, connId: randomId(), allowed, ...token } satisfies Attachment);
-    this.#hub.onOpen(toConnection(server));
+    server.serializeAttachment({ hostId, connId: randomId(), allowed, openedAt: Date.now(), ...token } satisfies Attachment);
+    this.#hub.onOpen(this.#connection(server));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -192,15 +196,31 @@ export class HubObject extends DurableObject<EdgeEnv> {
       ws.send(JSON.stringify({ type: 'frame.error', code: 'BAD_FRAME', message: 'frames are JSON text, not binary' }));
       return;
     }
-    this.#hub.onMessage(toConnection(ws), message);
+    const conn = this.#connection(ws);
+    this.#lastFrame.set(conn.connId, Date.now());
+    this.#hub.onMessage(conn, message);
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    this.#hub.onClose(toConnection(ws), code, reason);
+    const conn = this.#connection(ws);
+    this.#lastFrame.delete(conn.connId);
+    this.#hub.onClose(conn, code, reason);
   }
 
   override webSocketError(ws: WebSocket, error: unknown): void {
-    this.#hub.onClose(toConnection(ws), 1011, String(error));
+    const conn = this.#connection(ws);
+    this.#lastFrame.delete(conn.connId);
+    this.#hub.onClose(conn, 1011, String(error));
+  }
+
+  /** A host socket for the Hub; its last sign of life is the latest of ping, frame and opening. */
+  #connection(ws: WebSocket): HostConnection {
+    const conn = toConnection(ws);
+    const openedAt = attachmentOf(ws).openedAt ?? Date.now();
+    return {
+      ...conn,
+      lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(conn.connId) ?? 0),
+    };
   }
 }
 

@@ -24,6 +24,11 @@ export interface HostConnection {
   readonly mayShareServers?: boolean;
   send(text: string): void;
   close(code: number, reason: string): void;
+  /**
+   * When the host last showed it is alive (ping, frame, or the connection opening), in ms since
+   * the epoch; without it the Hub never considers the host silent.
+   */
+  lastSeen?(): number;
 }
 
 export type HostClaim = 'own' | 'any' | 'reserved';

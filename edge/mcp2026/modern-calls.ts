@@ -26,6 +26,7 @@ import type { HostConnection, HubSql } from '../hub/types.ts';
 import { SseStream, type SseOptions } from '../hub/sse.ts';
 import { callOutcome, jsonRpcErrorCode, whatOf, type FinishedCall } from '../hub/outcome.ts';
 import type { ModernMessage, ModernMeta } from './classify.ts';
+import { ListenStreams, type ListKind } from './listen.ts';
 import { digest, requestIdentity, RequestStates } from './request-state.ts';
 
 export interface ModernPorts {
@@ -99,12 +100,14 @@ export class ModernCalls {
   readonly #limits: ModernLimits;
   readonly #pending = new Map<string, Pending>();
   readonly #states: RequestStates;
+  readonly #listen: ListenStreams;
 
   constructor(ports: ModernPorts, limits: ModernLimits) {
     this.#ports = ports;
     this.#limits = limits;
     for (const statement of SCHEMA) ports.sql.exec(statement);
     this.#states = new RequestStates(this.#secret(), limits.parkTtlMs, ports.now);
+    this.#listen = new ListenStreams(limits.sse);
   }
 
   /** The HMAC key, made once and kept in storage so tokens survive hibernation. */
@@ -150,7 +153,8 @@ export class ModernCalls {
       // A 2026-07-28 server gets every request as it came: its own discover, its own requestState.
       if (this.#speaksModern(req.server, conn.hostId)) return await this.#forward(req, conn);
       if (message.method === 'server/discover') return json(id, this.#discover(req.server));
-      if (REMOVED_METHODS.has(message.method) || message.method === 'subscriptions/listen') {
+      if (message.method === 'subscriptions/listen') return this.#listen.open(req.server, req.principal, message.id, message.params, this.#info(req.server, conn.hostId).capabilities ?? {});
+      if (REMOVED_METHODS.has(message.method)) {
         return rpcError(404, id, -32601, `Method not found: ${message.method} is not part of protocol revision 2026-07-28 on this gateway`);
       }
       return await this.#forward(req);
@@ -160,10 +164,19 @@ export class ModernCalls {
     }
   }
 
+  /** A list of the server changed: its `subscriptions/listen` streams hear it. */
+  listChanged(server: string, kind: ListKind): void {
+    this.#listen.changed(server, kind);
+  }
+
+  #info(server: string, hostId: string): { capabilities?: Record<string, unknown>; serverInfo?: unknown; instructions?: string } {
+    const row = this.#ports.sql.exec('SELECT info FROM server_info WHERE name = ? AND host_id = ?', server, hostId)[0];
+    return row ? JSON.parse(String(row.info)) : {};
+  }
+
   #discover(server: string): Record<string, unknown> {
     const conn = this.#ports.pickHost(server);
-    const row = this.#ports.sql.exec('SELECT info FROM server_info WHERE name = ? AND host_id = ?', server, conn.hostId)[0];
-    const info = (row ? JSON.parse(String(row.info)) : {}) as { capabilities?: Record<string, unknown>; serverInfo?: unknown; instructions?: string };
+    const info = this.#info(server, conn.hostId);
     return {
       resultType: 'complete',
       supportedVersions: [...MODERN_PROTOCOL_VERSIONS],
@@ -340,9 +353,9 @@ export class ModernCalls {
 function advertised(capabilities: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(capabilities)) {
-    if (key === 'tools' || key === 'prompts' || key === 'resources') {
-      // Subscriptions and list-changed notifications are not relayed to 2026-07-28 clients (yet).
-      const { listChanged: _l, subscribe: _s, ...rest } = (value ?? {}) as Record<string, unknown>;
+    if (key === 'resources') {
+      // List changes reach subscriptions/listen streams; resource subscriptions are not offered.
+      const { subscribe: _s, ...rest } = (value ?? {}) as Record<string, unknown>;
       out[key] = rest;
     } else if (key !== 'tasks') {
       out[key] = value;

@@ -4,8 +4,9 @@
  * and parses; the Hub relays and owns the streams.
  */
 import { Hono, type Context } from 'hono';
-import { MCP_DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS } from '../../shared/constants.ts';
+import { MAX_BODY_JSON_DEPTH, MCP_DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
+import { nestsDeeperThan } from '../../shared/json-depth.ts';
 import type { AppEnv } from '../app.ts';
 import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { errorsAs } from '../error-response.ts';
@@ -78,6 +79,7 @@ function checkProtocolVersion(c: Context<AppEnv>): void {
 
 /** One JSON-RPC message (no batches, since 2025-06-18), parsed here, once. */
 function parseMessage(text: string): JsonRpcMessage {
+  if (nestsDeeperThan(text, MAX_BODY_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `body nests arrays and objects deeper than ${MAX_BODY_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,5 +1,7 @@
 import { Hono, type Context } from 'hono';
+import { MAX_BODY_JSON_DEPTH } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
+import { nestsDeeperThan } from '../../shared/json-depth.ts';
 import type { AppEnv } from '../app.ts';
 import { errorsAs } from '../error-response.ts';
 import type { RestServerRequest, RestTarget } from '../hub/rpc.ts';
@@ -55,6 +57,7 @@ async function serverRequest(c: Context<AppEnv>, method: RestServerRequest['meth
 /** The body is the arguments: a JSON object, or nothing at all. Parsed here, once. */
 function argumentsOf(body: string): Record<string, unknown> {
   if (body.trim() === '') return {};
+  if (nestsDeeperThan(body, MAX_BODY_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `request body nests arrays and objects deeper than ${MAX_BODY_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(body);

@@ -280,3 +280,48 @@ describe('a 2026-07-28 server (v2 server SDK over stdio)', () => {
     }
   });
 });
+
+describe('subscriptions/listen', () => {
+  it('acknowledges the honored filter first, then delivers the server\'s list changes of the kinds asked for, tagged', async () => {
+    const controller = new AbortController();
+    const res = await fetch(url, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${TOKEN_A}`,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'subscriptions/listen',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'listen-1', method: 'subscriptions/listen', params: { notifications: { promptsListChanged: true, resourceSubscriptions: ['test://static-text'] }, _meta: META } }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const next = async (): Promise<any> => {
+      for (;;) {
+        const line = buffer.split('\n').find((l) => l.startsWith('data: ') && l.length > 6);
+        if (line) {
+          buffer = buffer.slice(buffer.indexOf(line) + line.length);
+          return JSON.parse(line.slice(6));
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the listen stream ended');
+        buffer += decoder.decode(value, { stream: true });
+      }
+    };
+    try {
+      const ack = await next();
+      expect(ack).toMatchObject({ method: 'notifications/subscriptions/acknowledged', params: { notifications: { promptsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen-1' } } });
+      expect(ack.params.notifications.resourceSubscriptions).toBeUndefined();
+      await modern('tools/call', { name: 'test_trigger_tool_change', arguments: {} });
+      await modern('tools/call', { name: 'test_trigger_prompt_change', arguments: {} });
+      // The tool list change was not asked for: the next event is the prompt list's.
+      expect(await next()).toMatchObject({ method: 'notifications/prompts/list_changed', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen-1' } } });
+    } finally {
+      controller.abort();
+    }
+  });
+});

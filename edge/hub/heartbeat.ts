@@ -1,0 +1,81 @@
+/**
+ * Heartbeats from the edge's side: a host pings every PING_INTERVAL_MS (answered by the Durable
+ * Object's auto-response, which does not wake it); a host heard from neither by ping nor by frame
+ * for HEARTBEAT_TIMEOUT_MS is silent, and the Hub treats its link as dead even though no close
+ * ever arrived (a stalled TCP connection, a frozen machine).
+ *
+ * Two places look: routing (a silent host is dropped before a new session or call is sent to it),
+ * and a sweep that runs only while something is in flight (REST calls, MCP requests or streams).
+ * Those in-flight requests keep the Durable Object awake, so a timer is safe there; with nothing
+ * in flight, no timer runs and the object may hibernate.
+ */
+import { CLOSE_SILENT, HEARTBEAT_TIMEOUT_MS } from '../../shared/constants.ts';
+import type { HostConnection, HubRuntime } from './types.ts';
+
+/** How often the sweep looks while something is in flight. */
+export const HEARTBEAT_SWEEP_MS = 500;
+
+export interface HeartbeatPorts {
+  now(): number;
+  /** The current connection of every host the Hub knows. */
+  connections(): HostConnection[];
+  /** Whether anything is in flight that a silent host would leave waiting. */
+  busy(): boolean;
+  log: HubRuntime['log'];
+  /** The silent host's socket was closed: fail what is pending on it and forget it, as for any close. */
+  closed(conn: HostConnection, reason: string): void;
+}
+
+export class HeartbeatWatch {
+  readonly #ports: HeartbeatPorts;
+  readonly #timeoutMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(ports: HeartbeatPorts, timeoutMs = HEARTBEAT_TIMEOUT_MS) {
+    this.#ports = ports;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** How long the host has been silent, if longer than the timeout; otherwise 0. */
+  silentFor(conn: HostConnection): number {
+    if (!conn.lastSeen) return 0;
+    const silent = this.#ports.now() - conn.lastSeen();
+    return silent > this.#timeoutMs ? silent : 0;
+  }
+
+  /**
+   * True when `conn` has gone silent; the host is then dropped, though no close arrived: its
+   * calls fail now (503), its sessions end, new ones go to other hosts. Its socket is closed
+   * too (4008); a host that was only slow sees the close, or its own heartbeat fails, and
+   * reconnects.
+   */
+  checkOne(conn: HostConnection): boolean {
+    const silentMs = this.silentFor(conn);
+    if (silentMs === 0) return false;
+    const reason = `no heartbeat for ${silentMs} ms`;
+    this.#ports.log('warn', 'host silent; dropping it', { host: conn.hostId, silentMs });
+    try {
+      conn.close(CLOSE_SILENT, reason);
+    } catch {
+      // already closing
+    }
+    this.#ports.closed(conn, reason);
+    return true;
+  }
+
+  /** Starts the sweep, if it is not running; it stops itself once nothing is in flight. */
+  arm(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.sweep(), HEARTBEAT_SWEEP_MS);
+  }
+
+  sweep(): void {
+    for (const conn of this.#ports.connections()) this.checkOne(conn);
+    if (!this.#ports.busy()) this.stop();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

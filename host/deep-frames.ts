@@ -1,0 +1,26 @@
+/**
+ * A server's answer nested deeper than the edge accepts in a frame would be refused there
+ * (BAD_FRAME) and leave its caller waiting for the deadline. The host checks what it is about to
+ * send and answers the caller with a clear error at once instead.
+ */
+import { MAX_FRAME_JSON_DEPTH } from '../shared/constants.ts';
+import { nestsDeeperThan } from '../shared/json-depth.ts';
+import type { Frame } from '../shared/protocol.ts';
+
+/** Whether the frame these messages carry nests deeper than the edge accepts. */
+export function tooDeep(messages: string[]): boolean {
+  if (messages.length === 1) return nestsDeeperThan(messages[0]!, MAX_FRAME_JSON_DEPTH);
+  // Chunked: the pieces' data concatenate to the frame's text.
+  return nestsDeeperThan(messages.map((m) => (JSON.parse(m) as { data: string }).data).join(''), MAX_FRAME_JSON_DEPTH);
+}
+
+const WHY = `the server's answer nests arrays and objects deeper than ${MAX_FRAME_JSON_DEPTH} levels`;
+
+/** What to send instead of a frame that is too deep: an error to the same caller, or nothing. */
+export function refusal(frame: Frame): Frame | undefined {
+  if (frame.type === 'rpc.response') return { type: 'rpc.response', id: frame.id, fault: { code: 'UPSTREAM_ERROR', message: WHY } };
+  if (frame.type === 'mcp.message' && frame.message.id !== undefined && frame.message.id !== null && frame.message.method === undefined) {
+    return { ...frame, message: { jsonrpc: '2.0', id: frame.message.id, error: { code: -32603, message: WHY } } };
+  }
+  return undefined;
+}

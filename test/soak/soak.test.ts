@@ -1,0 +1,30 @@
+/**
+ * The short soak run: the real edge, three real hosts and server-everything under REST,
+ * Streamable HTTP and HTTP+SSE load across 200+ sessions, with each fault injected once.
+ * Nothing may be lost, no answer may belong to another call, no process may be left behind.
+ * (`npm run soak` runs the long version by hand; docs/reliability.md has its figures.)
+ */
+import { describe, expect, it } from 'vitest';
+import { FAULTS } from './faults.ts';
+import { formatReport, runSoak, SHORT_RUN } from './run.ts';
+
+const CALLS = Number(process.env.SOAK_CALLS) || 2000;
+
+describe('soak: load with faults', () => {
+  it(`${CALLS} calls over three transports with every fault once: none lost, none mismatched, no orphans`, { timeout: 300_000 }, async () => {
+    const log: string[] = [];
+    const report = await runSoak({ ...SHORT_RUN, calls: CALLS, minutes: 4, log: (line) => log.push(line) });
+    const summary = `${log.join('\n')}\n${formatReport(report)}`;
+    for (const [transport, c] of Object.entries(report.counts)) {
+      expect(c.lost, `${transport} lost\n${summary}`).toBe(0);
+      expect(c.mismatched, `${transport} mismatched\n${summary}`).toBe(0);
+      expect(c.correct, `${transport} correct\n${summary}`).toBeGreaterThan(0);
+    }
+    expect(report.orphans, summary).toBe(0);
+    expect(report.sessions, summary).toBeGreaterThanOrEqual(200);
+    expect(report.faults.map((f) => f.name), summary).toEqual(FAULTS.map((f) => f.name));
+    for (const f of report.faults) expect(f.note, summary).not.toMatch(/^FAILED/);
+    const sent = Object.values(report.counts).reduce((n, c) => n + c.sent, 0);
+    expect(sent, summary).toBeGreaterThanOrEqual(CALLS);
+  });
+});
