@@ -47,6 +47,8 @@ export interface McpLimits {
 /** A client request waiting for the server's response: the stream it goes on (none: one JSON body). */
 interface Waiter {
   stream?: SseStream;
+  /** Turns a pending JSON answer into an SSE stream (the first message for it that is not the answer). */
+  upgrade?: () => SseStream;
   progressToken?: unknown;
   method: string;
   startedAt: number;
@@ -63,6 +65,9 @@ interface Live {
   waiters: PendingRequests<string, string, Waiter>;
   /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
   started?: StartedRequests;
+  /** When `last_used` was last written to storage, and the last use (which may be newer). */
+  touchedAt?: number;
+  usedAt?: number;
 }
 
 export interface PostRequest {
@@ -71,7 +76,33 @@ export interface PostRequest {
   principal: string;
   message: JsonRpcMessage;
   wantsSse: boolean;
+  /** With wantsSse: JSON is fine too, so the answer is JSON unless a message must be streamed before it. */
+  jsonToo?: boolean;
 }
+
+/**
+ * A legacy stream's client is checked this often: its disconnect ends the session and stops its
+ * process, and is noticed within two writes of it (the first may still be accepted).
+ */
+const LEGACY_PROBE_MS = 400;
+
+/**
+ * How a request's answer goes back: on an SSE stream, as one JSON body, or (the client takes
+ * either) as JSON unless a message for the request, or one with nowhere else to go, comes first.
+ */
+type AnswerMode = 'sse' | 'json' | 'either';
+
+function answerMode(req: PostRequest): AnswerMode {
+  return !req.wantsSse ? 'json' : req.jsonToo ? 'either' : 'sse';
+}
+
+/** The waiter's stream, opened now if its answer was going to be JSON. */
+function streamOf(waiter: Waiter): SseStream | undefined {
+  return waiter.stream ?? waiter.upgrade?.();
+}
+
+/** How often, at most, a session's last use is written to storage. */
+const TOUCH_EVERY_MS = 5000;
 
 /** What a client that lost a stream is told to wait before reconnecting (the SSE `retry` field). */
 const RECONNECT_AFTER_MS = 1000;
@@ -108,12 +139,12 @@ export class McpSessions {
     if (message.method === 'initialize' && isRequest(message)) {
       const conn = this.#ports.pickHost(req.server);
       const live = this.#create(req.server, req.principal, conn.hostId, 'streamable');
-      return this.#forwardRequest(live, conn, message, req.wantsSse, { 'mcp-session-id': live.id });
+      return this.#forwardRequest(live, conn, message, answerMode(req), { 'mcp-session-id': live.id });
     }
     if (!req.sessionId) throw new GatewayError('SESSION_REQUIRED', 'Mcp-Session-Id header is required after initialize');
     const live = this.#resolve(req.server, req.sessionId, req.principal, 'streamable');
     const conn = this.#connection(live);
-    if (isRequest(message)) return this.#forwardRequest(live, conn, message, req.wantsSse);
+    if (isRequest(message)) return this.#forwardRequest(live, conn, message, answerMode(req));
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
     return new Response(null, { status: 202 });
   }
@@ -151,7 +182,7 @@ export class McpSessions {
   openLegacy(server: string, principal: string, endpoint: (sessionId: string) => string): Response {
     const conn = this.#ports.pickHost(server);
     const live = this.#create(server, principal, conn.hostId, 'sse');
-    const stream = new SseStream(this.#limits.sse);
+    const stream = new SseStream({ ...this.#limits.sse, probeMs: LEGACY_PROBE_MS });
     live.main = stream;
     stream.send(endpoint(live.id), { event: 'endpoint' });
     stream.onClose(() => {
@@ -194,8 +225,9 @@ export class McpSessions {
       } else if (message.method === 'notifications/progress') {
         const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
         for (const [, waiter] of live.waiters.entries()) {
-          if (waiter.stream && !waiter.stream.closed && waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token)) {
-            waiter.stream.send(text, { id: String(this.#events.nextId(live.id)) });
+          const stream = waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token) ? streamOf(waiter) : undefined;
+          if (stream && !stream.closed) {
+            stream.send(text, { id: String(this.#events.nextId(live.id)) });
             return;
           }
         }
@@ -243,7 +275,7 @@ export class McpSessions {
     const cutoff = this.#ports.now() - idleMs;
     for (const row of this.#ports.sql.exec("SELECT id FROM mcp_sessions WHERE transport = 'streamable' AND last_used < ?", cutoff)) {
       const live = this.#live.get(String(row.id));
-      if (live && (live.main || live.waiters.size > 0)) continue;
+      if (live && (live.main || live.waiters.size > 0 || (live.usedAt ?? 0) >= cutoff)) continue;
       const loaded = live ?? this.#load(String(row.id));
       if (!loaded) continue;
       const conn = this.#ports.connectionOf(loaded.hostId);
@@ -297,11 +329,11 @@ export class McpSessions {
 
   /** A session of this server, transport and principal, or 404: an id is never a credential. */
   #resolve(server: string, sessionId: string, principal: string, transport: Transport): Live {
-    const row = this.#ports.sql.exec('SELECT server, principal, transport FROM mcp_sessions WHERE id = ?', sessionId)[0];
-    if (!row || row.server !== server || row.principal !== principal || row.transport !== transport) {
+    // A session in memory is its stored row (both go together at #end); storage is read only for others.
+    const live = this.#live.get(sessionId) ?? this.#load(sessionId);
+    if (!live || live.server !== server || live.principal !== principal || live.transport !== transport) {
       throw new GatewayError('SESSION_NOT_FOUND', 'unknown or ended session: initialize a new one');
     }
-    const live = this.#load(sessionId)!;
     this.#touch(live);
     return live;
   }
@@ -313,11 +345,19 @@ export class McpSessions {
     throw new GatewayError('SESSION_NOT_FOUND', 'the session ended with its host: initialize a new one');
   }
 
+  /**
+   * Records a use of the session. Storage is written at most every TOUCH_EVERY_MS, not on every
+   * message (two writes per call otherwise); the idle timeout it feeds is minutes long.
+   */
   #touch(live: Live): void {
-    this.#ports.sql.exec('UPDATE mcp_sessions SET last_used = ? WHERE id = ?', this.#ports.now(), live.id);
+    const now = this.#ports.now();
+    live.usedAt = now;
+    if (live.touchedAt !== undefined && now - live.touchedAt < TOUCH_EVERY_MS) return;
+    this.#ports.sql.exec('UPDATE mcp_sessions SET last_used = ? WHERE id = ?', now, live.id);
+    live.touchedAt = now;
   }
 
-  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, wantsSse: boolean, headers: Record<string, string> = {}): Response | Promise<Response> {
+  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, mode: AnswerMode, headers: Record<string, string> = {}): Response | Promise<Response> {
     const key = idKey(message.id);
     if (live.waiters.has(key)) {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
@@ -328,22 +368,39 @@ export class McpSessions {
     if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
     const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
-    const stream = wantsSse ? new SseStream(this.#limits.sse) : undefined;
-    if (stream) waiter.stream = stream;
     // The edge owns the deadline: past it, the server is told the request is cancelled and the
     // client gets a JSON-RPC error.
     const answer = live.waiters.wait(key, { meta: waiter, timeoutMs: this.#limits.requestTimeoutMs, onTimeout: (w) => this.#timeout(live, message, w) });
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
-    if (stream) {
-      answer.catch(() => {}); // the stream itself carries the outcome
+    const openStream = () => {
+      const stream = new SseStream(this.#limits.sse);
       stream.prime(String(this.#events.nextId(live.id)), RECONNECT_AFTER_MS);
-      return new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
+      waiter.stream = stream;
+      return stream;
+    };
+    const sse = (stream: SseStream) => new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
+    if (mode === 'sse') {
+      answer.catch(() => {}); // the stream itself carries the outcome
+      return sse(openStream());
     }
     const json = { 'content-type': 'application/json', ...headers };
-    return answer.then(
-      (text) => new Response(text, { headers: json }),
-      (err: GatewayError) => new Response(errorText(message.id, err), { headers: json }),
-    );
+    return new Promise((resolve) => {
+      if (mode === 'either') {
+        // Most answers come alone: one JSON body then, with no stream, keepalive timer or priming event.
+        waiter.upgrade = () => {
+          waiter.upgrade = undefined;
+          const stream = openStream();
+          resolve(sse(stream));
+          return stream;
+        };
+      }
+      // Once upgraded, the answer goes on the stream (onServerMessage, #timeout, #end) and this
+      // resolve is a no-op.
+      answer.then(
+        (text) => resolve(new Response(text, { headers: json })),
+        (err: GatewayError) => resolve(new Response(errorText(message.id, err), { headers: json })),
+      );
+    });
   }
 
   /** A request past its deadline: the server is told, the client answered with an error. */
@@ -377,12 +434,11 @@ export class McpSessions {
     if (live.main && !live.main.closed) {
       entry.delivered = live.main.send(text, { id: String(id), event });
     } else {
-      for (const [, waiter] of live.waiters.entries()) {
-        if (waiter.stream && !waiter.stream.closed) {
-          entry.delivered = waiter.stream.send(text, { id: String(id) });
-          break;
-        }
-      }
+      // An open request stream, else one that can still become a stream.
+      const waiters = live.waiters.entries().map(([, w]) => w);
+      const target = waiters.find((w) => w.stream && !w.stream.closed) ?? waiters.find((w) => w.upgrade);
+      const stream = target && streamOf(target);
+      if (stream && !stream.closed) entry.delivered = stream.send(text, { id: String(id) });
     }
     this.#events.append(live.id, entry);
   }
