@@ -43,7 +43,10 @@ ${STANDARD_SERVERS}    env: { TOOLS_FILE: ${toolsFile} }
   processes.push(started.edge, await startHost(configFile, base, token, 'home', marker));
   // The twin lists one more tool 2 s after it starts: wait for it, so the documents compared below
   // are of the same catalog.
-  await waitUntil(async () => ((await (await fetch(`${base}/openapi.json`)).json()).paths['/api/twin/test_dynamic_tool'] ? true : undefined), 20_000, 'the twin\'s dynamic tool in the document');
+  await waitUntil(async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    return doc.paths['/api/twin/test_dynamic_tool'] ? true : undefined;
+  }, 20_000, 'the twin\'s dynamic tool in the document');
 });
 
 afterAll(async () => {
