@@ -189,15 +189,17 @@ describe('REST', () => {
 });
 
 describe('MCP', () => {
-  it('a message reaches the Hub parsed, with the session and whether the client takes SSE', async () => {
+  it('a message reaches the Hub parsed, with the session and whether the client takes SSE, JSON or both', async () => {
     const { request, hub } = gateway();
     const res = await request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, 'mcp-session-id': 'sess' }, body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
     expect(hub.calls[0]).toEqual({
       method: 'mcpPost',
-      args: [{ server: 's', session: 'sess', principal: 'anonymous', message: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, wantsSse: true }],
+      args: [{ server: 's', session: 'sess', principal: 'anonymous', message: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, wantsSse: true, jsonToo: true }],
     });
+    await request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, accept: 'text/event-stream', 'mcp-session-id': 'sess' }, body: '{"jsonrpc":"2.0","id":3,"method":"tools/list"}' });
+    expect(hub.calls[1]?.args[0]).toMatchObject({ wantsSse: true, jsonToo: false });
   });
 
   it('refuses batches, non-JSON-RPC bodies, unknown protocol versions and a GET without a session, as JSON-RPC errors', async () => {

@@ -25,8 +25,12 @@ export const ServerConfigSchema = z.strictObject({
   env: z.record(z.string(), EnvValue).default({}),
   /** per-session: a process per session (as the original); shared: one process for every REST session. */
   instances: z.enum(['per-session', 'shared']).default('per-session'),
-  /** Initialized processes kept ready, so a new session does not wait for a start (per-session only). */
-  pool: WholeNumber.pipe(z.number().min(0).max(32)).default(0),
+  /**
+   * Processes kept ready, so a new session does not wait for a start (per-session only): `auto`
+   * keeps one spare while the server is in use and none once it has been idle for a minute; a
+   * number keeps that many at all times (0: none).
+   */
+  pool: z.union([z.literal('auto'), WholeNumber.pipe(z.number().min(0).max(32))]).default('auto'),
   /** `false` keeps the server in the file but does not run or announce it. */
   enabled: z.boolean().optional(),
   /** Which of the server's tools are offered: only those in `allow`, or all but those in `deny` (`*` matches any characters). */

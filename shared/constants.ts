@@ -1,5 +1,7 @@
 /** Version of the edge-host frame protocol. A host whose major version differs is refused. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
+/** The first frame protocol version whose hosts take the 2026-07-28 frames (`modern.*`). */
+export const MODERN_FRAMES_SINCE = '1.1';
 
 /** Largest WebSocket text message either side sends or accepts, in UTF-16 code units. */
 export const MAX_FRAME_CHARS = 1024 * 1024;

@@ -85,7 +85,7 @@ export class Hub {
     this.#heartbeat = new HeartbeatWatch({
       now: rt.now,
       connections: () => this.#currentConnections(),
-      busy: () => this.#pending.size > 0 || this.mcp.busy,
+      busy: () => this.#pending.size > 0 || this.mcp.busy || this.modern.busy,
       log: rt.log,
       closed: (conn, reason) => this.onClose(conn, CLOSE_SILENT, reason),
     });
@@ -126,7 +126,10 @@ export class Hub {
       {
         sql: rt.sql,
         now: rt.now,
-        pickHost: (server) => this.#pickHost(server, this.#catalog.entry(server)),
+        pickHost: (server) => {
+          this.#heartbeat.arm();
+          return this.#pickHost(server, this.#catalog.entry(server));
+        },
         connectionOf: (hostId) => this.#liveConnection(hostId),
         send: (conn, frame) => this.#send(conn, frame),
         finished: (call) => this.#traffic.finished(call),
@@ -293,7 +296,7 @@ export class Hub {
       );
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
-    this.modern.onHello(conn.hostId, hello.servers);
+    this.modern.onHello(conn.hostId, hello.servers, hello.version);
     this.#hostConns?.set(conn.hostId, conn.connId);
     this.#traffic.hostConnected(conn.hostId);
     this.#catalog.invalidate();

@@ -53,7 +53,7 @@ export class Cluster {
 
   async start(): Promise<void> {
     const port = await freePort();
-    this.#edgeConfig = writeConfig(tempDir(), `hostname: 127.0.0.1\nport: ${port}\nservers: {}\nlimits:\n  maxSessionsPerPrincipal: 100000\n`);
+    this.#edgeConfig = writeConfig(tempDir(), `hostname: 127.0.0.1\nport: ${port}\nservers: {}\nlimits:\n  maxSessionsPerPrincipal: 100000\n  maxCallsPerPrincipal: 100000\n`);
     await this.startEdge();
     this.proxy = new TcpProxy(this.base);
     this.#proxyUrl = await this.proxy.listen();

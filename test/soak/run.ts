@@ -90,7 +90,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
     await until(() => tally.calls.length >= Math.min(300, at[0] ?? 300) || !control.running());
     const memoryStart = cluster.memory();
-    const progress = setInterval(() => opts.log(`  ${tally.calls.length} calls answered, ${tally.inFlight} in flight`), 10_000);
+    const progress = setInterval(() => {
+      const m = cluster.memory();
+      const hosts = Object.values(m.hostsKiB).map((k) => Math.round(k / 1024)).join('/');
+      opts.log(`  ${tally.calls.length} calls answered, ${tally.inFlight} in flight; memory MiB: edge ${Math.round(m.edgeKiB / 1024)}, hosts ${hosts}`);
+    }, 10_000);
     const notes: string[] = [];
     try {
       for (let i = 0; i < schedule.length; i++) {
