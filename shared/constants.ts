@@ -63,6 +63,8 @@ export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
 export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Events kept per MCP session for replay after Last-Event-ID. */
 export const SSE_BACKLOG_EVENTS = 200;
+/** Characters of those events kept per session at most (the oldest go first). */
+export const SSE_BACKLOG_MAX_CHARS = 4 * 1024 * 1024;
 /** Sessions of each kind (REST, MCP) one principal may hold at once. */
 export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
 /** REST calls one client may have in flight at once (past it: 429). */

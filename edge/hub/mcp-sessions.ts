@@ -7,7 +7,7 @@
  * GET stream, else on an open request stream, else into a bounded backlog that the next GET
  * stream replays (also after `Last-Event-ID`).
  */
-import { DEFAULT_MAX_CALLS_PER_PRINCIPAL } from '../../shared/constants.ts';
+import { DEFAULT_MAX_CALLS_PER_PRINCIPAL, SSE_BACKLOG_MAX_CHARS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
@@ -64,6 +64,8 @@ interface Live {
   main?: SseStream;
   waiters: Map<string, Waiter>;
   backlog: BacklogEntry[];
+  /** Characters held in `backlog`. */
+  backlogChars?: number;
   nextEventId: number;
   /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
   started?: StartedRequests;
@@ -386,8 +388,14 @@ export class McpSessions {
         }
       }
     }
+    // Only a Streamable HTTP session can replay (GET with Last-Event-ID); an HTTP+SSE session
+    // ends with its one stream, so keeping its messages would only hold memory.
+    if (live.transport !== 'streamable') return;
     live.backlog.push(entry);
-    if (live.backlog.length > this.#limits.backlog) live.backlog.shift();
+    live.backlogChars = (live.backlogChars ?? 0) + text.length;
+    while (live.backlog.length > this.#limits.backlog || (live.backlogChars > SSE_BACKLOG_MAX_CHARS && live.backlog.length > 1)) {
+      live.backlogChars -= live.backlog.shift()!.text.length;
+    }
   }
 
   #end(live: Live, reason: string): void {
