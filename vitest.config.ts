@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
 
 /** Imports the Worker takes as text (wrangler.toml's `Text` rule), loaded the same way in tests. */
@@ -21,5 +22,9 @@ export default defineConfig({
     pool: 'forks',
     // End-to-end files each start an edge and host agents; two cores run them one at a time.
     maxWorkers: 2,
+    // Transformed by Vitest rather than loaded by Node, so that its `cloudflare:workers` import
+    // resolves to the stand-in below when Worker code runs in Node (edge/app.test.ts, edge/oauth/).
+    server: { deps: { inline: ['@cloudflare/workers-oauth-provider'] } },
+    alias: { 'cloudflare:workers': fileURLToPath(new URL('./test/stubs/cloudflare-workers.ts', import.meta.url)) },
   },
 });

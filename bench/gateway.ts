@@ -23,6 +23,8 @@ export interface GatewayOptions {
   serverArgs: string[];
   env: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
+  /** Node options for the gateway process itself (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -34,6 +36,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       'hostname: 127.0.0.1',
       'port: 0',
       'debug: { level: warn }',
+      // REST results are cut at 100,000 characters by default (GPT Actions); large echoes compare whole answers.
+      'limits: { maxResultChars: 0 }',
       'servers:',
       '  everything:',
       `    command: ${JSON.stringify(opts.serverCommand)}`,
@@ -41,7 +45,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [path.join(opts.root, 'host/main.ts'), 'start', '--config', configFile], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root, 'host/main.ts'), 'start', '--config', configFile], {
     cwd: opts.root,
     env: opts.env,
     detached: true,

@@ -8,6 +8,10 @@ export interface ProcInfo {
   comm: string;
   /** utime + stime of the process (all its threads), in clock ticks. */
   ticks: number;
+  /** The system (kernel) part of `ticks`. */
+  sysTicks: number;
+  /** One letter: R running, S sleeping, Z zombie (exited, not yet reaped), ... */
+  state: string;
 }
 
 let clkTck: number | undefined;
@@ -38,7 +42,7 @@ export function readProc(pid: number): ProcInfo | undefined {
   const comm = stat.slice(open + 1, close);
   const rest = stat.slice(close + 2).split(' ');
   // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-  return { pid, ppid: Number(rest[1]), comm, ticks: Number(rest[11]) + Number(rest[12]) };
+  return { pid, ppid: Number(rest[1]), comm, ticks: Number(rest[11]) + Number(rest[12]), sysTicks: Number(rest[12]), state: rest[0] ?? '?' };
 }
 
 export function readCmdline(pid: number): string {
@@ -123,4 +127,30 @@ export function machineBusyMs(): number {
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const busy = f[0]! + f[1]! + f[2]! + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
   return (busy * 1000) / clockTicksPerSecond();
+}
+
+/** Resident memory of a process in bytes (VmRSS), or 0 if it has gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** True while the process exists and has not exited (a zombie waiting to be reaped counts as gone). */
+export function running(pid: number): boolean {
+  const info = readProc(pid);
+  return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+}
+
+/** System (kernel) CPU ticks per pid, right now. */
+export function sampleSysTicks(pids: Iterable<number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    const info = readProc(pid);
+    if (info) out.set(pid, info.sysTicks);
+  }
+  return out;
 }

@@ -189,15 +189,17 @@ describe('REST', () => {
 });
 
 describe('MCP', () => {
-  it('a message reaches the Hub parsed, with the session and whether the client takes SSE', async () => {
+  it('a message reaches the Hub parsed, with the session and whether the client takes SSE, JSON or both', async () => {
     const { request, hub } = gateway();
     const res = await request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, 'mcp-session-id': 'sess' }, body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
     expect(hub.calls[0]).toEqual({
       method: 'mcpPost',
-      args: [{ server: 's', session: 'sess', principal: 'anonymous', message: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, wantsSse: true }],
+      args: [{ server: 's', session: 'sess', principal: 'anonymous', message: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, wantsSse: true, jsonToo: true }],
     });
+    await request('/s/mcp', { method: 'POST', headers: { ...MCP_HEADERS, accept: 'text/event-stream', 'mcp-session-id': 'sess' }, body: '{"jsonrpc":"2.0","id":3,"method":"tools/list"}' });
+    expect(hub.calls[1]?.args[0]).toMatchObject({ wantsSse: true, jsonToo: false });
   });
 
   it('refuses batches, non-JSON-RPC bodies, unknown protocol versions and a GET without a session, as JSON-RPC errors', async () => {
@@ -297,6 +299,101 @@ describe('CORS', () => {
     expect(ok.headers.get('access-control-allow-headers')).toContain('mcp-session-id');
     const other = await request('/s/mcp', { ...preflight, headers: { ...preflight.headers, origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+/** The OAuth store's Durable Object, as a Map (expiry is tested with the real store in edge/oauth/). */
+class OAuthStoreDouble {
+  readonly data = new Map<string, { value: string; metadata?: unknown }>();
+  kvGet(key: string) {
+    return Promise.resolve(this.data.get(key)?.value ?? null);
+  }
+  kvPut(key: string, value: string, options?: { metadata?: unknown }) {
+    this.data.set(key, { value, metadata: options?.metadata });
+    return Promise.resolve();
+  }
+  kvDelete(key: string) {
+    this.data.delete(key);
+    return Promise.resolve();
+  }
+  kvList(options?: { prefix?: string }) {
+    const keys = [...this.data.keys()].filter((k) => k.startsWith(options?.prefix ?? '')).sort().map((name) => ({ name, metadata: this.data.get(name)!.metadata }));
+    return Promise.resolve({ keys, list_complete: true });
+  }
+}
+
+describe('OAuth (edge/oauth/) in process', () => {
+  const CLIENT_AUTH = JSON.stringify({ basic: [{ username: 'owner', password: 'pw' }], bearer: [CLIENT_TOKEN] });
+  const OAUTH = JSON.stringify({ accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 86_400, dynamicRegistration: true, clientIdMetadataDocuments: false, clients: [], servers: ['s'] });
+  function oauthGateway(vars: Record<string, string> = {}) {
+    const store = new OAuthStoreDouble();
+    return gateway({ CLIENT_AUTH, OAUTH, PUBLIC_URL: 'https://gw.test', OAUTH_STORE: { idFromName: (n: string) => n, get: () => store } as never, ...vars });
+  }
+
+  it('off: no metadata, and a 401 without resource_metadata', async () => {
+    const { request } = gateway({ CLIENT_AUTH });
+    expect((await request('/.well-known/oauth-protected-resource')).status).toBe(404);
+    expect((await request('/.well-known/oauth-authorization-server')).status).toBe(404);
+    expect((await request('/authorize')).status).toBe(404);
+    const res = await request('/api/s/tools');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).not.toContain('resource_metadata');
+  });
+
+  it('a malformed OAUTH secret turns OAuth off (logged), never the API open', async () => {
+    const { request } = oauthGateway({ OAUTH: '{"clients": 5}' });
+    expect((await request('/.well-known/oauth-protected-resource')).status).toBe(404);
+    const res = await request('/api/s/tools');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).not.toContain('resource_metadata');
+  });
+
+  it('on, but at a plain-http name other than loopback: off there (OAuth 2.1 needs https)', async () => {
+    const { request } = oauthGateway({ PUBLIC_URL: '' });
+    expect((await request('/.well-known/oauth-protected-resource')).status).toBe(404);
+    expect((await request('/api/s/tools')).headers.get('www-authenticate')).not.toContain('resource_metadata');
+  });
+
+  it('on: the challenge points at the metadata; static tokens keep working; unknown OAuth-shaped tokens get 401', async () => {
+    const { request } = oauthGateway();
+    const res = await request('/s/mcp', { method: 'POST', headers: MCP_HEADERS, body: initialize });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="mcp-gateway", resource_metadata="https://gw.test/.well-known/oauth-protected-resource/s/mcp", scope="mcp", Basic realm="mcp-gateway", charset="UTF-8"');
+    expect((await request('/api/s/tools', { headers: { authorization: `Bearer ${CLIENT_TOKEN}` } })).status).toBe(200);
+    expect((await request('/api/s/tools', { headers: { authorization: 'Bearer owner:grant:secret' } })).status).toBe(401);
+    const prm = (await (await request('/.well-known/oauth-protected-resource/s/mcp')).json()) as { resource: string };
+    expect(prm.resource).toBe('https://gw.test/s/mcp');
+    expect((await request(`/.well-known/oauth-protected-resource/${'x'.repeat(600)}`)).status).toBe(404);
+  });
+
+  it('bounds: a long authorization request, a large form, a large token request', async () => {
+    const { request } = oauthGateway();
+    expect((await request(`/authorize?client_id=${'x'.repeat(9000)}`)).status).toBe(400);
+    const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    expect((await request('/authorize', { ...form, body: `request=${'x'.repeat(20_000)}` })).status).toBe(413);
+    const token = await request('/oauth/token', { ...form, body: `code=${'x'.repeat(70_000)}` });
+    expect(token.status).toBe(413);
+    expect(await token.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('the sign-in page: no script, no framing, escaped client name; an unknown client gets an error page', async () => {
+    const { request } = oauthGateway();
+    const reg = await request('/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: '<img src=x onerror=alert(1)>', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' }) });
+    const text = await reg.text();
+    expect(reg.status, text).toBe(201);
+    const registered = JSON.parse(text) as { client_id: string };
+    const query = new URLSearchParams({ response_type: 'code', client_id: registered.client_id, redirect_uri: 'http://127.0.0.1:5000/cb', state: 's', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256' });
+    const page = await request(`/authorize?${query}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const html = await page.text();
+    expect(html).not.toMatch(/<script|<img/i);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('http://127.0.0.1:5000/cb');
+    const unknown = await request(`/authorize?${new URLSearchParams({ ...Object.fromEntries(query), client_id: 'nobody' })}`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.headers.get('location')).toBeNull();
   });
 });
 

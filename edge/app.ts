@@ -15,6 +15,8 @@ import { statusPageRoute, statusRoutes } from './routes/status.ts';
 import { agentRoute } from './routes/agent.ts';
 import { healthRoute } from './routes/health.ts';
 import { restRoutes } from './routes/rest.ts';
+import { grantRoutes } from './oauth/grants.ts';
+import { oauthRoutes } from './oauth/routes.ts';
 
 export type AppEnv = { Bindings: EdgeEnv; Variables: { principal: string } };
 
@@ -24,7 +26,10 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', healthRoute);
   app.route('/', agentRoute);
   app.route('/', statusPageRoute);
-  app.use('*', checkOrigin, clientAuth);
+  app.use('*', checkOrigin);
+  app.route('/', oauthRoutes);
+  app.use('*', clientAuth);
+  app.route('/', grantRoutes);
   app.route('/', openapiRoutes);
   app.route('/', docsRoutes);
   app.route('/', statusRoutes);

@@ -7,4 +7,6 @@ export interface EdgeEnv extends Env {
   HOST_TOKENS?: string;
   /** Client credentials as JSON: {"basic":[{"username","password"}],"bearer":["token"]}. */
   CLIENT_AUTH?: string;
+  /** OAuth settings as JSON (shared/oauth.ts OAuthSettingsSchema); absent: OAuth is off. */
+  OAUTH?: string;
 }

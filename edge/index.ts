@@ -2,4 +2,5 @@
 import { createApp } from './app.ts';
 
 export { HubObject } from './hub/object.ts';
+export { OAuthStoreObject } from './oauth/store-object.ts';
 export default createApp();

@@ -28,6 +28,8 @@ export interface AgentOptions {
   logger: Logger;
 }
 
+/** How long the start waits for a server's 2026-07-28 probe once its tools are listed. */
+const PROBE_GRACE_MS = 1000;
 /** How often the host looks whether its process counts changed. */
 const STATS_INTERVAL_MS = 1000;
 
@@ -70,7 +72,7 @@ export class HostAgent extends EventEmitter {
       config: opts.config,
       baseDir: opts.baseDir,
       logger: opts.logger,
-      onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason }),
+      onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason: this.#publicReason(server, reason) }),
       onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
       onServerHealth: (server, error) => this.#serverHealth(server, error),
     });
@@ -98,7 +100,15 @@ export class HostAgent extends EventEmitter {
   /** Starts the server's catalog process to learn its tools, or the error that kept it from starting. */
   async #describe(name: string): Promise<ServerInfo> {
     try {
-      const [tools, modern] = await Promise.all([this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed)), this.#instances.probeModern(name)]);
+      // The 2026-07-28 probe runs beside the tool listing; a slow verdict is announced later instead of holding up the start.
+      let verdict: boolean | undefined;
+      const probe = this.#instances.probeModern(name).then((modern) => (verdict = modern));
+      const tools = await this.#instances.watchTools(name, (changed) => this.#toolsChanged(name, changed));
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([probe, new Promise((resolve) => (grace = setTimeout(resolve, PROBE_GRACE_MS)))]);
+      clearTimeout(grace);
+      if (verdict === undefined) void probe.then((modern) => modern && this.#markModern(name));
+      const modern = verdict === true;
       this.#log.info(`server ${name}: ${tools.length} tools${modern ? ', speaks MCP 2026-07-28' : ''}`);
       const initialize = initializeInfo(this.#instances.initializeResult(name));
       return { name, tools, ...(initialize ? { initialize } : {}), ...(modern ? { modern } : {}) };
@@ -137,6 +147,16 @@ export class HostAgent extends EventEmitter {
     const { error: _previous, ...rest } = current;
     const server: ServerInfo = { ...rest, ...(error ? { error: error.slice(0, 2000) } : {}) };
     this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
+    this.#send({ type: 'server.update', server });
+  }
+
+  /** The probe answered after the start: the edge hears that the server speaks 2026-07-28. */
+  #markModern(name: string): void {
+    const current = this.#servers.find((s) => s.name === name);
+    if (!current || current.modern) return;
+    const server: ServerInfo = { ...current, modern: true };
+    this.#servers = this.#servers.map((s) => (s.name === name ? server : s));
+    this.#log.info(`server ${name}: speaks MCP 2026-07-28`);
     this.#send({ type: 'server.update', server });
   }
 
@@ -334,6 +354,13 @@ export class HostAgent extends EventEmitter {
     return err.code === 'SPAWN_FAILED'
       ? `server ${server} could not start; the host's log has the detail`
       : `server ${server} ended during the call; the host's log has the detail`;
+  }
+
+  /** Why a session ended, as its MCP client may see it: a failed start names no command line. */
+  #publicReason(server: string, reason: string): string {
+    if (!reason.startsWith('could not start')) return reason;
+    this.#log.warn('a session ended: its server process could not start', { server, detail: reason });
+    return "the server process could not start; the host's log has the detail";
   }
 
   async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {

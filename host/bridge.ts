@@ -16,6 +16,7 @@ import { randomId } from '../shared/secure.ts';
 import { RpcError, type Instance, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
 import type { ServerSet } from './servers.ts';
+import { Spares } from './bridge-spares.ts';
 import { ModernRelay } from './modern-relay.ts';
 import { filterServerMessage, refusedTool } from './tool-filter.ts';
 
@@ -35,13 +36,6 @@ interface Proc {
   starting?: Promise<Instance>;
   call?: Call;
   lastUsed: number;
-}
-
-interface Spare {
-  instance: Instance;
-  /** Which proc the process serves, once taken. */
-  route: { proc?: Proc };
-  spawnedAt: number;
 }
 
 interface Asked {
@@ -80,14 +74,14 @@ export class Bridge {
   readonly #procs = new Map<string, Proc[]>();
   readonly #parks = new Map<string, Call>();
   readonly #byEdgeId = new Map<string, Call>();
-  /** Per server, processes spawned ahead (not initialized: their clients' capabilities are not known yet). */
-  readonly #spares = new Map<string, Spare[]>();
+  readonly #spares: Spares<Proc>;
   readonly #reaper: ReturnType<typeof setInterval>;
   /** 2026-07-28 servers: requests relayed unchanged. */
   readonly #relay: ModernRelay;
 
   constructor(opts: BridgeOptions) {
     this.#opts = opts;
+    this.#spares = new Spares<Proc>({ servers: opts.servers, logger: opts.logger, onMessage: (proc, m) => this.#onChild(proc, m), onExit: (proc, reason) => this.#onExit(proc, reason) });
     this.#relay = new ModernRelay({ servers: opts.servers, send: opts.send, filter: (server, method, result) => this.#filter(server, method, result) });
     this.#reaper = setInterval(() => this.#reap(), Math.min(30_000, Math.max(250, opts.idleTimeoutMs / 4)));
     this.#reaper.unref();
@@ -145,7 +139,7 @@ export class Bridge {
    */
   warm(): void {
     for (const server of this.#opts.servers.names) {
-      if (this.#opts.servers.poolSize(server) > 0 && !this.#opts.servers.isShared(server)) this.#ensureSpare(server);
+      if (this.#opts.servers.poolSize(server) > 0 && !this.#opts.servers.isShared(server)) this.#spares.fill(server);
     }
   }
 
@@ -187,8 +181,7 @@ export class Bridge {
     const procs = [...this.#procs.values()].flat();
     this.#procs.clear();
     this.#relay.closeAll();
-    for (const spare of [...this.#spares.values()].flat()) spare.instance.stop();
-    this.#spares.clear();
+    this.#spares.closeAll();
     for (const proc of procs) proc.instance?.stop();
     await Promise.all(procs.map(async (p) => (await p.starting?.catch(() => undefined))?.stop()));
   }
@@ -225,48 +218,11 @@ export class Bridge {
       capabilities: clientCapabilitiesFor2025(frame.clientCapabilities),
       clientInfo: frame.clientInfo ?? { name: 'mcp-gateway', version: '0.1.0' },
     };
-    const spare = this.#takeSpare(server) ?? this.#spawn(server);
-    spare.route.proc = proc;
+    const spare = this.#spares.take(server, proc);
     proc.starting = spare.instance.initialize(init).then(() => spare.instance);
     // The next new client of this server finds a process already spawned.
-    this.#ensureSpare(server);
+    this.#spares.fill(server);
     return proc.starting.then((instance) => (proc.instance = instance));
-  }
-
-  /** A spawned, not yet initialized process; its messages go to whichever proc `route` names. */
-  #spawn(server: string): Spare {
-    const route: { proc?: Proc } = {};
-    const spare: Spare = { route, instance: undefined as unknown as Instance, spawnedAt: Date.now() };
-    spare.instance = this.#opts.servers.spawnDetached(
-      server,
-      `modern-${randomId().slice(0, 8)}`,
-      (m) => route.proc && this.#onChild(route.proc, m),
-      (reason) => {
-        const spares = this.#spares.get(server);
-        if (spares?.includes(spare)) spares.splice(spares.indexOf(spare), 1);
-        if (route.proc) this.#onExit(route.proc, reason);
-      },
-    );
-    return spare;
-  }
-
-  #takeSpare(server: string): Spare | undefined {
-    const spares = this.#spares.get(server) ?? [];
-    let spare = spares.shift();
-    while (spare?.instance.exited) spare = spares.shift();
-    return spare;
-  }
-
-  /** Tops up the server's spares: as many as its `pool` (at least one). */
-  #ensureSpare(server: string): void {
-    if (!this.#opts.servers.has(server)) return;
-    let spares = this.#spares.get(server);
-    if (!spares) this.#spares.set(server, (spares = []));
-    try {
-      while (spares.length < Math.max(1, this.#opts.servers.poolSize(server))) spares.push(this.#spawn(server));
-    } catch (err) {
-      this.#opts.logger.warn(`server ${server}: could not start a spare process for 2026-07-28 clients`, { error: err instanceof Error ? err.message : String(err) });
-    }
   }
 
   #onExit(proc: Proc, reason: string): void {
@@ -285,12 +241,7 @@ export class Bridge {
 
   #reap(): void {
     const cutoff = Date.now() - this.#opts.idleTimeoutMs;
-    for (const spares of this.#spares.values()) {
-      for (const spare of spares.filter((s) => s.spawnedAt <= cutoff)) {
-        spares.splice(spares.indexOf(spare), 1);
-        spare.instance.stop();
-      }
-    }
+    this.#spares.reap(cutoff);
     for (const procs of [...this.#procs.values()]) {
       for (const proc of [...procs]) {
         if (proc.call || proc.lastUsed > cutoff || !proc.instance) continue;

@@ -72,6 +72,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: ['config', 'dry-run', 'outdir', 'open'],
     more: 'Needs `npx wrangler login` (or CLOUDFLARE_API_TOKEN) first, except --dry-run. See docs/deploy.md.',
   },
+  oauth: {
+    usage: 'mcp-gateway oauth list | revoke [--] <grant-id> [--edge <url>] [--config <file>]',
+    summary: 'the applications signed in over OAuth (list), and signing one out (revoke)',
+    options: ['config', 'edge'],
+    more: "Asks the gateway (--edge, else publicUrl, else config.yaml's own address) with config.yaml's credentials.\nA grant id that starts with `-` goes after `--`: mcp-gateway oauth revoke -- -AbC123.",
+  },
 };
 
 const GLOBAL_OPTIONS: OptionName[] = ['help', 'version'];

@@ -36,6 +36,10 @@ function configLine(loaded: LoadedConfig): string {
 export function printReady(base: string, servers: readonly ServerInfo[], loaded: LoadedConfig): void {
   const lines = [`MCP gateway ready at ${base}`, configLine(loaded), `  health:   ${base}/health`, `  session:  ${base}/api/sessionid`];
   lines.push(`  OpenAPI:  ${base}/openapi.json  (docs: ${base}/docs)`);
+  if (loaded.config.auth?.oauth?.enabled) {
+    const issuer = (loaded.config.publicUrl ?? base).replace(/\/$/, '');
+    lines.push(`  OAuth:    ${issuer}/.well-known/oauth-authorization-server  (sign-in: ${issuer}/authorize)`);
+  }
   if (servers.length === 0) lines.push('  no servers: add some under `servers:` in the config file');
   lines.push(
     ...serverLines(servers, ({ name }) => [`    REST:            POST ${base}/api/${name}/{tool}`, `    Streamable HTTP: ${base}/${name}/mcp`, `    HTTP+SSE:        ${base}/${name}`]),
@@ -61,6 +65,8 @@ export function configSummary(loaded: LoadedConfig, env: NodeJS.ProcessEnv = pro
     auth?.basic?.enabled && `basic (${auth.basic.credentials.length} credential${auth.basic.credentials.length === 1 ? '' : 's'})`,
     auth?.bearer?.enabled && `bearer (${auth.bearer.tokens.length} token${auth.bearer.tokens.length === 1 ? '' : 's'})`,
     auth?.jwt?.enabled && `JWT (issuer ${auth.jwt.issuer})`,
+    auth?.oauth?.enabled &&
+      `OAuth sign-in (${auth.oauth.clients.length} pre-registered client${auth.oauth.clients.length === 1 ? '' : 's'}${auth.oauth.dynamicRegistration ? ', dynamic registration' : ''}${auth.oauth.upstream ? `, through ${auth.oauth.upstream.issuer}` : ''})`,
   ].filter(Boolean);
   lines.push(`  auth: ${methods.length ? methods.join(', ') : 'none: anyone who can reach the edge can call every tool'}`);
   if (config.hostTokens.length) {

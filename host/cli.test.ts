@@ -39,10 +39,10 @@ describe('help and version', () => {
   it('--help lists every command', async () => {
     const out = await stdoutOf(() => runCli(['--help'], {}));
     expect(out).toBe(HELP);
-    for (const command of ['[start]', 'edge', 'host', 'schema', 'config check', 'deploy']) expect(out).toContain(`mcp-gateway ${command}`);
+    for (const command of ['[start]', 'edge', 'host', 'schema', 'config check', 'oauth list', 'deploy']) expect(out).toContain(`mcp-gateway ${command}`);
   });
 
-  it.each(['start', 'edge', 'host', 'schema', 'config', 'deploy'])('%s --help prints that command\'s usage and options', async (command) => {
+  it.each(['start', 'edge', 'host', 'schema', 'config', 'oauth', 'deploy'])('%s --help prints that command\'s usage and options', async (command) => {
     const out = await stdoutOf(() => runCli([command, '--help'], {}));
     expect(out).toBe(commandHelp(command));
     expect(out.startsWith(`mcp-gateway ${command}: `)).toBe(true);
@@ -147,6 +147,14 @@ servers:
     expect(out).toMatch(/warnings:\n {2}servers\.gone\.command: "no-such-command-anywhere" is not on PATH/);
   });
 
+  it('names OAuth sign-in and its pre-registered clients', () => {
+    const file = path.join(dir, 'oauth.yaml');
+    writeFileSync(file, `auth:\n  basic:\n    credentials: [{ username: u, password: p }]\n  oauth:\n    clients: [{ id: gpt, secret: "${'s'.repeat(32)}", name: GPT, redirectUris: ["https://x.example/cb"] }]\n`);
+    const out = configSummary(loadConfig(file, {}), {});
+    expect(out).toContain('auth: basic (1 credential), OAuth sign-in (1 pre-registered client, dynamic registration)');
+    expect(out).not.toContain('s'.repeat(32));
+  });
+
   it('says when a file is a Claude Desktop config, and what was left out', () => {
     const file = path.join(dir, 'claude_desktop_config.json');
     writeFileSync(file, JSON.stringify({ mcpServers: { a: { command: process.execPath }, r: { url: 'https://x.example/mcp' } } }));
@@ -192,5 +200,23 @@ describe('loggerFor', () => {
     const logger = loggerFor(config, undefined, { write: (l) => lines.push(l), color: false });
     logger.child('x').info('basic-password bearer-token host-token-0123456789', { url: 'bearer-token' });
     expect(lines[0]).not.toMatch(/basic-password|bearer-token|host-token/);
+  });
+});
+
+describe('oauth', () => {
+  it('needs OAuth in the config, a subcommand, a grant id to revoke, and an address to ask', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'oauth-cli-'));
+    const plain = path.join(dir, 'plain.yaml');
+    writeFileSync(plain, 'port: 3999\nauth:\n  bearer:\n    tokens: [t]\n');
+    expect((await mistake(['oauth', 'list', '--config', plain])).message).toBe('OAuth is not enabled in this config');
+    expect((await mistake(['oauth'])).message).toBe('oauth needs a command');
+    expect((await mistake(['oauth', 'forget'])).message).toBe('unknown oauth command "forget"');
+    expect((await mistake(['oauth', 'revoke'])).message).toBe('oauth revoke needs a grant id');
+    expect((await mistake(['oauth', 'list', '--', 'x'])).message).toBe('unexpected argument "x"');
+    expect((await mistake(['schema', '--', 'x'])).message).toBe('unexpected argument "x"');
+    const free = path.join(dir, 'free.yaml');
+    writeFileSync(free, 'port: 0\nauth:\n  bearer:\n    tokens: [t]\n  oauth: {}\n');
+    expect((await mistake(['oauth', 'list', '--config', free])).fix).toMatch(/--edge/);
+    expect((await mistake(['oauth', 'list', '--config', free, '--edge', 'http://127.0.0.1:9'])).message).toBe('cannot reach the gateway at http://127.0.0.1:9');
   });
 });

@@ -14,8 +14,9 @@ import { randomId } from '../shared/secure.ts';
 import { HostAgent } from './agent.ts';
 import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
 import { deploy } from './deploy.ts';
-import { clientAuthBinding, configSecrets, hostTokensBinding } from './edge-secrets.ts';
+import { clientAuthBinding, configSecrets, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
 import { startLocalEdge } from './local-edge.ts';
+import { formatGrants, listGrants, revokeGrant } from './oauth-cli.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
 import { ConfigWatcher } from './reload.ts';
 import { ServerSet } from './servers.ts';
@@ -47,7 +48,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.stdout.write(named ? commandHelp(knownCommand(command)) : HELP);
     return undefined;
   }
-  if (passThrough.length && command !== 'deploy') unexpected(passThrough[0]!, command);
+  // After `--`: wrangler's arguments (deploy), or a grant id that starts with `-` (oauth revoke).
+  if (passThrough.length && command !== 'deploy' && command !== 'oauth') unexpected(passThrough[0]!, command);
   const configFile = path.resolve(values.config ?? defaultConfigPath(env));
 
   switch (command) {
@@ -145,6 +147,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       process.stdout.write(configSummary(loaded, env));
       return undefined;
     }
+    case 'oauth': {
+      const [sub, id, extra] = [...rest, ...passThrough];
+      if (sub !== 'list' && sub !== 'revoke') {
+        throw new UserError(sub ? `unknown oauth command "${sub}"` : 'oauth needs a command', 'oauth commands: list, revoke <grant-id>', 'run mcp-gateway oauth list');
+      }
+      if (sub === 'list' && id) unexpected(id, 'oauth');
+      if (sub === 'revoke' && !id) throw new UserError('oauth revoke needs a grant id', 'the ids are the first column of mcp-gateway oauth list', 'run mcp-gateway oauth list, then mcp-gateway oauth revoke <grant-id>');
+      if (extra) unexpected(extra, 'oauth');
+      const { config } = loadConfig(configFile, env);
+      if (sub === 'list') process.stdout.write(formatGrants(await listGrants(config, values.edge)));
+      else process.stdout.write(`revoked ${await revokeGrant(config, values.edge, id!)}: its tokens no longer work\n`);
+      return undefined;
+    }
     case 'deploy': {
       if (rest.length) unexpected(rest[0]!, command);
       if (values.outdir && !values['dry-run']) throw new UserError('--outdir only goes with --dry-run', 'a real deploy uploads the bundle instead of writing it', 'add --dry-run, or drop --outdir');
@@ -217,6 +232,8 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
     }
     bindings.OPEN_API = '1';
   }
+  const oauth = oauthBinding(config);
+  if (oauth) bindings.OAUTH = oauth;
   try {
     return await startLocalEdge({ hostname: config.hostname, port: config.port, bindings, stateDir });
   } catch (err) {

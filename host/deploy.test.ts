@@ -63,7 +63,7 @@ describe('deploy', () => {
     const secrets = JSON.parse(secretCall!.input!);
     expect(parseHostTokens(secrets.HOST_TOKENS)).toEqual([{ token: TOKEN }, { token: 'another-token-0123456789', servers: ['fs'] }]);
     expect(JSON.parse(secrets.CLIENT_AUTH)).toEqual({ basic: [], bearer: ['client-token'] });
-    expect(result.secrets).toEqual({ HOST_TOKENS: 'set', CLIENT_AUTH: 'set' });
+    expect(result.secrets).toEqual({ HOST_TOKENS: 'set', CLIENT_AUTH: 'set', OAUTH: 'deleted' });
   });
 
   it('a dry run bundles into the folder given, checks the bundle, and sets no secrets', async () => {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../shared/config.ts';
-import { clientAuthBinding, hostTokensBinding } from './edge-secrets.ts';
+import { clientAuthBinding, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
 import { UserError } from './user-error.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,7 +79,7 @@ export function deploySecrets(config: Config, open: boolean): Record<string, str
       'add an auth section (bearer tokens, basic credentials or JWT; see README.md), or pass --open to deploy an open gateway on purpose',
     );
   }
-  return { HOST_TOKENS: hostTokensBinding(config), CLIENT_AUTH: clientAuth ?? null };
+  return { HOST_TOKENS: hostTokensBinding(config), CLIENT_AUTH: clientAuth ?? null, OAUTH: oauthBinding(config) ?? null };
 }
 
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
@@ -131,7 +131,8 @@ function envArgs(extra: string[] = []): string[] {
 function describeSecrets(secrets: Record<string, string | null>): string {
   return Object.entries(secrets)
     .map(([name, value]) => {
-      if (value === null) return `${name} (deleted: the API is open)`;
+      if (value === null) return name === 'CLIENT_AUTH' ? `${name} (deleted: the API is open)` : `${name} (deleted)`;
+      if (name === 'OAUTH') return `${name} (OAuth sign-in, ${(JSON.parse(value) as { clients: unknown[] }).clients.length} pre-registered clients)`;
       if (name === 'HOST_TOKENS') return `${name} (${(JSON.parse(value) as unknown[]).length} tokens)`;
       if (name === 'CLIENT_AUTH') {
         const auth = JSON.parse(value) as { basic: unknown[]; bearer: unknown[]; jwt?: unknown };

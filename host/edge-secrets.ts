@@ -1,6 +1,7 @@
 /** The edge's secrets from config.yaml: CLIENT_AUTH (client credentials) and HOST_TOKENS (host agents). */
 import type { ClientAuth, HostToken } from '../shared/auth.ts';
 import type { Config } from '../shared/config.ts';
+import type { OAuthSettings } from '../shared/oauth.ts';
 
 /** Client credentials from config.yaml as the edge's CLIENT_AUTH secret; undefined without any. */
 export function clientAuthBinding(config: Config): string | undefined {
@@ -14,6 +15,15 @@ export function clientAuthBinding(config: Config): string | undefined {
     value.jwt = rest;
   }
   return value.basic.length || value.bearer.length || value.jwt ? JSON.stringify(value) : undefined;
+}
+
+/** OAuth settings from config.yaml (`auth.oauth`) as the edge's OAUTH secret; undefined when off. */
+export function oauthBinding(config: Config): string | undefined {
+  const oauth = config.auth?.oauth;
+  if (!oauth?.enabled) return undefined;
+  const { enabled: _enabled, ...rest } = oauth;
+  const value: OAuthSettings = { ...rest, servers: Object.keys(config.servers) };
+  return JSON.stringify(value);
 }
 
 /** Host tokens from config.yaml, plus one this process generated, as the edge's HOST_TOKENS secret. */
@@ -30,6 +40,8 @@ export function configSecrets(config: Config): string[] {
     ...(auth?.basic?.credentials.map((c) => c.password) ?? []),
     ...(auth?.bearer?.tokens ?? []),
     ...(auth?.jwt?.secret ? [auth.jwt.secret] : []),
+    ...(auth?.oauth?.clients.map((c) => c.secret) ?? []),
+    ...(auth?.oauth?.upstream ? [auth.oauth.upstream.clientSecret] : []),
     ...config.hostTokens.map((t) => t.token),
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * The server processes of one host. Per server, by its `instances` policy:
  * - `per-session` (the default): one process per (server, session), started on first use, or
- *   taken ready-made from a warm pool of `pool` initialized processes;
+ *   taken ready-made from the server's spares (`spares.ts`, by its `pool` setting);
  * - `shared`: one process serves every session of the server (MCP sessions through SharedRelay).
  * Per-session MCP client sessions get a process of their own, whose `initialize` is the client's.
  * Processes stop when their session closes, after `host.idleTimeoutMs` with nothing in flight
@@ -11,12 +11,12 @@
 import type { Config } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
-import { nextDelay } from './backoff.ts';
 import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSIONS } from '../shared/mcp2026.ts';
 import { Instance, type InstanceOptions, type JsonRpcMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
-import { ProcessSlots } from './process-slots.ts';
+import { ProcessSlots, releasing } from './process-slots.ts';
 import { SharedRelay } from './shared-relay.ts';
+import { Spares } from './spares.ts';
 
 export interface InstancesOptions {
   config: Config;
@@ -28,6 +28,8 @@ export interface InstancesOptions {
   onServerMessage?: (server: string, session: string, message: JsonRpcMessage) => void;
   /** A server's warm pool cannot start processes (error), or can again (undefined). */
   onServerHealth?: (server: string, error: string | undefined) => void;
+  /** How long an `auto` server keeps its spares after its last session (default AUTO_SPARE_LINGER_MS in spares.ts). */
+  spareLingerMs?: number;
   /** The host-wide cap on session processes, shared by every server (default: one of `host.maxProcesses`). */
   slots?: ProcessSlots;
 }
@@ -37,31 +39,21 @@ interface Entry {
   instance?: Instance;
 }
 
-interface Pool {
-  spares: Instance[];
-  starting: number;
-  failures: number;
-  retry?: ReturnType<typeof setTimeout>;
-}
-
 const key = (server: string, session: string) => `${server}\u0000${session}`;
 /** The one session key of a `shared` server's process. */
 const SHARED = '(shared)';
-/** A pooled process that dies younger than this counts as a failed start. */
-const HEALTHY_AFTER_MS = 10_000;
 /** How long a server has to answer the 2026-07-28 probe. */
 const PROBE_TIMEOUT_MS = 5000;
 
 export class Instances {
   readonly #opts: InstancesOptions;
   readonly #running = new Map<string, Entry>();
-  readonly #pools = new Map<string, Pool>();
+  readonly #spares: Spares;
   /** MCP client sessions of `shared` servers. */
   readonly #relays = new Map<string, SharedRelay>();
   readonly #reaper: ReturnType<typeof setInterval>;
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
-  #disposed = false;
   readonly #slots: ProcessSlots;
   /** What the server answered to the catalog process's `initialize`. */
   initializeResult: unknown;
@@ -69,6 +61,16 @@ export class Instances {
   constructor(opts: InstancesOptions) {
     this.#opts = opts;
     this.#slots = opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses);
+    this.#spares = new Spares({
+      config: opts.config,
+      logger: opts.logger,
+      slots: this.#slots,
+      options: (server, session, onMessage) => this.#options(server, session, onMessage),
+      hasSessions: (server) => this.#hasSessions(server),
+      onServerMessage: opts.onServerMessage,
+      onServerHealth: opts.onServerHealth,
+      lingerMs: opts.spareLingerMs,
+    });
     const { idleTimeoutMs, maxLifetimeMs } = opts.config.host;
     const every = Math.min(30_000, Math.max(250, Math.min(idleTimeoutMs, maxLifetimeMs) / 4));
     this.#reaper = setInterval(() => this.#reap(), every);
@@ -79,11 +81,15 @@ export class Instances {
     return Object.hasOwn(this.#opts.config.servers, server);
   }
 
-  /** Fills every server's warm pool. */
+  /** Fills every server's fixed warm pool (`auto` ones fill when the server is first used). */
   startPools(): void {
-    for (const [server, config] of Object.entries(this.#opts.config.servers)) {
-      if (config.pool > 0 && config.instances === 'per-session') this.#fill(server);
-    }
+    this.#spares.startPools();
+  }
+
+  #hasSessions(server: string): boolean {
+    const prefix = key(server, '');
+    for (const k of this.#running.keys()) if (k.startsWith(prefix) && k !== key(server, SHARED)) return true;
+    return false;
   }
 
   /** The process for a REST session's request, started and initialized if needed. */
@@ -92,6 +98,7 @@ export class Instances {
     const k = key(server, shared ? SHARED : session);
     let entry = this.#running.get(k);
     if (!entry) {
+      if (!shared) this.#spares.used(server);
       const created: Entry = { promise: this.#start(server, shared ? SHARED : session) };
       entry = created;
       this.#running.set(k, created);
@@ -121,25 +128,32 @@ export class Instances {
         this.#opts.onSessionEnded?.(server, session, 'this host runs no such session');
         return;
       }
-      const created: Entry = {
-        promise: this.#slots.acquire().then((release) => {
-          const options = this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m));
-          return Instance.spawnRaw({ ...options, onExit: releasing(release, options.onExit) });
-        }),
-      };
+      this.#spares.used(server);
+      const spare = this.#spares.takeRaw(server, session);
+      const created: Entry = spare
+        ? { promise: Promise.resolve(spare), instance: spare }
+        : {
+            promise: this.#slots.acquire().then((release) => {
+              const options = this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m));
+              return Instance.spawnRaw({ ...options, onExit: releasing(release, options.onExit) });
+            }),
+          };
       entry = created;
       this.#running.set(k, created);
-      created.promise.then(
-        (instance) => (created.instance = instance),
-        (err: Error) => {
-          if (this.#running.get(k) === created) this.#running.delete(k);
-          // The client's initialize gets an answer, and the session ends.
-          if (message.id !== undefined && message.id !== null) {
-            this.#opts.onServerMessage?.(server, session, { jsonrpc: '2.0', id: message.id, error: { code: -32000, message: err.message } });
-          }
-          this.#opts.onSessionEnded?.(server, session, err.message);
-        },
-      );
+      if (!spare) {
+        created.promise.then(
+          (instance) => (created.instance = instance),
+          (err: Error) => {
+            if (this.#running.get(k) === created) this.#running.delete(k);
+            // The client's initialize gets an answer, and the session ends.
+            if (message.id !== undefined && message.id !== null) {
+              this.#opts.onServerMessage?.(server, session, { jsonrpc: '2.0', id: message.id, error: { code: -32000, message: err.message } });
+            }
+            this.#opts.onSessionEnded?.(server, session, err.message);
+          },
+        );
+      }
+      this.#spares.fillRaw(server);
     }
     entry.promise.then((i) => i.send(message), () => {});
   }
@@ -207,16 +221,12 @@ export class Instances {
       const instance: Instance = await this.#startCounted(options);
       return instance;
     }
-    const pool = this.#pools.get(server);
-    // A spare past half its lifetime would be replaced soon after: stop it, take a younger one.
-    while (pool?.spares[0] && Date.now() - pool.spares[0].startedAt > this.#opts.config.host.maxLifetimeMs / 2) pool.spares.shift()!.stop();
-    const spare = pool?.spares.shift();
-    if (spare) {
-      spare.session = session;
-      this.#fill(server);
-      return spare;
-    }
-    return this.#startCounted(this.#options(server, session));
+    const spare = this.#spares.take(server, session, this.#opts.config.host.maxLifetimeMs);
+    if (spare) return spare;
+    const instance = await this.#startCounted(this.#options(server, session));
+    // Started cold: the next session of this server finds a spare (after, not during, this start).
+    this.#spares.fill(server);
+    return instance;
   }
 
   /** Starts a process once a slot of `host.maxProcesses` is free (waiting briefly); the slot is freed when it exits. */
@@ -231,68 +241,14 @@ export class Instances {
   }
 
   #onExit(instance: Instance, reason: string): void {
-    const pool = this.#pools.get(instance.server);
-    const spareAt = pool?.spares.indexOf(instance) ?? -1;
-    if (pool && spareAt >= 0) {
-      pool.spares.splice(spareAt, 1);
-      if (Date.now() - instance.startedAt < HEALTHY_AFTER_MS) pool.failures++;
-      this.#opts.logger.warn(`server ${instance.server}: a pooled process ended`, { reason });
-      this.#fill(instance.server);
-      return;
-    }
+    if (this.#spares.onExit(instance, reason)) return;
     const k = key(instance.server, instance.session);
     if (this.#running.get(k)?.instance !== instance) return;
     this.#running.delete(k);
+    if (instance.session !== SHARED) this.#spares.used(instance.server);
     this.#opts.logger.info('server process ended', { server: instance.server, session: instance.session.slice(0, 8), reason });
     if (instance.session === SHARED) this.#relays.get(instance.server)?.onExit(reason);
     else this.#opts.onSessionEnded?.(instance.server, instance.session, reason);
-  }
-
-  /** Starts processes until the pool is full; failures back off instead of looping. */
-  #fill(server: string): void {
-    const size = this.#opts.config.servers[server]?.pool ?? 0;
-    let pool = this.#pools.get(server);
-    if (!pool) this.#pools.set(server, (pool = { spares: [], starting: 0, failures: 0 }));
-    if (this.#disposed || pool.retry) return;
-    const p = pool;
-    const missing = size - p.spares.length - p.starting;
-    if (missing <= 0) return;
-    if (p.failures > 0) {
-      // Crashing at start: wait, longer each time, before the next try.
-      const delay = nextDelay(p.failures + 2);
-      p.retry = setTimeout(() => {
-        p.retry = undefined;
-        this.#spawnSpares(server, p, missing);
-      }, delay);
-      p.retry.unref();
-      return;
-    }
-    this.#spawnSpares(server, p, missing);
-  }
-
-  #spawnSpares(server: string, pool: Pool, count: number): void {
-    for (let i = 0; i < count; i++) {
-      // Spares count against host.maxProcesses too, but never wait for a slot: the pool refills later.
-      const release = this.#slots.tryAcquire();
-      if (!release) return;
-      pool.starting++;
-      this.#startCounted(this.#options(server, 'pool'), release).then(
-        (instance) => {
-          pool.starting--;
-          if (this.#disposed) return instance.stop();
-          pool.spares.push(instance);
-          if (pool.failures > 0) this.#opts.onServerHealth?.(server, undefined);
-          pool.failures = 0;
-        },
-        (err: Error) => {
-          pool.starting--;
-          pool.failures++;
-          this.#opts.logger.warn(`server ${server}: a pooled process failed to start`, { error: err.message, failures: pool.failures });
-          this.#opts.onServerHealth?.(server, err.message);
-          this.#fill(server);
-        },
-      );
-    }
   }
 
   /** Stops a session's process, if it runs (a shared process keeps serving the others). */
@@ -302,6 +258,7 @@ export class Instances {
     const entry = this.#running.get(k);
     if (!entry) return;
     this.#running.delete(k);
+    this.#spares.used(server);
     (await entry.promise.catch(() => undefined))?.stop();
   }
 
@@ -314,14 +271,10 @@ export class Instances {
   }
 
   dispose(): Promise<void> {
-    this.#disposed = true;
     clearInterval(this.#reaper);
     for (const watcher of this.#watchers) watcher.stop();
     this.#watchers.clear();
-    for (const pool of this.#pools.values()) {
-      clearTimeout(pool.retry);
-      for (const spare of pool.spares.splice(0)) spare.stop();
-    }
+    this.#spares.dispose();
     return this.closeAll();
   }
 
@@ -331,9 +284,7 @@ export class Instances {
 
   /** Counts for the status page: session processes, pooled spares, watchers. */
   counts(): { sessions: number; pooled: number; watching: number } {
-    let pooled = 0;
-    for (const pool of this.#pools.values()) pooled += pool.spares.length;
-    return { sessions: this.#running.size, pooled, watching: this.#watchers.size };
+    return { sessions: this.#running.size, pooled: this.#spares.count, watching: this.#watchers.size };
   }
 
   #reap(): void {
@@ -349,17 +300,10 @@ export class Instances {
       if (!idle && !old) continue;
       this.#running.delete(k);
       instance.stop();
+      if (instance.session !== SHARED) this.#spares.used(instance.server);
       if (instance.session !== SHARED) this.#opts.onSessionEnded?.(instance.server, instance.session, idle ? 'idle timeout' : 'lifetime reached');
     }
-    for (const pool of this.#pools.values()) {
-      for (const spare of [...pool.spares]) {
-        if (now - spare.startedAt > maxLifetimeMs / 2) {
-          pool.spares.splice(pool.spares.indexOf(spare), 1);
-          spare.stop();
-          this.#fill(spare.server);
-        }
-      }
-    }
+    this.#spares.reap(now, maxLifetimeMs);
   }
 
   /** Starts a throwaway process of the server to learn its tools. */
@@ -403,12 +347,6 @@ export class Instances {
 }
 
 /** An onExit that gives the process's slot back first. */
-function releasing(release: () => void, onExit: InstanceOptions['onExit']): InstanceOptions['onExit'] {
-  return (reason, instance) => {
-    release();
-    onExit?.(reason, instance);
-  };
-}
 
 async function listAllTools(instance: Instance): Promise<Tool[]> {
   const tools: Tool[] = [];

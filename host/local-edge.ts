@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop as stopEsbuild } from 'esbuild';
 import { SOCKET_NAME, workerdConfig } from './workerd-config.ts';
 import { readEdgeSettings } from './wrangler-toml.ts';
 
@@ -39,7 +39,19 @@ export interface LocalEdge {
   dispose(): Promise<void>;
 }
 
+/**
+ * The Worker as one ES module. esbuild's API runs a service process (about 80 MiB) that would
+ * otherwise stay for the life of this process: it is stopped once the bundle is in.
+ */
 export async function bundleEdge(): Promise<string> {
+  try {
+    return await bundle();
+  } finally {
+    await stopEsbuild();
+  }
+}
+
+async function bundle(): Promise<string> {
   const result = await build({
     entryPoints: [path.join(ROOT, 'edge/index.ts')],
     bundle: true,
@@ -89,6 +101,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     writeFileSync(path.join(dir, 'edge.capnp'), config, { mode: 0o600 });
     const workerd = workerdPath();
     const args = ['serve', '--experimental', '--control-fd=3', path.join(dir, 'edge.capnp')];
+    // For profiling (bench/profile.ts): workerd's inspector (Chrome DevTools protocol) on this address.
+    const inspector = process.env.MCP_GATEWAY_WORKERD_INSPECTOR;
+    if (inspector) args.push(`--inspector-addr=${inspector}`);
     const [command, argv] = process.platform === 'linux' && existsSync(SETPRIV)
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', workerd, ...args]]
       : [workerd, args];

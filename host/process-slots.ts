@@ -4,6 +4,7 @@
  * with Retry-After at the edge), never a hang. A process gives its slot back when it exits.
  */
 import { GatewayError } from '../shared/errors.ts';
+import type { InstanceOptions } from './instance.ts';
 
 /** How long a start waits in the queue for a free slot. */
 export const DEFAULT_QUEUE_WAIT_MS = 5000;
@@ -67,4 +68,12 @@ export class ProcessSlots {
       else this.#used--;
     };
   }
+}
+
+/** An exit handler that gives the process's slot back first. */
+export function releasing(release: () => void, onExit: InstanceOptions['onExit']): InstanceOptions['onExit'] {
+  return (reason, instance) => {
+    release();
+    onExit?.(reason, instance);
+  };
 }

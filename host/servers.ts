@@ -104,9 +104,10 @@ export class ServerSet {
     return this.#entry(server).instances.probeModern(server);
   }
 
-  /** Initialized processes the server keeps ready (`pool`). */
+  /** Processes the server keeps ready at all times (a number `pool`; `auto` keeps none while idle). */
   poolSize(server: string): number {
-    return this.#entries.get(server)?.config.pool ?? 0;
+    const pool = this.#entries.get(server)?.config.pool ?? 0;
+    return pool === 'auto' ? 0 : pool;
   }
 
   /** Whether every session of the server shares one process. */

@@ -44,7 +44,7 @@ describe('parseConfig', () => {
       path: '/srv/files',
       env: {},
       instances: 'per-session',
-      pool: 0,
+      pool: 'auto',
     });
     expect(config.servers.memory?.args).toEqual(['memory.js']);
   });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
+import { OAuthConfigSchema } from './oauth.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CALLS_PER_PRINCIPAL, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_RESULT_CHARS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
@@ -24,8 +25,12 @@ export const ServerConfigSchema = z.strictObject({
   env: z.record(z.string(), EnvValue).default({}),
   /** per-session: a process per session (as the original); shared: one process for every REST session. */
   instances: z.enum(['per-session', 'shared']).default('per-session'),
-  /** Initialized processes kept ready, so a new session does not wait for a start (per-session only). */
-  pool: WholeNumber.pipe(z.number().min(0).max(32)).default(0),
+  /**
+   * Processes kept ready, so a new session does not wait for a start (per-session only): `auto`
+   * keeps one spare while the server is in use and none once it has been idle for a minute; a
+   * number keeps that many at all times (0: none).
+   */
+  pool: z.union([z.literal('auto'), WholeNumber.pipe(z.number().min(0).max(32))]).default('auto'),
   /** `false` keeps the server in the file but does not run or announce it. */
   enabled: z.boolean().optional(),
   /** Which of the server's tools are offered: only those in `allow`, or all but those in `deny` (`*` matches any characters). */
@@ -71,9 +76,15 @@ export const AuthConfigSchema = z
   jwt: JwtAuthFields.extend({ enabled: z.boolean().default(true) })
     .refine(oneKeySource, 'give exactly one of secret or jwksUrl')
     .optional(),
+  /** The gateway as an OAuth 2.1 authorization server (sign-in with the credentials above). */
+  oauth: OAuthConfigSchema.optional(),
   })
   .refine((auth) => Boolean(auth.basic?.enabled || auth.bearer?.enabled || auth.jwt?.enabled), {
     message: 'auth is present but every method is disabled: enable basic, bearer or jwt, or remove the auth section',
+  })
+  .refine((auth) => !auth.oauth?.enabled || Boolean((auth.basic?.enabled && auth.basic.credentials.length) || (auth.bearer?.enabled && auth.bearer.tokens.length) || auth.oauth.upstream), {
+    message: 'auth.oauth needs basic credentials, bearer tokens or an upstream provider: the sign-in page checks them',
+    path: ['oauth'],
   });
 export type AuthConfig = z.infer<typeof AuthConfigSchema>;
 

@@ -1,5 +1,7 @@
 /** Version of the edge-host frame protocol. A host whose major version differs is refused. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
+/** The first frame protocol version whose hosts take the 2026-07-28 frames (`modern.*`). */
+export const MODERN_FRAMES_SINCE = '1.1';
 
 /** Largest WebSocket text message either side sends or accepts, in UTF-16 code units. */
 export const MAX_FRAME_CHARS = 1024 * 1024;
@@ -33,7 +35,7 @@ export const REST_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 /** Host ids and server names: what fits in a URL path segment and a tool-name prefix. */
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Paths at the root that a server name may not take. */
-export const RESERVED_NAMES = new Set(['api', 'agent', 'health', 'docs', 'status', 'mcp', 'openapi', 'sse', 'message']);
+export const RESERVED_NAMES = new Set(['api', 'agent', 'health', 'docs', 'status', 'mcp', 'openapi', 'sse', 'message', 'oauth', 'authorize']);
 
 /** WebSocket close codes the edge uses towards hosts. */
 export const CLOSE_REPLACED = 4001;

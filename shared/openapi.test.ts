@@ -189,6 +189,11 @@ describe('buildOpenApi: document', () => {
     expect(bearer.components?.securitySchemes).toEqual({ bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) });
     expect(bearer.components?.securitySchemes?.bearerAuth).not.toHaveProperty('bearerFormat');
 
+    const oauth = { authorizationUrl: 'https://gw.example/authorize', tokenUrl: 'https://gw.example/oauth/token', scopes: { mcp: 'every server', 'mcp:s': 'the server s only' } };
+    const signIn = buildOpenApi(input([{ name: 's', tools: [tool('t')] }], { auth: { basic: true, bearer: false, jwt: false, oauth } }));
+    expect(signIn.components?.securitySchemes?.oauth2).toMatchObject({ type: 'oauth2', flows: { authorizationCode: { authorizationUrl: oauth.authorizationUrl, tokenUrl: oauth.tokenUrl, refreshUrl: oauth.tokenUrl, scopes: oauth.scopes } } });
+    expect(signIn.security).toEqual([{ basicAuth: [] }, { oauth2: [] }]);
+
     const jwt = buildOpenApi(input([], { auth: { basic: false, bearer: false, jwt: true } }));
     expect(jwt.components?.securitySchemes?.bearerAuth).toMatchObject({ scheme: 'bearer', bearerFormat: 'JWT' });
     expect(jwt.security).toEqual([{ bearerAuth: [] }]);

@@ -17,7 +17,13 @@ export interface OpenApiInput {
   servers: { name: string; tools: Tool[] }[];
   /** Absolute URL the API is reached at, such as https://gw.example.com. */
   serverUrl: string;
-  auth: { basic: boolean; bearer: boolean; jwt: boolean };
+  auth: {
+    basic: boolean;
+    bearer: boolean;
+    jwt: boolean;
+    /** OAuth sign-in (auth.oauth): its endpoints and the scopes it grants, with what each allows. */
+    oauth?: { authorizationUrl: string; tokenUrl: string; scopes: Record<string, string> };
+  };
   title?: string;
   version?: string;
 }
@@ -160,6 +166,14 @@ function assemble(input: OpenApiInput, parts: ServerPart[], only?: string): Open
       scheme: 'bearer',
       ...(input.auth.jwt && { bearerFormat: 'JWT' }),
       description: `Authorization: Bearer with ${[input.auth.bearer && 'a configured API token', input.auth.jwt && 'a JWT'].filter(Boolean).join(' or ')}.`,
+    };
+  }
+  if (input.auth.oauth) {
+    const { authorizationUrl, tokenUrl, scopes } = input.auth.oauth;
+    securitySchemes.oauth2 = {
+      type: 'oauth2',
+      description: "Sign in on the gateway's own page with one of its credentials (authorization code with PKCE S256; confidential clients may use their secret instead).",
+      flows: { authorizationCode: { authorizationUrl, tokenUrl, refreshUrl: tokenUrl, scopes } },
     };
   }
   const shared = sharedComponents(auth);

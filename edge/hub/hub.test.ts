@@ -721,6 +721,31 @@ describe('Hub: traffic history, host connection history, ending sessions', () =>
     await legacy.body?.cancel();
   });
 
+  it('answers a client that takes JSON or SSE with JSON, unless a progress notification for the request comes first', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const host = world.helloHost(hub, 'laptop');
+    const answer = (session: string, message: Record<string, unknown>) => say(hub, host, { type: 'mcp.message', server: 'echo', session, message: { jsonrpc: '2.0', ...message } });
+    const post = (sessionId: string | null, message: Record<string, unknown>) =>
+      hub.mcp.post({ server: 'echo', sessionId, principal: 'alice', message: { jsonrpc: '2.0', ...message }, wantsSse: true, jsonToo: true });
+
+    const init = post(null, { id: 1, method: 'initialize', params: {} });
+    const session = host.ofType('mcp.message').at(-1)!.session;
+    answer(session, { id: 1, result: {} });
+    const plain = await init;
+    expect(plain.headers.get('content-type')).toBe('application/json');
+    expect(await plain.json()).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
+
+    const slow = post(session, { id: 2, method: 'tools/call', params: { name: 'echo', arguments: {}, _meta: { progressToken: 'p' } } });
+    answer(session, { method: 'notifications/progress', params: { progressToken: 'p', progress: 1 } });
+    answer(session, { id: 2, result: { content: [] } });
+    const streamed = await slow;
+    expect(streamed.headers.get('content-type')).toBe('text/event-stream');
+    const text = await streamed.text();
+    expect(text.indexOf('notifications/progress')).toBeGreaterThan(0);
+    expect(text.indexOf('"id":2')).toBeGreaterThan(text.indexOf('notifications/progress'));
+  });
+
   it('lists live sessions and ends a REST session: its process is stopped and its next call is 404', async () => {
     const world = new World();
     const hub = world.hub();

@@ -296,7 +296,7 @@ export class Hub {
       );
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
-    this.modern.onHello(conn.hostId, hello.servers);
+    this.modern.onHello(conn.hostId, hello.servers, hello.version);
     this.#hostConns?.set(conn.hostId, conn.connId);
     this.#traffic.hostConnected(conn.hostId);
     this.#catalog.invalidate();

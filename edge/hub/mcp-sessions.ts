@@ -43,6 +43,8 @@ export interface McpLimits {
 interface Waiter {
   stream?: SseStream;
   json?: (text: string) => void;
+  /** Turns a pending JSON answer into an SSE stream (the first message for it that is not the answer). */
+  upgrade?: () => SseStream;
   progressToken?: unknown;
   timer: ReturnType<typeof setTimeout>;
   method: string;
@@ -69,6 +71,9 @@ interface Live {
   nextEventId: number;
   /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
   started?: StartedRequests;
+  /** When `last_used` was last written to storage, and the last use (which may be newer). */
+  touchedAt?: number;
+  usedAt?: number;
 }
 
 export interface PostRequest {
@@ -77,7 +82,33 @@ export interface PostRequest {
   principal: string;
   message: JsonRpcMessage;
   wantsSse: boolean;
+  /** With wantsSse: JSON is fine too, so the answer is JSON unless a message must be streamed before it. */
+  jsonToo?: boolean;
 }
+
+/**
+ * A legacy stream's client is checked this often: its disconnect ends the session and stops its
+ * process, and is noticed within two writes of it (the first may still be accepted).
+ */
+const LEGACY_PROBE_MS = 400;
+
+/**
+ * How a request's answer goes back: on an SSE stream, as one JSON body, or (the client takes
+ * either) as JSON unless a message for the request, or one with nowhere else to go, comes first.
+ */
+type AnswerMode = 'sse' | 'json' | 'either';
+
+function answerMode(req: PostRequest): AnswerMode {
+  return !req.wantsSse ? 'json' : req.jsonToo ? 'either' : 'sse';
+}
+
+/** The waiter's stream, opened now if its answer was going to be JSON. */
+function streamOf(waiter: Waiter): SseStream | undefined {
+  return waiter.stream ?? waiter.upgrade?.();
+}
+
+/** How often, at most, a session's last use is written to storage. */
+const TOUCH_EVERY_MS = 5000;
 
 /** What a client that lost a stream is told to wait before reconnecting (the SSE `retry` field). */
 const RECONNECT_AFTER_MS = 1000;
@@ -106,12 +137,12 @@ export class McpSessions {
     if (message.method === 'initialize' && isRequest(message)) {
       const conn = this.#ports.pickHost(req.server);
       const live = this.#create(req.server, req.principal, conn.hostId, 'streamable');
-      return this.#forwardRequest(live, conn, message, req.wantsSse, { 'mcp-session-id': live.id });
+      return this.#forwardRequest(live, conn, message, answerMode(req), { 'mcp-session-id': live.id });
     }
     if (!req.sessionId) throw new GatewayError('SESSION_REQUIRED', 'Mcp-Session-Id header is required after initialize');
     const live = this.#resolve(req.server, req.sessionId, req.principal, 'streamable');
     const conn = this.#connection(live);
-    if (isRequest(message)) return this.#forwardRequest(live, conn, message, req.wantsSse);
+    if (isRequest(message)) return this.#forwardRequest(live, conn, message, answerMode(req));
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
     return new Response(null, { status: 202 });
   }
@@ -154,7 +185,7 @@ export class McpSessions {
   openLegacy(server: string, principal: string, endpoint: (sessionId: string) => string): Response {
     const conn = this.#ports.pickHost(server);
     const live = this.#create(server, principal, conn.hostId, 'sse');
-    const stream = new SseStream(this.#limits.sse);
+    const stream = new SseStream({ ...this.#limits.sse, probeMs: LEGACY_PROBE_MS });
     live.main = stream;
     stream.send(endpoint(live.id), { event: 'endpoint' });
     stream.onClose(() => {
@@ -200,8 +231,9 @@ export class McpSessions {
       } else if (message.method === 'notifications/progress') {
         const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
         for (const waiter of live.waiters.values()) {
-          if (waiter.stream && !waiter.stream.closed && waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token)) {
-            waiter.stream.send(text, { id: String(live.nextEventId++) });
+          const stream = waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token) ? streamOf(waiter) : undefined;
+          if (stream && !stream.closed) {
+            stream.send(text, { id: String(live.nextEventId++) });
             return;
           }
         }
@@ -249,7 +281,7 @@ export class McpSessions {
     const cutoff = this.#ports.now() - idleMs;
     for (const row of this.#ports.sql.exec("SELECT id FROM mcp_sessions WHERE transport = 'streamable' AND last_used < ?", cutoff)) {
       const live = this.#live.get(String(row.id));
-      if (live && (live.main || live.waiters.size > 0)) continue;
+      if (live && (live.main || live.waiters.size > 0 || (live.usedAt ?? 0) >= cutoff)) continue;
       const loaded = live ?? this.#load(String(row.id));
       if (!loaded) continue;
       const conn = this.#ports.connectionOf(loaded.hostId);
@@ -305,11 +337,11 @@ export class McpSessions {
 
   /** A session of this server, transport and principal, or 404: an id is never a credential. */
   #resolve(server: string, sessionId: string, principal: string, transport: Transport): Live {
-    const row = this.#ports.sql.exec('SELECT server, principal, transport FROM mcp_sessions WHERE id = ?', sessionId)[0];
-    if (!row || row.server !== server || row.principal !== principal || row.transport !== transport) {
+    // A session in memory is its stored row (both go together at #end); storage is read only for others.
+    const live = this.#live.get(sessionId) ?? this.#load(sessionId);
+    if (!live || live.server !== server || live.principal !== principal || live.transport !== transport) {
       throw new GatewayError('SESSION_NOT_FOUND', 'unknown or ended session: initialize a new one');
     }
-    const live = this.#load(sessionId)!;
     this.#touch(live);
     return live;
   }
@@ -321,11 +353,19 @@ export class McpSessions {
     throw new GatewayError('SESSION_NOT_FOUND', 'the session ended with its host: initialize a new one');
   }
 
+  /**
+   * Records a use of the session. Storage is written at most every TOUCH_EVERY_MS, not on every
+   * message (two writes per call otherwise); the idle timeout it feeds is minutes long.
+   */
   #touch(live: Live): void {
-    this.#ports.sql.exec('UPDATE mcp_sessions SET last_used = ? WHERE id = ?', this.#ports.now(), live.id);
+    const now = this.#ports.now();
+    live.usedAt = now;
+    if (live.touchedAt !== undefined && now - live.touchedAt < TOUCH_EVERY_MS) return;
+    this.#ports.sql.exec('UPDATE mcp_sessions SET last_used = ? WHERE id = ?', now, live.id);
+    live.touchedAt = now;
   }
 
-  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, wantsSse: boolean, headers: Record<string, string> = {}): Response | Promise<Response> {
+  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, mode: AnswerMode, headers: Record<string, string> = {}): Response | Promise<Response> {
     const key = idKey(message.id);
     if (live.waiters.has(key)) {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
@@ -343,14 +383,25 @@ export class McpSessions {
     };
     live.waiters.set(key, waiter);
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
-    if (wantsSse) {
+    const openStream = () => {
       const stream = new SseStream(this.#limits.sse);
       stream.prime(String(live.nextEventId++), RECONNECT_AFTER_MS);
       waiter.stream = stream;
-      return new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
-    }
+      return stream;
+    };
+    if (mode === 'sse') return new Response(openStream().readable, { headers: { ...SSE_HEADERS, ...headers } });
     return new Promise((resolve) => {
       waiter.json = (text) => resolve(new Response(text, { headers: { 'content-type': 'application/json', ...headers } }));
+      if (mode === 'either') {
+        // Most answers come alone: one JSON body then, with no stream, keepalive timer or priming event.
+        waiter.upgrade = () => {
+          waiter.json = undefined;
+          waiter.upgrade = undefined;
+          const stream = openStream();
+          resolve(new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } }));
+          return stream;
+        };
+      }
     });
   }
 
@@ -381,12 +432,11 @@ export class McpSessions {
     if (live.main && !live.main.closed) {
       entry.delivered = live.main.send(text, { id: String(id), event });
     } else {
-      for (const waiter of live.waiters.values()) {
-        if (waiter.stream && !waiter.stream.closed) {
-          entry.delivered = waiter.stream.send(text, { id: String(id) });
-          break;
-        }
-      }
+      // An open request stream, else one that can still become a stream.
+      const waiters = [...live.waiters.values()];
+      const target = waiters.find((w) => w.stream && !w.stream.closed) ?? waiters.find((w) => w.upgrade);
+      const stream = target && streamOf(target);
+      if (stream && !stream.closed) entry.delivered = stream.send(text, { id: String(id) });
     }
     // Only a Streamable HTTP session can replay (GET with Last-Event-ID); an HTTP+SSE session
     // ends with its one stream, so keeping its messages would only hold memory.

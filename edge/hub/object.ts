@@ -159,7 +159,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
   mcpPost(req: McpPost): Promise<HubResult<Response>> {
-    return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse }));
+    return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
   }
 
   /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
@@ -236,9 +236,14 @@ function attachmentOf(ws: WebSocket): Attachment {
   return ws.deserializeAttachment() as Attachment;
 }
 
+/** Connections by socket: an attachment is written once, at accept, so it is read once per socket object. */
+const connections = new WeakMap<WebSocket, HostConnection>();
+
 function toConnection(ws: WebSocket): HostConnection {
+  let conn = connections.get(ws);
+  if (conn) return conn;
   const { hostId, connId, allowed, tokenId, hostClaim, mayShareServers } = attachmentOf(ws);
-  return {
+  conn = {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
@@ -254,6 +259,8 @@ function toConnection(ws: WebSocket): HostConnection {
       }
     },
   };
+  connections.set(ws, conn);
+  return conn;
 }
 
 /** A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError` always. */

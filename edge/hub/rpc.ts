@@ -45,6 +45,8 @@ export interface McpPost extends McpTarget {
   message: JsonRpcMessage;
   /** The client accepts text/event-stream (else the answer comes as one JSON body). */
   wantsSse: boolean;
+  /** It accepts application/json as well: the answer is JSON unless something must be streamed first. */
+  jsonToo?: boolean;
 }
 
 /** Runs `work`, turning a GatewayError it throws into `{ ok: false }`; anything else is rethrown. */

@@ -8,6 +8,13 @@ export interface SseOptions {
   keepaliveMs: number;
   /** Bytes that may be queued for the reader before the stream is given up. */
   maxQueuedBytes: number;
+  /**
+   * How often to write a two-byte comment that only checks the client is still there. A client
+   * that disconnects is noticed at the next write, and nothing else reveals it (the runtime does
+   * not watch an idle socket): a stream whose end ends its session probes often, so that the
+   * session's process stops within a second of the disconnect, not at the next keepalive.
+   */
+  probeMs?: number;
 }
 
 export class SseStream {
@@ -15,6 +22,7 @@ export class SseStream {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
   readonly #keepalive: ReturnType<typeof setInterval>;
+  readonly #probe: ReturnType<typeof setInterval> | undefined;
   readonly #onClose: (() => void)[] = [];
 
   constructor(opts: SseOptions) {
@@ -28,6 +36,7 @@ export class SseStream {
       { highWaterMark: opts.maxQueuedBytes, size: (chunk) => chunk.byteLength },
     );
     this.#keepalive = setInterval(() => this.#write(': keepalive\n\n'), opts.keepaliveMs);
+    if (opts.probeMs) this.#probe = setInterval(() => this.#write(':\n'), opts.probeMs);
   }
 
   get closed(): boolean {
@@ -88,6 +97,7 @@ export class SseStream {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#keepalive);
+    if (this.#probe !== undefined) clearInterval(this.#probe);
     for (const listener of this.#onClose.splice(0)) listener();
   }
 }

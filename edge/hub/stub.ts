@@ -4,6 +4,11 @@ import type { HubObject } from './object.ts';
 
 export type HubStub = DurableObjectStub<HubObject>;
 
+/** The Hub's id, derived (hashed) once per namespace rather than per request; a stub is still made per request. */
+const ids = new WeakMap<DurableObjectNamespace<HubObject>, DurableObjectId>();
+
 export function hubStub(env: EdgeEnv): HubStub {
-  return env.HUB.get(env.HUB.idFromName('hub'));
+  let id = ids.get(env.HUB);
+  if (!id) ids.set(env.HUB, (id = env.HUB.idFromName('hub')));
+  return env.HUB.get(id);
 }

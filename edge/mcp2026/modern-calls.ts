@@ -7,20 +7,10 @@
  * Nothing here outlives the HTTP request that started it: a parked call lives on its host, and
  * the token says where.
  */
+import { MODERN_FRAMES_SINCE } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode, jsonRpcErrorResponse } from '../../shared/errors.ts';
 import { randomId } from '../../shared/secure.ts';
-import {
-  CACHEABLE_METHODS,
-  INPUT_METHODS,
-  META_CLIENT_CAPABILITIES,
-  META_CLIENT_INFO,
-  META_LOG_LEVEL,
-  META_PROTOCOL_VERSION,
-  META_SERVER_INFO,
-  MISSING_CLIENT_CAPABILITY,
-  MODERN_PROTOCOL_VERSIONS,
-  REMOVED_METHODS,
-} from '../../shared/mcp2026.ts';
+import { INPUT_METHODS, META_SERVER_INFO, MISSING_CLIENT_CAPABILITY, MODERN_PROTOCOL_VERSIONS, REMOVED_METHODS } from '../../shared/mcp2026.ts';
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
 import type { HostConnection, HubSql } from '../hub/types.ts';
 import { SseStream, type SseOptions } from '../hub/sse.ts';
@@ -28,6 +18,7 @@ import { callOutcome, jsonRpcErrorCode, whatOf, type FinishedCall } from '../hub
 import type { ModernMessage, ModernMeta } from './classify.ts';
 import { ListenStreams, type ListKind } from './listen.ts';
 import { digest, requestIdentity, RequestStates } from './request-state.ts';
+import { advertised, json, ok, rpcError, stamp, withoutEnvelope } from './shape.ts';
 
 export interface ModernPorts {
   sql: HubSql;
@@ -83,16 +74,15 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** Cache hints the gateway puts on cacheable results that have none. */
-const DEFAULT_TTL_MS = 0;
 const DISCOVER_TTL_MS = 60_000;
 const RESOURCE_NOT_FOUND_2025 = -32002;
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
-const ENVELOPE_KEYS = [META_PROTOCOL_VERSION, META_CLIENT_INFO, META_CLIENT_CAPABILITIES, META_LOG_LEVEL];
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS modern_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS server_info (name TEXT NOT NULL, host_id TEXT NOT NULL, info TEXT NOT NULL, PRIMARY KEY (name, host_id))`,
+  /** Hosts whose frame protocol predates the 2026-07-28 frames. */
+  `CREATE TABLE IF NOT EXISTS old_hosts (host_id TEXT PRIMARY KEY, version TEXT NOT NULL)`,
 ];
 
 export class ModernCalls {
@@ -121,9 +111,20 @@ export class ModernCalls {
 
   // ---- what hosts announce ---------------------------------------------------------------------
 
-  onHello(hostId: string, servers: ServerInfo[]): void {
+  onHello(hostId: string, servers: ServerInfo[], version: string): void {
     this.forgetHost(hostId);
+    const [major, minor] = version.split('.').map(Number);
+    const [sinceMajor, sinceMinor] = MODERN_FRAMES_SINCE.split('.').map(Number);
+    if (major! < sinceMajor! || (major === sinceMajor && minor! < sinceMinor!)) this.#ports.sql.exec('INSERT OR REPLACE INTO old_hosts (host_id, version) VALUES (?, ?)', hostId, version);
     for (const server of servers) this.onServerUpdate(hostId, server);
+  }
+
+  /** A host from before the 2026-07-28 frames cannot run these requests: say so instead of waiting. */
+  #checkHost(conn: HostConnection): void {
+    const row = this.#ports.sql.exec('SELECT version FROM old_hosts WHERE host_id = ?', conn.hostId)[0];
+    if (row) {
+      throw new GatewayError('UPSTREAM_ERROR', `host ${conn.hostId} runs an mcp-gateway without MCP 2026-07-28 support (frame protocol ${String(row.version)}, needs ${MODERN_FRAMES_SINCE}): upgrade it`);
+    }
   }
 
   onServerUpdate(hostId: string, server: ServerInfo): void {
@@ -140,6 +141,7 @@ export class ModernCalls {
 
   forgetHost(hostId: string): void {
     this.#ports.sql.exec('DELETE FROM server_info WHERE host_id = ?', hostId);
+    this.#ports.sql.exec('DELETE FROM old_hosts WHERE host_id = ?', hostId);
   }
 
   // ---- requests --------------------------------------------------------------------------------
@@ -151,7 +153,11 @@ export class ModernCalls {
     try {
       const conn = this.#ports.pickHost(req.server);
       // A 2026-07-28 server gets every request as it came: its own discover, its own requestState.
-      if (this.#speaksModern(req.server, conn.hostId)) return await this.#forward(req, conn);
+      if (this.#speaksModern(req.server, conn.hostId)) {
+        // A listen stream would outlive the request/response relay: not offered for these servers yet.
+        if (message.method === 'subscriptions/listen') return rpcError(404, id, -32601, 'Method not found: subscriptions/listen is not relayed to this server by the gateway');
+        return await this.#forward(req, conn);
+      }
       if (message.method === 'server/discover') return json(id, this.#discover(req.server));
       if (message.method === 'subscriptions/listen') return this.#listen.open(req.server, req.principal, message.id, message.params, this.#info(req.server, conn.hostId).capabilities ?? {});
       if (REMOVED_METHODS.has(message.method)) {
@@ -237,6 +243,7 @@ export class ModernCalls {
         timeoutMs: this.#limits.requestTimeoutMs,
       };
     }
+    this.#checkHost(conn);
     const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const streamed = req.wantsSse && (progressToken !== undefined || meta.logLevel !== undefined);
     const stream = streamed ? new SseStream(this.#limits.sse) : undefined;
@@ -352,51 +359,4 @@ export class ModernCalls {
     clearTimeout(pending.timer);
     return pending;
   }
-}
-
-/** The server's capabilities as a 2026-07-28 client may use them through the gateway. */
-function advertised(capabilities: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(capabilities)) {
-    if (key === 'resources') {
-      // List changes reach subscriptions/listen streams; resource subscriptions are not offered.
-      const { subscribe: _s, ...rest } = (value ?? {}) as Record<string, unknown>;
-      out[key] = rest;
-    } else if (key !== 'tasks') {
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
-function withoutEnvelope(params: Record<string, unknown>): Record<string, unknown> {
-  const meta = params._meta as Record<string, unknown> | undefined;
-  if (!meta) return params;
-  const rest = Object.fromEntries(Object.entries(meta).filter(([key]) => !ENVELOPE_KEYS.includes(key)));
-  const { _meta: _, ...others } = params;
-  return Object.keys(rest).length ? { ...others, _meta: rest } : others;
-}
-
-/** A 2025-era result as 2026-07-28 has it: `resultType`, and cache hints where the method is cacheable. */
-function stamp(method: string, result: unknown): Record<string, unknown> {
-  const body: Record<string, unknown> = result && typeof result === 'object' ? { ...(result as Record<string, unknown>) } : {};
-  body.resultType ??= 'complete';
-  if (CACHEABLE_METHODS.has(method)) {
-    if (!(typeof body.ttlMs === 'number' && Number.isInteger(body.ttlMs) && body.ttlMs >= 0)) body.ttlMs = DEFAULT_TTL_MS;
-    if (body.cacheScope !== 'public' && body.cacheScope !== 'private') body.cacheScope = 'private';
-  }
-  return body;
-}
-
-function ok(id: string | number, result: unknown): { status: number; body: string } {
-  return { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id, result }) };
-}
-
-function json(id: string | number | null, result: unknown): Response {
-  return Response.json({ jsonrpc: '2.0', id, result });
-}
-
-/** A protocol-level JSON-RPC error with the HTTP status the specification gives it. */
-export function rpcError(status: number, id: string | number | null, code: number, message: string, data?: unknown): Response {
-  return Response.json({ jsonrpc: '2.0', id, error: { code, message, ...(data === undefined ? {} : { data }) } }, { status });
 }

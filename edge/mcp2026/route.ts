@@ -9,7 +9,7 @@ import type { AppEnv } from '../app.ts';
 import { unwrap } from '../hub/rpc.ts';
 import { hubStub } from '../hub/stub.ts';
 import { classify } from './classify.ts';
-import { rpcError } from './modern-calls.ts';
+import { rpcError } from './shape.ts';
 
 /** The response to a 2026-07-28 POST, or undefined when the request belongs to the 2025 era. */
 export function serveModern(c: Context<AppEnv>, text: string): Promise<Response> | Response | undefined {

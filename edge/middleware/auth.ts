@@ -11,6 +11,7 @@ import { credentialId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { authSetupOf } from './client-auth-setup.ts';
 import { verifyJwt } from './jwt.ts';
+import { oauthAuthenticate, oauthChallenge } from '../oauth/authenticate.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -38,7 +39,7 @@ async function findSecret(given: string, candidates: readonly string[]): Promise
 }
 
 /** Who the credentials belong to (a name for sessions, never the secret itself), or undefined. */
-async function principalOf(auth: ClientAuth, header: string | undefined): Promise<string | undefined> {
+export async function principalOf(auth: ClientAuth, header: string | undefined): Promise<string | undefined> {
   const token = bearerToken(header);
   if (token) {
     const index = await findSecret(token, auth.bearer);
@@ -62,9 +63,9 @@ async function principalOf(auth: ClientAuth, header: string | undefined): Promis
 
 
 /** The schemes a 401 names in WWW-Authenticate. */
-function challenge(auth: ClientAuth): string {
+function challenge(auth: ClientAuth, oauthParams: string | undefined): string {
   const schemes: string[] = [];
-  if (auth.bearer.length || auth.jwt) schemes.push('Bearer realm="mcp-gateway"');
+  if (auth.bearer.length || auth.jwt || oauthParams) schemes.push(`Bearer realm="mcp-gateway"${oauthParams ? `, ${oauthParams}` : ''}`);
   if (auth.basic.length) schemes.push('Basic realm="mcp-gateway", charset="UTF-8"');
   return schemes.join(', ');
 }
@@ -79,10 +80,17 @@ export const clientAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (setup.kind === 'open') return next();
   if (setup.kind === 'broken') throw new GatewayError('MISCONFIGURED', 'the gateway is not configured to serve its API: its log says why');
   const auth = setup.auth;
-  const principal = await principalOf(auth, c.req.header('authorization'));
+  const header = c.req.header('authorization');
+  let principal = await principalOf(auth, header);
+  if (!principal) {
+    // OAuth access tokens (edge/oauth/), when enabled: the same principals, narrowed by scope.
+    const oauth = await oauthAuthenticate(c.env, c.req.url, bearerToken(header));
+    if (oauth && 'forbidden' in oauth) return oauth.forbidden;
+    principal = oauth?.principal;
+  }
   if (!principal) {
     const err = new GatewayError('UNAUTHORIZED', 'valid credentials are required');
-    return c.json(err.toJSON(), 401, { 'www-authenticate': challenge(auth) });
+    return c.json(err.toJSON(), 401, { 'www-authenticate': challenge(auth, oauthChallenge(c.env, c.req.url)) });
   }
   c.set('principal', principal);
   return next();

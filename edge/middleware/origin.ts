@@ -22,6 +22,16 @@ export const checkOrigin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-export function listOf(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+const lists = new Map<string, readonly string[]>();
+
+/** A comma-separated setting as a list (settings change only on deploy: each is split once). */
+export function listOf(value: string | undefined): readonly string[] {
+  const key = value ?? '';
+  let list = lists.get(key);
+  if (!list) {
+    if (lists.size >= 16) lists.clear();
+    list = key.split(',').map((v) => v.trim()).filter(Boolean);
+    lists.set(key, list);
+  }
+  return list;
 }

@@ -29,7 +29,10 @@ mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
     throw new GatewayError('BAD_REQUEST', 'Accept must include application/json and text/event-stream');
   }
   const message = parseMessage(text);
-  return unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse: accept.includes('text/event-stream') }));
+  const wantsSse = accept.includes('text/event-stream');
+  // A client that takes either gets JSON unless its request's stream is needed (see McpSessions).
+  const jsonToo = /application\/json|\*\/\*/.test(accept);
+  return unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse, jsonToo }));
 });
 
 mcpRoutes.get('/:server/mcp', jsonRpc, async (c) => {

@@ -7,6 +7,8 @@ import type { Tool } from '../../shared/protocol.ts';
 import type { AppEnv } from '../app.ts';
 import { errorsAs } from '../error-response.ts';
 import { hubStub } from '../hub/stub.ts';
+import { AUTHORIZE_PATH, TOKEN_PATH, gatewayOAuth } from '../oauth/server.ts';
+import { SCOPE_ALL, serverScope } from '../../shared/oauth.ts';
 
 async function inputFor(c: Context<AppEnv>): Promise<OpenApiInput> {
   const servers: { name: string; tools: Tool[] }[] = await hubStub(c.env).catalog();
@@ -14,8 +16,17 @@ async function inputFor(c: Context<AppEnv>): Promise<OpenApiInput> {
   return {
     servers,
     serverUrl: (c.env.PUBLIC_URL || new URL(c.req.url).origin).replace(/\/$/, ''),
-    auth: { basic: Boolean(auth?.basic.length), bearer: Boolean(auth?.bearer.length), jwt: Boolean(auth?.jwt) },
+    auth: { basic: Boolean(auth?.basic.length), bearer: Boolean(auth?.bearer.length), jwt: Boolean(auth?.jwt), ...oauthSecurity(c, servers) },
   };
+}
+
+/** The OAuth sign-in as an OpenAPI security scheme, when it is on here. */
+function oauthSecurity(c: Context<AppEnv>, servers: { name: string }[]): { oauth?: NonNullable<OpenApiInput['auth']['oauth']> } {
+  const oauth = c.env.CLIENT_AUTH ? gatewayOAuth(c.env, c.req.url) : undefined;
+  if (!oauth) return {};
+  const scopes: Record<string, string> = { [SCOPE_ALL]: 'Every server.' };
+  for (const { name } of servers) scopes[serverScope(name)] = `The server ${name} only.`;
+  return { oauth: { authorizationUrl: `${oauth.issuer}${AUTHORIZE_PATH}`, tokenUrl: `${oauth.issuer}${TOKEN_PATH}`, scopes } };
 }
 
 const rest = errorsAs('rest');

@@ -42,6 +42,10 @@ export const STATUS_PAGE = `<!doctype html>
   <div class="table"><table id="sessions"><thead><tr><th>transport</th><th>principal</th><th>server</th><th>host</th><th>age</th><th>last activity</th><th></th></tr></thead><tbody></tbody></table></div>
   <h2>Recent errors</h2>
   <div class="table"><table id="errors"><thead><tr><th>when</th><th>code</th><th>server</th><th>host</th><th>what</th></tr></thead><tbody></tbody></table></div>
+  <section id="oauth" hidden>
+    <h2>Applications signed in with your credential (OAuth)</h2>
+    <div class="table"><table id="grants"><thead><tr><th>application</th><th>client id</th><th>scopes</th><th>since</th><th>until</th><th></th></tr></thead><tbody></tbody></table></div>
+  </section>
 </main>
 <script>
 ${CHARTS_SCRIPT}

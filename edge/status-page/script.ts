@@ -1,6 +1,7 @@
 /**
  * The status page's script: polls GET /status every few seconds (one request at a time, paused
- * while the tab is hidden) and renders servers, hosts, sessions and errors. Credentials: the
+ * while the tab is hidden) and renders servers, hosts, sessions and errors, and, with OAuth on,
+ * the applications signed in with the page's credential (GET /oauth/grants), each revocable. Credentials: the
  * browser's own Basic authentication, or a bearer token typed into the page, kept in
  * sessionStorage and sent in the Authorization header; never in the URL.
  */
@@ -69,6 +70,7 @@ async function refresh() {
     document.getElementById('signout').hidden = sessionStorage.getItem(TOKEN_KEY) === null;
     document.getElementById('error').textContent = '';
     render(last);
+    await refreshGrants();
   } catch (err) {
     document.getElementById('error').textContent = String(err);
   } finally {
@@ -180,6 +182,40 @@ async function endSession(id, button) {
   try {
     const res = await fetch('/status/sessions/' + encodeURIComponent(id), { method: 'DELETE', headers: authHeaders() });
     if (!res.ok && res.status !== 404) throw new Error('ending the session answered ' + res.status);
+    busy = false;
+    await refresh();
+  } catch (err) {
+    document.getElementById('error').textContent = String(err);
+    button.disabled = false;
+  }
+}
+
+// OAuth grants of the credential the page is signed in with (GET /oauth/grants); 404: OAuth is off.
+async function refreshGrants() {
+  const res = await fetch('/oauth/grants', { headers: Object.assign({ accept: 'application/json' }, authHeaders()), cache: 'no-store' });
+  const section = document.getElementById('oauth');
+  section.hidden = !res.ok;
+  if (!res.ok) return;
+  const body = await res.json();
+  document.querySelector('#grants tbody').replaceChildren.apply(document.querySelector('#grants tbody'), body.grants.map(function (g) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'danger';
+    button.textContent = 'Revoke';
+    button.addEventListener('click', function () { revokeGrant(g.id, button); });
+    const actions = cell('');
+    actions.append(button);
+    const tr = row([g.clientName || '(unnamed)', g.clientId, g.scopes.join(' '), new Date(g.createdAt).toLocaleString(), g.expiresAt ? new Date(g.expiresAt).toLocaleString() : '', actions]);
+    tr.dataset.grant = g.id;
+    return tr;
+  }));
+}
+
+async function revokeGrant(id, button) {
+  button.disabled = true;
+  try {
+    const res = await fetch('/oauth/grants/' + encodeURIComponent(id), { method: 'DELETE', headers: authHeaders() });
+    if (!res.ok && res.status !== 404) throw new Error('revoking answered ' + res.status);
     busy = false;
     await refresh();
   } catch (err) {

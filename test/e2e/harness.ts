@@ -34,7 +34,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Every process a test starts carries this variable; children inherit it. */
-const MARKER_VAR = 'MCP_GATEWAY_TEST_RUN';
+export const MARKER_VAR = 'MCP_GATEWAY_TEST_RUN';
 
 export class GatewayProcess {
   readonly child: ChildProcess;

@@ -4,12 +4,20 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { afterAll, expect, it } from 'vitest';
 import { ROOT, EVERYTHING, GatewayProcess, killLeftovers, newSession, postJson, processesWithMarker, tempDir, waitUntil, writeConfig } from './harness.ts';
 
 const marker = randomUUID();
+const commandName = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
 let gateway: GatewayProcess | undefined;
 
 afterAll(async () => {
@@ -39,6 +47,8 @@ servers:
   expect(res.status).toBe(200);
   expect(res.body.content[0].text).toBe('Echo: hi');
   expect(processesWithMarker(marker).length).toBeGreaterThan(2); // gateway, workerd, the server
+  // The bundler's service process is not left running once the edge is bundled.
+  expect(processesWithMarker(marker).map(commandName)).not.toContain('esbuild');
 
   process.kill(gateway.pid, 'SIGINT');
   expect(await gateway.exited).toEqual({ code: 0, signal: null });

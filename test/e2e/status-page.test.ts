@@ -161,7 +161,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('status page', () => {
 
     const rowOf = page.locator(`#sessions tr[data-session="${id}"]`);
     await expect.poll(() => rowOf.count(), { timeout: 15_000 }).toBe(1);
-    expect(await rowOf.innerText()).toMatch(/streamable\s+bearer:[0-9a-f]+\s+everything\s+home/);
+    expect(await rowOf.innerText()).toMatch(/streamable\s+bearer:[0-9a-f]{24}\s+everything\s+home/);
     await page.screenshot({ path: path.join(ROOT, 'docs/status-page.png'), fullPage: true });
     await rowOf.locator('button').click();
     await expect.poll(() => rowOf.count(), { timeout: 15_000 }).toBe(0);

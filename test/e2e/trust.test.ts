@@ -298,7 +298,14 @@ describe('a quiet public surface', () => {
     const body = await res.text();
     expect(res.status).toBe(502);
     expect(body).toContain('SPAWN_FAILED');
-    for (const text of [health, body]) {
+    const init = await fetch(`${base}/broken/mcp`, {
+      method: 'POST',
+      headers: mcpHeaders,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    const mcpBody = await init.text();
+    expect(mcpBody).toMatch(/error/);
+    for (const text of [health, body, mcpBody]) {
       expect(text).not.toContain(STDERR_SECRET);
       expect(text).not.toContain('/opt/private');
       expect(text).not.toContain(process.execPath);

@@ -1,0 +1,128 @@
+/**
+ * The single-process peers the gateway is compared with, as installed devDependencies:
+ * supergateway 4.0 (one process per transport) and mcp-proxy 6.7 (one process per transport, so
+ * each one's memory and CPU are its own). Each runs in its own process group on a free port.
+ */
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { alive, sleep } from './gateway.ts';
+import { descendants } from './proc.ts';
+
+export interface Service {
+  name: string;
+  pid: number;
+  port: number;
+  tail(): string;
+  stop(): Promise<void>;
+  kill(): void;
+}
+
+export interface PeerSpec {
+  name: string;
+  transport: 'streamable' | 'sse';
+  /** Where its MCP endpoint is, given the port. */
+  url(port: number): string;
+  /** The command line, given the port and the MCP server's command. */
+  argv(root: string, port: number, server: string[]): string[];
+}
+
+const bin = (root: string, name: string) => path.join(root, 'node_modules/.bin', name);
+
+export const PEERS: PeerSpec[] = [
+  {
+    name: 'supergateway SSE',
+    transport: 'sse',
+    url: (port) => `http://127.0.0.1:${port}/sse`,
+    argv: (root, port, server) => [bin(root, 'supergateway'), '--stdio', server.join(' '), '--port', String(port), '--logLevel', 'none'],
+  },
+  {
+    name: 'supergateway Streamable',
+    transport: 'streamable',
+    url: (port) => `http://127.0.0.1:${port}/mcp`,
+    argv: (root, port, server) => [
+      bin(root, 'supergateway'), '--stdio', server.join(' '), '--outputTransport', 'streamableHttp', '--stateful',
+      '--port', String(port), '--logLevel', 'none',
+    ],
+  },
+  {
+    name: 'mcp-proxy SSE',
+    transport: 'sse',
+    url: (port) => `http://127.0.0.1:${port}/sse`,
+    argv: (root, port, server) => [bin(root, 'mcp-proxy'), '--host', '127.0.0.1', '--port', String(port), '--server', 'sse', '--', ...server],
+  },
+  {
+    name: 'mcp-proxy Streamable',
+    transport: 'streamable',
+    url: (port) => `http://127.0.0.1:${port}/mcp`,
+    argv: (root, port, server) => [bin(root, 'mcp-proxy'), '--host', '127.0.0.1', '--port', String(port), '--server', 'stream', '--', ...server],
+  },
+];
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Starts a peer on the Node running the benchmark, and waits until its port accepts connections. */
+export async function startPeer(spec: PeerSpec, root: string, server: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, spec.argv(root, port, server), { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid!;
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const known = new Set<number>([pid]);
+  const remember = () => { for (const p of descendants(pid)) known.add(p.pid); };
+  const kill = () => {
+    remember();
+    for (const p of known) {
+      try { process.kill(-p, 'SIGKILL'); } catch { /* not a group leader, or gone */ }
+      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= (async () => {
+    remember();
+    try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline && [...known].some(alive)) await sleep(25);
+    kill();
+  })());
+  const tail = () => lines.join('\n');
+  const deadline = Date.now() + timeoutMs;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`${spec.name} exited before listening\n${tail()}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${spec.name} did not listen on port ${port} within ${timeoutMs} ms\n${tail()}`);
+    }
+    await sleep(25);
+  }
+  return { name: spec.name, pid, port, tail, stop, kill };
+}
