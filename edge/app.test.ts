@@ -3,6 +3,7 @@
  * asks the Hub (over a recording stand-in for the Durable Object stub) and how errors come back.
  * The Hub itself is tested in hub.test.ts, and both together through workerd in test/e2e.
  */
+import { SignJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import type { ErrorCode } from '../shared/errors.ts';
 import { createApp } from './app.ts';
@@ -79,7 +80,7 @@ function gateway(vars: Record<string, string> = {}) {
   const env = {
     HUB: { idFromName: (name: string) => name, get: () => hub },
     ALLOWED_HOSTS: 'gw.test',
-    MAX_BODY_BYTES: '1000',
+    MAX_BODY_BYTES: '2048',
     HOST_TOKENS: JSON.stringify([{ token: HOST_TOKEN }, { token: LIMITED_TOKEN, servers: ['a', 'b'] }]),
     // Without CLIENT_AUTH the API is closed unless opened on purpose.
     OPEN_API: '1',
@@ -170,7 +171,7 @@ describe('REST', () => {
     const { request, hub } = gateway();
     expect(await restError(await request('/api/s/echo', { method: 'POST', body: '{nope' }))).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
     expect(await restError(await request('/api/s/echo', { method: 'POST', body: '[1]' }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
-    expect(await restError(await request('/api/s/echo', { method: 'POST', body: JSON.stringify({ text: 'x'.repeat(2000) }) }))).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await restError(await request('/api/s/echo', { method: 'POST', body: JSON.stringify({ text: 'x'.repeat(3000) }) }))).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
     expect(hub.calls).toEqual([]);
   });
 
@@ -268,6 +269,23 @@ describe('credentials', () => {
     expect(hub.calls[0]!.args[0]).toMatchObject({ principal: expect.stringMatching(/^bearer:[0-9a-f]{24}$/) });
   });
 
+  it('Basic credentials (a password may hold ":") and JWTs: each verified, each its own principal', async () => {
+    const secret = 'jwt-secret-0123456789abcdef-0123456789';
+    const { request, hub } = gateway({
+      CLIENT_AUTH: JSON.stringify({ basic: [{ username: 'admin', password: 'pa:ss' }], jwt: { secret, issuer: 'https://issuer.test', audience: 'gw' } }),
+    });
+    const sign = (claims: { aud?: string; exp?: string | number } = {}) =>
+      new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer('https://issuer.test').setAudience(claims.aud ?? 'gw').setExpirationTime(claims.exp ?? '5m').sign(new TextEncoder().encode(secret));
+    const tool = (authorization: string) => request('/api/s/echo', { method: 'POST', body: '{}', headers: { authorization } });
+    expect((await tool(`Basic ${btoa('admin:pa:ss')}`)).status).toBe(200);
+    expect((await tool(`Basic ${btoa('admin:pa')}`)).status).toBe(401);
+    expect((await tool(`Bearer ${await sign()}`)).status).toBe(200);
+    expect((await tool(`Bearer ${await sign({ aud: 'elsewhere' })}`)).status).toBe(401);
+    expect((await tool(`Bearer ${await sign({ exp: Math.floor(Date.now() / 1000) - 3600 })}`)).status).toBe(401);
+    const principals = hub.calls.map((c) => (c.args[0] as { principal: string }).principal);
+    expect(principals).toEqual([expect.stringMatching(/^basic:/), expect.stringMatching(/^jwt:/)]);
+  });
+
   it('/health needs none', async () => {
     const { request } = gateway(auth);
     expect((await request('/health')).status).toBe(200);
@@ -287,6 +305,21 @@ describe('credentials', () => {
       { method: 'fetch', args: [expect.stringMatching(/^https:\/\/hub\/agent\?host=h2&servers=a%2Cb&claim=any&token=[0-9a-f]{24}$/)] },
     ]);
     expect(JSON.stringify(hub.calls)).not.toContain(HOST_TOKEN);
+  });
+});
+
+describe('settings', () => {
+  it('an invalid Worker variable is a 500 that names it in the log, never a silent default', async () => {
+    const { request } = gateway({ MAX_BODY_BYTES: 'lots' });
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => void logged.push(line);
+    try {
+      expect(await restError(await request('/api/s/echo', { method: 'POST', body: '{}' }))).toMatchObject({ status: 500, code: 'INTERNAL' });
+    } finally {
+      console.error = original;
+    }
+    expect(logged.join('\n')).toContain('MAX_BODY_BYTES=\\"lots\\"');
   });
 });
 

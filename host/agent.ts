@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_PROTOCOL_MISMATCH, DEFAULT_MAX_FRAME_BYTES, HEARTBEAT_TIMEOUT_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION } from '../shared/constants.ts';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HEARTBEAT_TIMEOUT_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { standInFor } from './oversize.ts';
@@ -15,8 +15,8 @@ import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
-import { DEFAULT_PARK_TTL_MS } from '../shared/constants.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
+import { StartError, type StartCause } from './start-failure.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -51,6 +51,8 @@ export class HostAgent extends EventEmitter {
   readonly #bridge: Bridge;
   readonly #running = new Map<string, Running>();
   #servers: ServerInfo[] = [];
+  /** Why each server that failed its first start failed, for the CLI's fix hint. */
+  readonly #startFailures = new Map<string, StartCause>();
   #ws: WebSocket | undefined;
   #decoder = new FrameDecoder();
   /** Frames larger than the edge accepts are refused here (the edge names its limit in its welcome). */
@@ -89,6 +91,11 @@ export class HostAgent extends EventEmitter {
     return this.#servers;
   }
 
+  /** Why a server's start failed, when it failed for a known cause. */
+  startFailure(server: string): StartCause | undefined {
+    return this.#startFailures.get(server);
+  }
+
   /** Learns every server's tools, then connects. */
   async start(): Promise<void> {
     this.#servers = await Promise.all(this.#instances.names.map((name) => this.#describe(name)));
@@ -110,10 +117,13 @@ export class HostAgent extends EventEmitter {
       if (verdict === undefined) void probe.then((modern) => modern && this.#markModern(name));
       const modern = verdict === true;
       this.#log.info(`server ${name}: ${tools.length} tools${modern ? ', speaks MCP 2026-07-28' : ''}`);
+      this.#startFailures.delete(name);
       const initialize = initializeInfo(this.#instances.initializeResult(name));
       return { name, tools, ...(initialize ? { initialize } : {}), ...(modern ? { modern } : {}) };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
+      if (err instanceof StartError) this.#startFailures.set(name, err.why);
+      else this.#startFailures.delete(name);
       this.#log.error(`server ${name} failed to start`, { error });
       return { name, tools: [], error: error.slice(0, 2000) };
     }
@@ -251,8 +261,9 @@ export class HostAgent extends EventEmitter {
     void this.#bridge.closeAll();
     this.emit('disconnected', code, reason);
     if (this.#stopped) return;
-    if (code === CLOSE_PROTOCOL_MISMATCH || code === CLOSE_BAD_HELLO || code === CLOSE_FORBIDDEN) {
-      this.#fatal(new GatewayError('PROTOCOL_MISMATCH', `the edge refused this host: ${reason}`));
+    const refusedAs = REFUSAL_CLOSE_CODES[code];
+    if (refusedAs) {
+      this.#fatal(new GatewayError(refusedAs, `the edge refused this host: ${reason}`));
       return;
     }
     const delay = nextDelay(this.#attempt++);
@@ -369,7 +380,9 @@ export class HostAgent extends EventEmitter {
       if (!this.#instances.has(server)) throw new GatewayError('SERVER_NOT_FOUND', `host ${this.#opts.hostId} has no server named ${server}`);
       this.#instances.checkRequest(server, method, params);
       const instance = await this.#instances.get(server, session);
-      const call = instance.request(method, params, timeoutMs);
+      // The edge owns the deadline and sends rpc.cancel when it passes; the host's own limit is
+      // only a backstop for a cancel that never comes, so the two never race.
+      const call = instance.request(method, params, timeoutMs + HOST_DEADLINE_GRACE_MS);
       this.#running.set(id, { instance, rpcId: call.id });
       const result = await call.done;
       this.#send({ type: 'rpc.response', id, result });

@@ -2,26 +2,37 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { isEnabled } from '../shared/config.ts';
-import { GatewayError } from '../shared/errors.ts';
+import type { ErrorCode, GatewayError } from '../shared/errors.ts';
 import type { ServerInfo } from '../shared/protocol.ts';
 import type { LoadedConfig } from './config.ts';
+import type { StartCause } from './start-failure.ts';
 import { UserError } from './user-error.ts';
 
-/** How to fix a server that failed to start, from its error. */
-export function startFailureHint(server: string, error: string): string {
+/** How to fix a server that failed to start, by the cause of the failure. */
+export function startFailureHint(server: string, why: StartCause | undefined): string {
   const key = `servers.${server}`;
-  if (/could not start .*ENOENT|failed to execute .*No such file|exited with code 127\b/.test(error)) return `the command was not found: install it, or fix ${key}.command (a program on PATH, or a path from the config file's folder)`;
-  if (/EACCES|Permission denied|exited with code 126\b/.test(error)) return `the command is not executable: chmod +x it, or fix ${key}.command`;
-  if (/exited with code|killed by/.test(error)) return `the server exited while starting; its stderr (in the error) says why: check ${key}.args and ${key}.env`;
-  if (/did not answer initialize/.test(error)) return `it did not answer MCP's initialize: is it an MCP server on STDIO? (debug.level: debug logs its stderr)`;
-  return `run the command by hand to see why, or set debug.level: debug to log its stderr`;
+  switch (why) {
+    case 'not-found':
+      return `the command was not found: install it, or fix ${key}.command (a program on PATH, or a path from the config file's folder)`;
+    case 'not-executable':
+      return `the command is not executable: chmod +x it, or fix ${key}.command`;
+    case 'exited':
+      return `the server exited while starting; its stderr (in the error) says why: check ${key}.args and ${key}.env`;
+    case 'no-initialize':
+      return `it did not answer MCP's initialize: is it an MCP server on STDIO? (debug.level: debug logs its stderr)`;
+    default:
+      return `run the command by hand to see why, or set debug.level: debug to log its stderr`;
+  }
 }
 
-function serverLines(servers: readonly ServerInfo[], describe: (s: ServerInfo) => string[]): string[] {
+/** Why a server failed to start, by name (the host agent's `startFailure`). */
+export type StartCauses = (server: string) => StartCause | undefined;
+
+function serverLines(servers: readonly ServerInfo[], causes: StartCauses, describe: (s: ServerInfo) => string[]): string[] {
   const lines: string[] = [];
   for (const server of servers) {
     if (server.error) {
-      lines.push(`  ${server.name}: FAILED to start (announced with no tools)`, `    error: ${server.error}`, `    fix:   ${startFailureHint(server.name, server.error)}`);
+      lines.push(`  ${server.name}: FAILED to start (announced with no tools)`, `    error: ${server.error}`, `    fix:   ${startFailureHint(server.name, causes(server.name))}`);
     } else {
       lines.push(`  ${server.name} (${server.tools.length} tool${server.tools.length === 1 ? '' : 's'}):`, ...describe(server));
     }
@@ -33,7 +44,7 @@ function configLine(loaded: LoadedConfig): string {
   return `  config:   ${loaded.file}${loaded.format === 'claude-desktop' ? ' (a Claude Desktop config)' : ''}`;
 }
 
-export function printReady(base: string, servers: readonly ServerInfo[], loaded: LoadedConfig): void {
+export function printReady(base: string, servers: readonly ServerInfo[], causes: StartCauses, loaded: LoadedConfig): void {
   const lines = [`MCP gateway ready at ${base}`, configLine(loaded), `  health:   ${base}/health`, `  session:  ${base}/api/sessionid`];
   lines.push(`  OpenAPI:  ${base}/openapi.json  (docs: ${base}/docs)`);
   if (loaded.config.auth?.oauth?.enabled) {
@@ -42,15 +53,15 @@ export function printReady(base: string, servers: readonly ServerInfo[], loaded:
   }
   if (servers.length === 0) lines.push('  no servers: add some under `servers:` in the config file');
   lines.push(
-    ...serverLines(servers, ({ name }) => [`    REST:            POST ${base}/api/${name}/{tool}`, `    Streamable HTTP: ${base}/${name}/mcp`, `    HTTP+SSE:        ${base}/${name}`]),
+    ...serverLines(servers, causes, ({ name }) => [`    REST:            POST ${base}/api/${name}/{tool}`, `    Streamable HTTP: ${base}/${name}/mcp`, `    HTTP+SSE:        ${base}/${name}`]),
   );
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-export function printHostReady(hostId: string, edge: string, servers: readonly ServerInfo[], loaded: LoadedConfig): void {
+export function printHostReady(hostId: string, edge: string, servers: readonly ServerInfo[], causes: StartCauses, loaded: LoadedConfig): void {
   const lines = [`host ${hostId} connected to ${edge}`, configLine(loaded)];
   if (servers.length === 0) lines.push('  no servers: add some under `servers:` in the config file');
-  lines.push(...serverLines(servers, ({ name }) => [`    ${edge}/${name}/mcp`]));
+  lines.push(...serverLines(servers, causes, ({ name }) => [`    ${edge}/${name}/mcp`]));
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -122,18 +133,49 @@ function isDirectory(p: string): boolean {
 }
 
 
+/** What the user is told when the edge refuses this host for good, by error code. */
+const REFUSALS: Partial<Record<ErrorCode, (edgeUrl: string) => { message: string; fix: string }>> = {
+  UNAUTHORIZED: (edgeUrl) => ({
+    message: `the edge at ${edgeUrl} refused the host token`,
+    fix: "pass one of the edge's host tokens: hostTokens in the config it was started or deployed with (mcp-gateway deploy sets HOST_TOKENS from it)",
+  }),
+  FORBIDDEN: () => ({
+    message: "the edge refused one of this host's servers",
+    fix: "list the server in this token's hostTokens[].servers at the edge, or remove it (or set enabled: false) in this host's config",
+  }),
+  PROTOCOL_MISMATCH: () => ({
+    message: 'the edge and this host speak different protocol versions',
+    fix: 'run the same version of mcp-gateway on both: update this host, or redeploy the edge (mcp-gateway deploy)',
+  }),
+  BAD_HELLO: () => ({
+    message: "the edge refused this host's hello",
+    fix: 'run the same version of mcp-gateway on both; if they match, this is a bug: report it with the detail above',
+  }),
+};
+
 export function fatalError(err: GatewayError, edgeUrl: string): UserError | GatewayError {
-  if (err.code === 'UNAUTHORIZED') {
-    return new UserError(`the edge at ${edgeUrl} refused the host token`, err.message, "pass one of the edge's host tokens: hostTokens in the config it was started or deployed with (mcp-gateway deploy sets HOST_TOKENS from it)");
-  }
-  if (/may not announce/.test(err.message)) {
-    return new UserError('the edge refused one of this host\'s servers', err.message, "list the server in this token's hostTokens[].servers at the edge, or remove it (or set enabled: false) in this host's config");
-  }
-  if (err.code === 'PROTOCOL_MISMATCH') {
-    return new UserError('the edge and this host speak different protocol versions', err.message, 'run the same version of mcp-gateway on both: update this host, or redeploy the edge (mcp-gateway deploy)');
-  }
-  return err;
+  const refusal = REFUSALS[err.code]?.(edgeUrl);
+  return refusal ? new UserError(refusal.message, err.message, refusal.fix) : err;
 }
+
+/** The local edge cannot listen where the config says: why (by the system error's code), and what to do. */
+export function listenError(err: NodeJS.ErrnoException, hostname: string, port: number): UserError | Error {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new UserError(`port ${port} on ${hostname} is already in use`, err.message, 'stop whatever uses it (another mcp-gateway?), or set another `port` in config.yaml (0 picks a free one)');
+    case 'EACCES':
+      return new UserError(`not allowed to listen on port ${port}`, err.message, 'use a port above 1023 in config.yaml (0 picks a free one)');
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UserError(`cannot listen on ${hostname}`, err.message, 'set `hostname` in config.yaml to an address of this machine (127.0.0.1, or 0.0.0.0 for every interface)');
+    default:
+      return err;
+  }
+}
+
+/** Node's codes for a TLS handshake that failed (certificates, protocol), as opposed to the network. */
+const TLS_ERROR_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_(GET|VERIFY)_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|EPROTO$)/;
 
 /** The first connection attempt of `host` failed: why, and what to check. */
 export function unreachable(err: Error & { code?: string; status?: number }, edgeUrl: string): UserError {
@@ -151,7 +193,7 @@ export function unreachable(err: Error & { code?: string; status?: number }, edg
   if (err.status) {
     return new UserError(`the edge at ${edgeUrl} refused the connection (HTTP ${err.status})`, err.message, `is the Worker deployed and healthy (curl ${edgeUrl}/health)? ${retry}`);
   }
-  if (/certificate|TLS|SSL/i.test(`${err.code ?? ''} ${err.message}`)) {
+  if (err.code && TLS_ERROR_CODE.test(err.code)) {
     return new UserError(`TLS failed with the edge at ${edgeUrl}`, err.message, `check --edge (https:// for Cloudflare, http:// for a local edge), ${retry}`);
   }
   return new UserError(`cannot connect to the edge at ${edgeUrl}`, err.message, `check --edge and the network, ${retry}`);

@@ -6,6 +6,10 @@ import { GatewayError } from '../shared/errors.ts';
 import { commandHelp, configSummary, fatalError, HELP, loggerFor, runCli, startFailureHint, unreachable, VERSION } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { UserError } from './user-error.ts';
+import { startCause } from './start-failure.ts';
+import { listenError } from './cli-report.ts';
+import { checkAddress } from './local-edge.ts';
+import net from 'node:net';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -166,11 +170,22 @@ servers:
 });
 
 describe('messages for failures after start', () => {
-  it('explains why a server failed to start', () => {
-    expect(startFailureHint('x', 'server x failed to start: server x could not start nope: spawn nope ENOENT')).toMatch(/command was not found.*servers\.x\.command/);
-    expect(startFailureHint('x', 'server x exited with code 127 (stderr: setpriv: failed to execute nope: No such file or directory)')).toMatch(/not found/);
-    expect(startFailureHint('x', 'server x exited with code 1 (stderr: missing API key)')).toMatch(/servers\.x\.args and servers\.x\.env/);
-    expect(startFailureHint('x', 'server x did not answer initialize within 30000 ms')).toMatch(/MCP server on STDIO/);
+  it('explains why a server failed to start, by the cause of the failure', () => {
+    expect(startFailureHint('x', 'not-found')).toMatch(/command was not found.*servers\.x\.command/);
+    expect(startFailureHint('x', 'not-executable')).toMatch(/chmod \+x/);
+    expect(startFailureHint('x', 'exited')).toMatch(/servers\.x\.args and servers\.x\.env/);
+    expect(startFailureHint('x', 'no-initialize')).toMatch(/MCP server on STDIO/);
+    expect(startFailureHint('x', undefined)).toMatch(/run the command by hand/);
+  });
+
+  it('the cause of a failed start comes from the errno or exit code, not the message', () => {
+    expect(startCause({ spawnFailed: true, errno: 'ENOENT' })).toBe('not-found');
+    expect(startCause({ spawnFailed: false, exitCode: 127 })).toBe('not-found');
+    expect(startCause({ spawnFailed: true, errno: 'EACCES' })).toBe('not-executable');
+    expect(startCause({ spawnFailed: false, exitCode: 126 })).toBe('not-executable');
+    expect(startCause({ spawnFailed: false, exitCode: 1 })).toBe('exited');
+    expect(startCause({ spawnFailed: false, exitCode: null, signal: 'SIGKILL' })).toBe('exited');
+    expect(startCause(undefined)).toBe('no-initialize');
   });
 
   it('the first connection failure of host, by cause', () => {
@@ -178,14 +193,38 @@ describe('messages for failures after start', () => {
     expect(unreachable(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), edge).message).toMatch(/nothing is listening/);
     expect(unreachable(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), 'https://typo.example').message).toMatch(/typo\.example does not resolve/);
     expect(unreachable(Object.assign(new Error('HTTP 404'), { status: 404 }), edge).message).toMatch(/not an MCP gateway edge/);
-    expect(unreachable(new Error('self-signed certificate'), 'https://x.example').message).toMatch(/TLS/);
+    expect(unreachable(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'https://x.example').message).toMatch(/TLS/);
+    expect(unreachable(Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), 'https://x.example').message).toMatch(/TLS/);
+    // By code, not by the words of the message.
+    expect(unreachable(new Error('certificate'), 'https://x.example').message).not.toMatch(/TLS/);
     expect(unreachable(new Error('boom'), edge).fix).toMatch(/--retry/);
+  });
+
+  it('an address the local edge cannot listen on, by the system error code', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const err = await checkAddress('127.0.0.1', port).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      expect(err?.code).toBe('EADDRINUSE');
+      expect(listenError(err!, '127.0.0.1', port).message).toBe(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      busy.close();
+    }
+    await expect(checkAddress('127.0.0.1', 0)).resolves.toBeUndefined();
+    const notHere = Object.assign(new Error('listen EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' });
+    expect((listenError(notHere, '10.9.9.9', 3000) as UserError).fix).toMatch(/hostname/);
+    // Keyed by code: a message that merely mentions it is not taken for it.
+    expect(listenError(new Error('EADDRINUSE'), 'h', 1)).not.toBeInstanceOf(UserError);
   });
 
   it('the edge refusing the host, as a mistake to fix', () => {
     expect(fatalError(new GatewayError('UNAUTHORIZED', 'refused (HTTP 401)'), 'https://e').message).toBe('the edge at https://e refused the host token');
-    expect((fatalError(new GatewayError('PROTOCOL_MISMATCH', "the edge refused this host: this host's token may not announce server fs (allowed: git)"), 'https://e') as UserError).fix).toMatch(/hostTokens\[\]\.servers/);
+    expect((fatalError(new GatewayError('FORBIDDEN', "the edge refused this host: this host's token may not announce server fs (allowed: git)"), 'https://e') as UserError).fix).toMatch(/hostTokens\[\]\.servers/);
     expect((fatalError(new GatewayError('PROTOCOL_MISMATCH', 'the edge refused this host: host speaks protocol 2.0'), 'https://e') as UserError).fix).toMatch(/same version/);
+    expect((fatalError(new GatewayError('BAD_HELLO', 'the edge refused this host: host id mismatch'), 'https://e') as UserError).message).toMatch(/refused this host's hello/);
+    // Keyed by code: the same words under another code are not taken for a refusal.
+    expect(fatalError(new GatewayError('INTERNAL', 'may not announce'), 'https://e')).toBeInstanceOf(GatewayError);
   });
 });
 

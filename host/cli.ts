@@ -13,9 +13,10 @@ import { buildOpenApi } from '../shared/openapi.ts';
 import { randomId } from '../shared/secure.ts';
 import { HostAgent } from './agent.ts';
 import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
-import { deploy } from './deploy.ts';
+import { deploy, edgeVars } from './deploy.ts';
+import { listenError } from './cli-report.ts';
 import { clientAuthBinding, configSecrets, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
-import { startLocalEdge } from './local-edge.ts';
+import { checkAddress, startLocalEdge } from './local-edge.ts';
 import { formatGrants, listGrants, revokeGrant } from './oauth-cli.ts';
 import { Logger, type LoggerOptions } from './logger.ts';
 import { ConfigWatcher } from './reload.ts';
@@ -72,7 +73,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         await edge.dispose();
         throw err;
       }
-      printReady(edgeUrl, agent.servers, loaded);
+      printReady(edgeUrl, agent.servers, (name) => agent.startFailure(name), loaded);
       const watcher = values.watch === false ? undefined : new ConfigWatcher({ file: configFile, env, config, agent, logger });
       return {
         stop: async () => {
@@ -111,7 +112,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       agent.on('welcome', () => {
         if (connected) return;
         connected = true;
-        printHostReady(hostId, edgeUrl, agent.servers, loaded);
+        printHostReady(hostId, edgeUrl, agent.servers, (name) => agent.startFailure(name), loaded);
       });
       const failures: Promise<never>[] = [fatalOf(agent, edgeUrl)];
       if (!values.retry) {
@@ -208,17 +209,8 @@ export function isLoopback(hostname: string): boolean {
 async function startEdge(config: Config, hostToken: string | undefined, logger: Logger, stateDir: string | undefined, open: boolean) {
   const bindings: Record<string, string> = {
     HOST_TOKENS: hostTokensBinding(config, hostToken),
-    CALL_TIMEOUT_MS: String(config.limits.callTimeoutMs),
-    MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
-    SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
-    MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
-    ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+    ...edgeVars(config),
     ALLOWED_HOSTS: [...allowedHosts(config.hostname), ...(config.publicUrl ? [new URL(config.publicUrl).hostname] : [])].join(','),
-    PUBLIC_URL: config.publicUrl ?? '',
-    MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
-    MAX_RESULT_CHARS: String(config.limits.maxResultChars),
-    MAX_FRAME_BYTES: String(config.limits.maxFrameBytes),
-    MAX_CALLS_PER_PRINCIPAL: String(config.limits.maxCallsPerPrincipal),
   };
   const auth = clientAuthBinding(config);
   if (auth) bindings.CLIENT_AUTH = auth;
@@ -234,16 +226,12 @@ async function startEdge(config: Config, hostToken: string | undefined, logger: 
   }
   const oauth = oauthBinding(config);
   if (oauth) bindings.OAUTH = oauth;
+  await checkAddress(config.hostname, config.port).catch((err: NodeJS.ErrnoException) => {
+    throw listenError(err, config.hostname, config.port);
+  });
   try {
     return await startLocalEdge({ hostname: config.hostname, port: config.port, bindings, stateDir });
   } catch (err) {
-    const message = (err as Error).message;
-    if (/EADDRINUSE|address already in use/i.test(message)) {
-      throw new UserError(`port ${config.port} on ${config.hostname} is already in use`, message, 'stop whatever uses it (another mcp-gateway?), or set another `port` in config.yaml (0 picks a free one)');
-    }
-    if (/EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/i.test(message)) {
-      throw new UserError(`cannot listen on ${config.hostname}`, message, 'set `hostname` in config.yaml to an address of this machine (127.0.0.1, or 0.0.0.0 for every interface)');
-    }
     logger.error('the local edge failed to start');
     throw err;
   }

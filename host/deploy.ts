@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../shared/config.ts';
+import { limitVars } from '../shared/settings.ts';
 import { clientAuthBinding, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
 import { UserError } from './user-error.ts';
 
@@ -46,14 +47,7 @@ export interface DeployResult {
 /** The Worker's vars from config.yaml, as `npm start` gives them to the local edge. */
 export function edgeVars(config: Config): Record<string, string> {
   return {
-    CALL_TIMEOUT_MS: String(config.limits.callTimeoutMs),
-    MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
-    SSE_KEEPALIVE_MS: String(config.limits.sseKeepaliveMs),
-    MCP_IDLE_MS: String(config.limits.mcpSessionIdleMs),
-    MAX_RESULT_CHARS: String(config.limits.maxResultChars),
-    MAX_FRAME_BYTES: String(config.limits.maxFrameBytes),
-    MAX_CALLS_PER_PRINCIPAL: String(config.limits.maxCallsPerPrincipal),
-    MAX_SESSIONS_PER_PRINCIPAL: String(config.limits.maxSessionsPerPrincipal),
+    ...limitVars(config.limits),
     ALLOWED_ORIGINS: config.allowedOrigins.join(','),
     PUBLIC_URL: config.publicUrl ?? '',
   };

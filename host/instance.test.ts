@@ -1,9 +1,11 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../shared/errors.ts';
 import { Instance, RpcError, type InstanceOptions } from './instance.ts';
 import { Logger } from './logger.ts';
+import type { StartError } from './start-failure.ts';
 
 const FIXTURE = path.resolve(import.meta.dirname, '..', 'test', 'fixtures', 'test-server.mjs');
 const CALL_TIMEOUT_MS = 15_000;
@@ -149,7 +151,16 @@ describe('Instance', () => {
     );
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).code).toBe('SPAWN_FAILED');
+    expect((error as StartError).why).toBe('not-found');
     expect(error.message).toContain('mcp-gateway-test-no-such-command');
+  });
+
+  it('a command that is not executable rejects start with the cause not-executable', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-test-')), 'server.sh');
+    writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 });
+    const error = await rejection(startServer({ config: { command: file, args: [], env: {} } }));
+    expect((error as GatewayError).code).toBe('SPAWN_FAILED');
+    expect((error as StartError).why).toBe('not-executable');
   });
 
   it('a missing relative command (resolved against baseDir) rejects start with SPAWN_FAILED', async () => {
@@ -164,6 +175,7 @@ describe('Instance', () => {
       }),
     );
     expect((error as GatewayError).code).toBe('SPAWN_FAILED');
+    expect((error as StartError).why).toBe('exited');
     expect(error.message).toContain('config file missing');
   });
 

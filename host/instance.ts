@@ -8,8 +8,10 @@ import path from 'node:path';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
+import { PendingRequests } from '../shared/pending.ts';
 import { childEnv } from './child-env.ts';
 import type { Logger } from './logger.ts';
+import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 
 export interface InstanceOptions {
   server: string;
@@ -52,11 +54,6 @@ export class RpcError extends Error {
   }
 }
 
-interface Waiter {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
 
 /** util-linux's setpriv, to give server processes a parent-death signal. */
@@ -82,16 +79,16 @@ export class Instance {
   readonly child: ChildProcess;
   readonly #opts: InstanceOptions;
   readonly #log: Logger;
-  readonly #waiters = new Map<number, Waiter>();
+  /** Our own requests to the server, waiting for its answer; `asked`: what the server asked the client for meanwhile. */
+  readonly #waiters = new PendingRequests<number, unknown, { asked?: string }>();
   readonly #stderrTail: string[] = [];
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
-  /** Our requests during which the server asked its client something nobody here can answer. */
-  readonly #askedFor = new Map<number, string>();
   #nextId = 1;
   #buffer = '';
   #discarding = false;
   #exitReason: string | undefined;
+  #end: ProcessEnd | undefined;
   lastActive = Date.now();
 
   private constructor(opts: InstanceOptions) {
@@ -114,8 +111,8 @@ export class Instance {
     this.child.stderr!.setEncoding('utf8').on('data', (data: string) => this.#onStderr(data));
     this.child.stdin!.on('error', () => {}); // EPIPE after an exit is reported through 'exit'
     if (this.child.pid !== undefined) liveGroups.add(this.child.pid);
-    this.child.on('error', (err) => this.#ended(`could not start ${command}: ${err.message}`));
-    this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`));
+    this.child.on('error', (err: NodeJS.ErrnoException) => this.#ended(`could not start ${command}: ${err.message}`, { spawnFailed: true, errno: err.code }));
+    this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`, { spawnFailed: false, exitCode: code, signal }));
   }
 
   /**
@@ -153,7 +150,7 @@ export class Instance {
       this.stop();
       const detail = err instanceof Error ? err.message : String(err);
       const stderr = this.#stderrSummary();
-      throw new GatewayError('SPAWN_FAILED', `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
+      throw new StartError(startCause(this.#end), `server ${opts.server} failed to start: ${detail}${detail.includes(stderr) ? '' : stderr}`);
     }
   }
 
@@ -177,40 +174,23 @@ export class Instance {
     return this.#exitReason !== undefined;
   }
 
-  /** Sends a request; resolves with its result, rejects with RpcError or GatewayError. */
+  /**
+   * Sends a request; resolves with its result, rejects with RpcError or GatewayError. Past
+   * `timeoutMs` the server is told the request is cancelled.
+   */
   request(method: string, params: unknown, timeoutMs: number): { id: number; done: Promise<unknown> } {
     const id = this.#nextId++;
-    const done = new Promise<unknown>((resolve, reject) => {
-      if (this.#exitReason) {
-        reject(this.#exitError());
-        return;
-      }
-      const timer = setTimeout(() => {
-        if (this.#waiters.delete(id)) {
-          this.notify('notifications/cancelled', { requestId: id, reason: 'timed out' });
-          reject(new GatewayError('REQUEST_TIMEOUT', `server ${this.server} did not answer ${method} within ${timeoutMs} ms`));
-        }
-      }, timeoutMs);
-      const settled = () => {
-        clearTimeout(timer);
-        const asked = this.#askedFor.get(id);
-        this.#askedFor.delete(id);
-        return asked;
-      };
-      this.#waiters.set(id, {
-        resolve: (value) => {
-          const asked = settled();
-          if (asked === undefined) resolve(value);
-          else reject(this.#inputRequired(asked));
-        },
-        reject: (error) => {
-          const asked = settled();
-          reject(asked === undefined ? error : this.#inputRequired(asked));
-        },
-      });
-      this.#write({ jsonrpc: '2.0', id, method, params });
-    });
     this.lastActive = Date.now();
+    if (this.#exitReason) return { id, done: Promise.reject(this.#exitError()) };
+    const done = this.#waiters.wait(id, {
+      meta: {},
+      timeoutMs,
+      onTimeout: () => {
+        this.notify('notifications/cancelled', { requestId: id, reason: 'timed out' });
+        return new GatewayError('REQUEST_TIMEOUT', `server ${this.server} did not answer ${method} within ${timeoutMs} ms`);
+      },
+    });
+    this.#write({ jsonrpc: '2.0', id, method, params });
     return { id, done };
   }
 
@@ -220,11 +200,10 @@ export class Instance {
 
   /** Gives up on a request: the server is told, and its answer will be ignored. */
   cancel(id: number, reason: string): void {
-    const waiter = this.#waiters.get(id);
+    const waiter = this.#waiters.meta(id);
     if (!waiter) return;
-    this.#waiters.delete(id);
     this.notify('notifications/cancelled', { requestId: id, reason });
-    waiter.reject(new GatewayError('REQUEST_TIMEOUT', `call cancelled: ${reason}`));
+    this.#waiters.reject(id, waiter.asked === undefined ? new GatewayError('REQUEST_TIMEOUT', `call cancelled: ${reason}`) : this.#inputRequired(waiter.asked));
   }
 
   /** Ends the process group: SIGTERM, then SIGKILL if it lingers. */
@@ -294,14 +273,14 @@ export class Instance {
       this.#opts.onMessage?.(message);
       return;
     }
-    if (isResponse && typeof message.id === 'number') {
-      const waiter = this.#waiters.get(message.id);
-      if (waiter) {
-        this.#waiters.delete(message.id);
-        if (message.error) waiter.reject(new RpcError(message.error.code, message.error.message, message.error.data));
-        else waiter.resolve(message.result);
-        return;
-      }
+    const waiter = isResponse && typeof message.id === 'number' ? this.#waiters.meta(message.id) : undefined;
+    if (waiter) {
+      const id = message.id as number;
+      // A server that asked for input a REST call cannot give answered whatever it made of the refusal.
+      if (waiter.asked !== undefined) this.#waiters.reject(id, this.#inputRequired(waiter.asked));
+      else if (message.error) this.#waiters.reject(id, new RpcError(message.error.code, message.error.message, message.error.data));
+      else this.#waiters.resolve(id, message.result);
+      return;
     }
     this.#opts.onMessage?.(message);
   }
@@ -315,9 +294,9 @@ export class Instance {
   #refuseServerRequest(message: JsonRpcMessage): void {
     this.#write({ jsonrpc: '2.0', id: message.id!, error: { code: -32601, message: `Method not found: the gateway's REST client cannot answer ${message.method}` } });
     if (this.#waiters.size !== 1) return;
-    const [id] = this.#waiters.keys();
+    const [[, waiter]] = this.#waiters.entries() as [[number, { asked?: string }]];
     const text = (message.params as { message?: unknown } | undefined)?.message;
-    this.#askedFor.set(id!, `${message.method}${typeof text === 'string' ? ` ("${text.slice(0, 200)}")` : ''}`);
+    waiter.asked = `${message.method}${typeof text === 'string' ? ` ("${text.slice(0, 200)}")` : ''}`;
   }
 
   #inputRequired(asked: string): GatewayError {
@@ -342,17 +321,17 @@ export class Instance {
   }
 
   #exitError(): GatewayError {
-    const code = this.#exitReason?.startsWith('could not start') ? 'SPAWN_FAILED' : 'SERVER_EXITED';
+    const code = this.#end?.spawnFailed ? 'SPAWN_FAILED' : 'SERVER_EXITED';
     return new GatewayError(code, `server ${this.server} ${this.#exitReason}${this.#stderrSummary()}`);
   }
 
-  #ended(reason: string): void {
+  #ended(reason: string, end: ProcessEnd): void {
     if (this.#exitReason) return;
     if (this.child.pid !== undefined) liveGroups.delete(this.child.pid);
     this.#exitReason = reason;
+    this.#end = end;
     const error = this.#exitError();
-    for (const waiter of this.#waiters.values()) waiter.reject(error);
-    this.#waiters.clear();
+    this.#waiters.rejectAll((waiter) => (waiter.asked === undefined ? error : this.#inputRequired(waiter.asked)));
     this.#relayed.clear();
     this.#opts.onExit?.(reason, this);
   }

@@ -40,6 +40,20 @@ export interface LocalEdge {
 }
 
 /**
+ * Rejects with the system error (its `code`: EADDRINUSE, EADDRNOTAVAIL, ENOTFOUND, EACCES, ...)
+ * when this process cannot listen on the address, so the CLI can say why by code before workerd,
+ * which reports the same only as text, is started. Port 0 always works.
+ */
+export function checkAddress(hostname: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host: hostname, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/**
  * The Worker as one ES module. esbuild's API runs a service process (about 80 MiB) that would
  * otherwise stay for the life of this process: it is stopped once the bundle is in.
  */

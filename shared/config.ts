@@ -4,14 +4,14 @@
  */
 import { z } from 'zod';
 import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
+import { DEFAULT_MAX_PROCESSES, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 import { OAuthConfigSchema } from './oauth.ts';
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CALLS_PER_PRINCIPAL, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_RESULT_CHARS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_MCP_IDLE_MS, DEFAULT_SSE_KEEPALIVE_MS, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
+import { LimitsConfigSchema, WholeNumber } from './settings.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A whole number, also when written as a string (as `${PORT}` expands to). */
-const WholeNumber = z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int());
 
 const EnvValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
@@ -105,35 +105,8 @@ export const ConfigSchema = z.strictObject({
   publicUrl: z.url().optional(),
   /** Browser origins, besides the gateway's own, allowed to call it (DNS-rebinding protection). */
   allowedOrigins: z.array(z.url().transform((u) => new URL(u).origin)).default([]),
-  limits: z
-    .strictObject({
-      /** Deadline for one call through the gateway. */
-      callTimeoutMs: WholeNumber.pipe(z.number().min(100).max(3_600_000)).default(DEFAULT_CALL_TIMEOUT_MS),
-      /** Largest request body the edge accepts. */
-      maxBodyBytes: WholeNumber.pipe(z.number().min(1024).max(32 * 1024 * 1024)).default(DEFAULT_MAX_BODY_BYTES),
-      /** Interval of keepalive comments on SSE streams. */
-      sseKeepaliveMs: WholeNumber.pipe(z.number().min(100).max(60_000)).default(DEFAULT_SSE_KEEPALIVE_MS),
-      /** A Streamable HTTP session unused this long, with no stream open, is ended. */
-      mcpSessionIdleMs: WholeNumber.pipe(z.number().min(1000)).default(DEFAULT_MCP_IDLE_MS),
-      /** REST tool results longer than this many characters are cut, with a marker; 0 never cuts. */
-      maxResultChars: WholeNumber.pipe(z.number().min(0)).default(DEFAULT_MAX_RESULT_CHARS),
-      /** REST sessions, and MCP sessions, one client may hold at once; past it: 429. */
-      maxSessionsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_SESSIONS_PER_PRINCIPAL),
-      /** REST calls, and MCP requests, one client may have in flight at once (each counted apart); past it: 429 with Retry-After. */
-      maxCallsPerPrincipal: WholeNumber.pipe(z.number().min(1).max(100_000)).default(DEFAULT_MAX_CALLS_PER_PRINCIPAL),
-      /** Characters of chunked frames a host connection may have half-sent at once; also the largest frame a host sends (bigger results are refused on the host). */
-      maxFrameBytes: WholeNumber.pipe(z.number().min(1024 * 1024).max(64 * 1024 * 1024)).default(DEFAULT_MAX_FRAME_BYTES),
-    })
-    .default({
-      callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
-      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
-      sseKeepaliveMs: DEFAULT_SSE_KEEPALIVE_MS,
-      mcpSessionIdleMs: DEFAULT_MCP_IDLE_MS,
-      maxSessionsPerPrincipal: DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
-      maxResultChars: DEFAULT_MAX_RESULT_CHARS,
-      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-      maxCallsPerPrincipal: DEFAULT_MAX_CALLS_PER_PRINCIPAL,
-    }),
+  /** Deadlines, sizes and counts; each with its default and Worker variable in shared/settings.ts. */
+  limits: LimitsConfigSchema,
   host: z
     .strictObject({
       /** This machine's name at the edge; defaults to the OS hostname. */

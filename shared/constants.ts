@@ -1,3 +1,5 @@
+import type { ErrorCode } from './errors.ts';
+
 /** Version of the edge-host frame protocol. A host whose major version differs is refused. */
 export const PROTOCOL_VERSION = '1.1';
 /** The first frame protocol version whose hosts take the 2026-07-28 frames (`modern.*`). */
@@ -27,8 +29,20 @@ export const PONG_TEXT = 'pong';
 export const PING_INTERVAL_MS = 1_000;
 export const HEARTBEAT_TIMEOUT_MS = 3_500;
 
+/**
+ * The edge owns a REST call's deadline (rpc.request's timeoutMs) and cancels the call when it
+ * passes; the host stops the request only this much later, if no cancel ever arrived.
+ */
+export const HOST_DEADLINE_GRACE_MS = 5_000;
+
+/*
+ * Defaults of the limits users may set. Each limit's bounds, config key and Worker variable are
+ * with it in the one table of settings, shared/settings.ts.
+ */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_SSE_KEEPALIVE_MS = 20_000;
+export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
 
 /** A REST session id unused this long is forgotten. */
 export const REST_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
@@ -46,6 +60,12 @@ export const CLOSE_FORBIDDEN = 4004;
 export const CLOSE_SILENT = 4008;
 /** The connection broke a limit (hello deadline, chunk budget or deadline); the host reconnects. */
 export const CLOSE_LIMIT = 4005;
+/** Close codes after which a host must not reconnect (retrying cannot help), with the error each means. */
+export const REFUSAL_CLOSE_CODES: Readonly<Record<number, ErrorCode>> = {
+  [CLOSE_PROTOCOL_MISMATCH]: 'PROTOCOL_MISMATCH',
+  [CLOSE_BAD_HELLO]: 'BAD_HELLO',
+  [CLOSE_FORBIDDEN]: 'FORBIDDEN',
+};
 
 /** A host connection must have its hello accepted within this time. */
 export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
@@ -59,14 +79,12 @@ export const MCP_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', 
 /** Assumed when a Streamable HTTP request has no `MCP-Protocol-Version` header. */
 export const MCP_DEFAULT_PROTOCOL_VERSION = '2025-03-26';
 
-export const DEFAULT_SSE_KEEPALIVE_MS = 20_000;
-export const DEFAULT_MCP_IDLE_MS = 30 * 60 * 1000;
 /** Bytes an SSE stream may queue for a slow reader before it is closed. */
 export const SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Events kept per MCP session for replay after Last-Event-ID. */
 export const SSE_BACKLOG_EVENTS = 200;
-/** Characters of those events kept per session at most (the oldest go first). */
-export const SSE_BACKLOG_MAX_CHARS = 4 * 1024 * 1024;
+/** Characters those events may hold together; past it the oldest go first. */
+export const SSE_BACKLOG_CHARS = 4 * 1024 * 1024;
 /** Sessions of each kind (REST, MCP) one principal may hold at once. */
 export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
 /** REST calls one client may have in flight at once (past it: 429). */

@@ -4,7 +4,7 @@
  */
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { SSE_BACKLOG_MAX_CHARS } from '../../shared/constants.ts';
+import { SSE_BACKLOG_CHARS } from '../../shared/constants.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { SCHEMA } from './schema.ts';
 import type { HostConnection, SqlValue } from './types.ts';
@@ -38,7 +38,7 @@ async function readyEvents(response: Response): Promise<{ id: string; data: stri
 }
 
 describe('MCP session backlog', () => {
-  it('keeps at most SSE_BACKLOG_MAX_CHARS of undelivered messages, newest first', async () => {
+  it('keeps at most SSE_BACKLOG_CHARS of undelivered messages, newest first', async () => {
     const { mcp, db } = sessions();
     const init = mcp.post({ server: 's', sessionId: null, principal: 'p', message: { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }, wantsSse: false });
     const session = String((db.prepare('SELECT id FROM mcp_sessions').get() as { id: string }).id);
@@ -50,7 +50,7 @@ describe('MCP session backlog', () => {
     const replayed = await readyEvents(mcp.openStream('s', session, 'p', '0'));
     const held = replayed.map((e) => JSON.parse(e.data).params.data.split(':')[0]);
     expect(held.length).toBeGreaterThan(0);
-    expect(held.length * big.length).toBeLessThanOrEqual(SSE_BACKLOG_MAX_CHARS);
+    expect(held.length * big.length).toBeLessThanOrEqual(SSE_BACKLOG_CHARS);
     expect(held.at(-1)).toBe('9');
   });
 });

@@ -249,7 +249,7 @@ describe('Hub: host connections', () => {
     const hub = world.hub();
     const conn = world.connect('laptop');
     say(hub, conn, hello('desktop', [ECHO]));
-    expect(conn.ofType('frame.error')[0]?.code).toBe('BAD_FRAME');
+    expect(conn.ofType('frame.error')[0]?.code).toBe('BAD_HELLO');
     expect(conn.closed?.code).toBe(CLOSE_BAD_HELLO);
     expect(hub.health().hosts).toEqual([]);
   });

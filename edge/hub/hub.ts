@@ -24,6 +24,7 @@ import {
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
 import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
+import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
 import { HeartbeatWatch } from './heartbeat.ts';
@@ -45,10 +46,8 @@ export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, Server
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
 
-interface Pending {
-  resolve(result: unknown): void;
-  reject(error: GatewayError): void;
-  timer: ReturnType<typeof setTimeout>;
+/** A REST call waiting for its host's answer: which connection it went to, for which server. */
+interface CallMeta {
   connId: string;
   server: string;
 }
@@ -57,7 +56,7 @@ interface Pending {
 
 export class Hub {
   readonly #rt: HubRuntime;
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingRequests<string, unknown, CallMeta>();
   readonly #guards: HostGuards;
   readonly #trust: TrustPorts;
   /** REST calls in flight per principal. */
@@ -274,7 +273,7 @@ export class Hub {
     }
     if (hello.hostId !== conn.hostId) {
       const message = `hello names host ${hello.hostId} but the connection was opened as ${conn.hostId}`;
-      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message });
+      this.#send(conn, { type: 'frame.error', code: 'BAD_HELLO', message });
       conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
       return;
     }
@@ -329,25 +328,24 @@ export class Hub {
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
     if (this.modern.onResponse(conn, frame)) return;
-    const pending = this.#pending.get(frame.id);
+    const call = this.#pending.meta(frame.id);
     // Timed out or cancelled already: nothing to do.
-    if (!pending) return;
+    if (!call) return;
     // An answer to a call this connection was never sent.
-    if (pending.connId !== conn.connId) return this.#dropForeign(conn, frame.type, pending.server);
-    this.#pending.delete(frame.id);
-    clearTimeout(pending.timer);
+    if (call.connId !== conn.connId) return this.#dropForeign(conn, frame.type, call.server);
     if (frame.fault) {
       const code = isErrorCode(frame.fault.code) ? frame.fault.code : 'UPSTREAM_ERROR';
-      pending.reject(new GatewayError(code, frame.fault.message));
+      this.#pending.reject(frame.id, new GatewayError(code, frame.fault.message));
     } else if (frame.error) {
       const { code, message } = frame.error;
-      pending.reject(
+      this.#pending.reject(
+        frame.id,
         code === -32602
-          ? new GatewayError('INVALID_ARGUMENTS', `server ${pending.server} rejected the arguments: ${message}`)
-          : new GatewayError('UPSTREAM_ERROR', `server ${pending.server} answered with error ${code}: ${message}`),
+          ? new GatewayError('INVALID_ARGUMENTS', `server ${call.server} rejected the arguments: ${message}`)
+          : new GatewayError('UPSTREAM_ERROR', `server ${call.server} answered with error ${code}: ${message}`),
       );
     } else {
-      pending.resolve(frame.result);
+      this.#pending.resolve(frame.id, frame.result);
     }
   }
 
@@ -357,6 +355,7 @@ export class Hub {
     sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
     sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
     this.mcp.onHostGone(hostId);
+    this.#traffic.hostGone(hostId);
     this.modern?.forgetHost(hostId);
     this.#hostConns?.delete(hostId);
     for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
@@ -387,13 +386,8 @@ export class Hub {
     for (const message of encodeFrame(frame)) conn.send(message);
   }
 
-  #failPending(match: (p: Pending) => boolean, message: string): void {
-    for (const [id, pending] of this.#pending) {
-      if (!match(pending)) continue;
-      this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(new GatewayError('HOST_OFFLINE', message));
-    }
+  #failPending(match: (call: CallMeta) => boolean, message: string): void {
+    this.#pending.rejectAll(() => new GatewayError('HOST_OFFLINE', message), match);
   }
 
   // ---- catalog ------------------------------------------------------------------------------
@@ -513,16 +507,18 @@ export class Hub {
   #request(conn: HostConnection, server: string, session: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = `${this.#bootId}.${(++this.#callCounter).toString(36)}`;
     const messages = encodeFrame({ type: 'rpc.request', id, server, session, method, params, timeoutMs });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.#pending.delete(id)) return;
+    // The edge owns the deadline: past it, the host is told to stop (rpc.cancel).
+    const answer = this.#pending.wait(id, {
+      meta: { connId: conn.connId, server },
+      timeoutMs,
+      onTimeout: () => {
         this.#send(conn, { type: 'rpc.cancel', id, reason: 'deadline passed' });
-        reject(new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer, connId: conn.connId, server });
-      this.#heartbeat.arm();
-      for (const message of messages) conn.send(message);
+        return new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`);
+      },
     });
+    this.#heartbeat.arm();
+    for (const message of messages) conn.send(message);
+    return answer;
   }
 
   // ---- status -------------------------------------------------------------------------------

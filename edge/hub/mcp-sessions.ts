@@ -7,13 +7,15 @@
  * GET stream, else on an open request stream, else into a bounded backlog that the next GET
  * stream replays (also after `Last-Event-ID`).
  */
-import { DEFAULT_MAX_CALLS_PER_PRINCIPAL, SSE_BACKLOG_MAX_CHARS } from '../../shared/constants.ts';
+import { DEFAULT_MAX_CALLS_PER_PRINCIPAL, SSE_BACKLOG_CHARS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
+import { PendingRequests } from '../../shared/pending.ts';
 import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
+import { EventLog, type BacklogEntry } from './event-log.ts';
 import type { HostConnection, HubSql } from './hub.ts';
-import { SseStream, type SseOptions } from './sse.ts';
 import { callOutcome, jsonRpcErrorCode, StartedRequests, whatOf, type FinishedCall } from './outcome.ts';
+import { SseStream, type SseOptions } from './sse.ts';
 
 export type Transport = 'streamable' | 'sse';
 
@@ -36,25 +38,20 @@ export interface McpLimits {
   sse: SseOptions;
   /** Events kept per session for replay. */
   backlog: number;
+  /** Characters those events may hold together (default SSE_BACKLOG_CHARS). */
+  backlogChars?: number;
   /** Requests one principal may have in flight at once, REST calls and MCP requests each (default 64); past it: 429. */
   maxCallsPerPrincipal?: number;
 }
 
+/** A client request waiting for the server's response: the stream it goes on (none: one JSON body). */
 interface Waiter {
   stream?: SseStream;
-  json?: (text: string) => void;
   /** Turns a pending JSON answer into an SSE stream (the first message for it that is not the answer). */
   upgrade?: () => SseStream;
   progressToken?: unknown;
-  timer: ReturnType<typeof setTimeout>;
   method: string;
   startedAt: number;
-}
-
-interface BacklogEntry {
-  id: number;
-  text: string;
-  delivered: boolean;
 }
 
 interface Live {
@@ -64,11 +61,8 @@ interface Live {
   hostId: string;
   transport: Transport;
   main?: SseStream;
-  waiters: Map<string, Waiter>;
-  backlog: BacklogEntry[];
-  /** Characters held in `backlog`. */
-  backlogChars?: number;
-  nextEventId: number;
+  /** Client requests in flight, by JSON-RPC id; each resolves with its response's JSON text. */
+  waiters: PendingRequests<string, string, Waiter>;
   /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
   started?: StartedRequests;
   /** When `last_used` was last written to storage, and the last use (which may be newer). */
@@ -116,6 +110,11 @@ const RECONNECT_AFTER_MS = 1000;
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 const idKey = (id: unknown) => JSON.stringify(id);
+
+/** The JSON-RPC error response a client gets for a request the gateway gave up on. */
+function errorText(id: unknown, err: GatewayError): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code: err.code === 'REQUEST_TIMEOUT' ? -32001 : -32000, message: err.message } });
+}
 const isRequest = (m: JsonRpcMessage) => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
 const isResponse = (m: JsonRpcMessage) => m.method === undefined && m.id !== undefined && m.id !== null;
 
@@ -123,10 +122,13 @@ export class McpSessions {
   readonly #ports: McpPorts;
   readonly #limits: McpLimits;
   readonly #live = new Map<string, Live>();
+  /** Event ids and the replay backlog, in storage. */
+  readonly #events: EventLog;
 
   constructor(ports: McpPorts, limits: McpLimits) {
     this.#ports = ports;
     this.#limits = limits;
+    this.#events = new EventLog(ports.sql, { events: limits.backlog, chars: limits.backlogChars ?? SSE_BACKLOG_CHARS });
   }
 
   // ---- Streamable HTTP -------------------------------------------------------------------------
@@ -159,14 +161,9 @@ export class McpSessions {
       if (live.main === stream) live.main = undefined;
     });
     const after = lastEventId !== null && /^\d+$/.test(lastEventId) ? Number(lastEventId) : undefined;
-    for (const entry of live.backlog) {
-      if (after !== undefined ? entry.id > after : !entry.delivered) {
-        stream.send(entry.text, { id: String(entry.id) });
-        entry.delivered = true;
-      }
-    }
+    for (const entry of this.#events.replay(live.id, after)) stream.send(entry.text, { id: String(entry.id) });
     // Primed after the replay, so the id a client resumes from is the newest it has seen.
-    stream.prime(String(live.nextEventId++), RECONNECT_AFTER_MS);
+    stream.prime(String(this.#events.nextId(live.id)), RECONNECT_AFTER_MS);
     return new Response(stream.readable, { headers: SSE_HEADERS });
   }
 
@@ -215,25 +212,22 @@ export class McpSessions {
     if (legacy) this.#finished(live, message, legacy.what, legacy.at);
     if (live.transport === 'streamable') {
       if (isResponse(message)) {
-        const key = idKey(message.id);
-        const waiter = live.waiters.get(key);
+        const waiter = live.waiters.resolve(idKey(message.id), text);
         if (waiter) {
-          live.waiters.delete(key);
-          clearTimeout(waiter.timer);
           this.#finished(live, message, waiter.method, waiter.startedAt);
-          if (waiter.json) return waiter.json(text);
-          if (waiter.stream && !waiter.stream.closed) {
-            waiter.stream.send(text, { id: String(live.nextEventId++) });
+          if (!waiter.stream) return; // the JSON body of its POST
+          if (!waiter.stream.closed) {
+            waiter.stream.send(text, { id: String(this.#events.nextId(live.id)) });
             waiter.stream.close();
             return;
           }
         }
       } else if (message.method === 'notifications/progress') {
         const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
-        for (const waiter of live.waiters.values()) {
+        for (const [, waiter] of live.waiters.entries()) {
           const stream = waiter.progressToken !== undefined && idKey(waiter.progressToken) === idKey(token) ? streamOf(waiter) : undefined;
           if (stream && !stream.closed) {
-            stream.send(text, { id: String(live.nextEventId++) });
+            stream.send(text, { id: String(this.#events.nextId(live.id)) });
             return;
           }
         }
@@ -310,7 +304,7 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, principal, hostId, transport, waiters: new Map(), backlog: [], nextEventId: 1 };
+    const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests() };
     this.#live.set(id, live);
     return live;
   }
@@ -327,9 +321,7 @@ export class McpSessions {
       principal: String(row.principal),
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
-      waiters: new Map(),
-      backlog: [],
-      nextEventId: 1,
+      waiters: new PendingRequests(),
     };
     this.#live.set(session, live);
     return live;
@@ -375,47 +367,57 @@ export class McpSessions {
     for (const other of this.#live.values()) if (other.principal === live.principal) inFlight += other.waiters.size;
     if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
-    const waiter: Waiter = {
-      progressToken,
-      method: whatOf(message.method, message.params),
-      startedAt: this.#ports.now(),
-      timer: setTimeout(() => this.#timeout(live, message), this.#limits.requestTimeoutMs),
-    };
-    live.waiters.set(key, waiter);
+    const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
+    // The edge owns the deadline: past it, the server is told the request is cancelled and the
+    // client gets a JSON-RPC error.
+    const answer = live.waiters.wait(key, { meta: waiter, timeoutMs: this.#limits.requestTimeoutMs, onTimeout: (w) => this.#timeout(live, message, w) });
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
     const openStream = () => {
       const stream = new SseStream(this.#limits.sse);
-      stream.prime(String(live.nextEventId++), RECONNECT_AFTER_MS);
+      stream.prime(String(this.#events.nextId(live.id)), RECONNECT_AFTER_MS);
       waiter.stream = stream;
       return stream;
     };
-    if (mode === 'sse') return new Response(openStream().readable, { headers: { ...SSE_HEADERS, ...headers } });
+    const sse = (stream: SseStream) => new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } });
+    if (mode === 'sse') {
+      answer.catch(() => {}); // the stream itself carries the outcome
+      return sse(openStream());
+    }
+    const json = { 'content-type': 'application/json', ...headers };
     return new Promise((resolve) => {
-      waiter.json = (text) => resolve(new Response(text, { headers: { 'content-type': 'application/json', ...headers } }));
       if (mode === 'either') {
         // Most answers come alone: one JSON body then, with no stream, keepalive timer or priming event.
         waiter.upgrade = () => {
-          waiter.json = undefined;
           waiter.upgrade = undefined;
           const stream = openStream();
-          resolve(new Response(stream.readable, { headers: { ...SSE_HEADERS, ...headers } }));
+          resolve(sse(stream));
           return stream;
         };
       }
+      // Once upgraded, the answer goes on the stream (onServerMessage, #timeout, #end) and this
+      // resolve is a no-op.
+      answer.then(
+        (text) => resolve(new Response(text, { headers: json })),
+        (err: GatewayError) => resolve(new Response(errorText(message.id, err), { headers: json })),
+      );
     });
   }
 
-  #timeout(live: Live, request: JsonRpcMessage): void {
-    const key = idKey(request.id);
-    if (!live.waiters.has(key)) return;
+  /** A request past its deadline: the server is told, the client answered with an error. */
+  #timeout(live: Live, request: JsonRpcMessage, waiter: Waiter): GatewayError {
     const conn = this.#ports.connectionOf(live.hostId);
     const params = { requestId: request.id, reason: 'the gateway deadline passed' };
     if (conn) this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message: { jsonrpc: '2.0', method: 'notifications/cancelled', params } });
-    this.onServerMessage(live.id, {
-      jsonrpc: '2.0',
-      id: request.id ?? null,
-      error: { code: -32001, message: `request timed out after ${this.#limits.requestTimeoutMs} ms` },
-    });
+    const error = new GatewayError('REQUEST_TIMEOUT', `request timed out after ${this.#limits.requestTimeoutMs} ms`);
+    this.#finished(live, JSON.parse(errorText(request.id, error)) as JsonRpcMessage, waiter.method, waiter.startedAt);
+    if (waiter.stream && !waiter.stream.closed) {
+      waiter.stream.send(errorText(request.id, error), { id: String(this.#events.nextId(live.id)) });
+      waiter.stream.close();
+    } else if (waiter.stream) {
+      this.#toMain(live, errorText(request.id, error)); // its stream is gone: the session's stream, or the backlog
+    }
+    this.#touch(live);
+    return error;
   }
 
   /** Counts an answered request in /status and its history. */
@@ -426,41 +428,35 @@ export class McpSessions {
   }
 
   #toMain(live: Live, text: string): void {
-    const id = live.nextEventId++;
+    const id = this.#events.nextId(live.id);
     const entry: BacklogEntry = { id, text, delivered: false };
     const event = live.transport === 'sse' ? 'message' : undefined;
     if (live.main && !live.main.closed) {
       entry.delivered = live.main.send(text, { id: String(id), event });
     } else {
       // An open request stream, else one that can still become a stream.
-      const waiters = [...live.waiters.values()];
+      const waiters = live.waiters.entries().map(([, w]) => w);
       const target = waiters.find((w) => w.stream && !w.stream.closed) ?? waiters.find((w) => w.upgrade);
       const stream = target && streamOf(target);
       if (stream && !stream.closed) entry.delivered = stream.send(text, { id: String(id) });
     }
     // Only a Streamable HTTP session can replay (GET with Last-Event-ID); an HTTP+SSE session
-    // ends with its one stream, so keeping its messages would only hold memory.
-    if (live.transport !== 'streamable') return;
-    live.backlog.push(entry);
-    live.backlogChars = (live.backlogChars ?? 0) + text.length;
-    while (live.backlog.length > this.#limits.backlog || (live.backlogChars > SSE_BACKLOG_MAX_CHARS && live.backlog.length > 1)) {
-      live.backlogChars -= live.backlog.shift()!.text.length;
-    }
+    // ends with its one stream, so keeping its messages would only hold memory and storage.
+    if (live.transport === 'streamable') this.#events.append(live.id, entry);
   }
 
   #end(live: Live, reason: string): void {
     this.#live.delete(live.id);
     this.#ports.sql.exec('DELETE FROM mcp_sessions WHERE id = ?', live.id);
-    for (const [key, waiter] of live.waiters) {
-      clearTimeout(waiter.timer);
-      const text = JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(key), error: { code: -32000, message: `session ended: ${reason}` } });
-      if (waiter.json) waiter.json(text);
-      else if (waiter.stream) {
-        waiter.stream.send(text);
+    this.#events.drop(live.id);
+    const ended = new GatewayError('SESSION_NOT_FOUND', `session ended: ${reason}`);
+    live.waiters.rejectAll((waiter, key) => {
+      if (waiter.stream) {
+        waiter.stream.send(errorText(JSON.parse(key), ended));
         waiter.stream.close();
       }
-    }
-    live.waiters.clear();
+      return ended;
+    });
     live.main?.close();
   }
 }

@@ -5,12 +5,6 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import {
-  DEFAULT_MAX_CALLS_PER_PRINCIPAL,
-  DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_MAX_RESULT_CHARS,
-  DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
-  DEFAULT_MCP_IDLE_MS,
-  DEFAULT_SSE_KEEPALIVE_MS,
   NAME_PATTERN,
   PING_TEXT,
   PONG_TEXT,
@@ -23,6 +17,7 @@ import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
+import { edgeLimits } from '../settings.ts';
 import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
@@ -52,8 +47,9 @@ export class HubObject extends DurableObject<EdgeEnv> {
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
-    this.#callTimeoutMs = Number(env.CALL_TIMEOUT_MS) || 30_000;
-    this.#maxResultChars = env.MAX_RESULT_CHARS === undefined ? DEFAULT_MAX_RESULT_CHARS : Number(env.MAX_RESULT_CHARS);
+    const limits = edgeLimits(env);
+    this.#callTimeoutMs = limits.callTimeoutMs;
+    this.#maxResultChars = limits.maxResultChars;
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     const sql = ctx.storage.sql;
     this.#hub = new Hub({
@@ -71,12 +67,12 @@ export class HubObject extends DurableObject<EdgeEnv> {
       },
     }, {
       requestTimeoutMs: this.#callTimeoutMs,
-      mcpIdleMs: Number(env.MCP_IDLE_MS) || DEFAULT_MCP_IDLE_MS,
-      maxSessionsPerPrincipal: Number(env.MAX_SESSIONS_PER_PRINCIPAL) || DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
-      maxFrameChars: Number(env.MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES,
-      maxCallsPerPrincipal: Number(env.MAX_CALLS_PER_PRINCIPAL) || DEFAULT_MAX_CALLS_PER_PRINCIPAL,
+      mcpIdleMs: limits.mcpSessionIdleMs,
+      maxSessionsPerPrincipal: limits.maxSessionsPerPrincipal,
+      maxFrameChars: limits.maxFrameBytes,
+      maxCallsPerPrincipal: limits.maxCallsPerPrincipal,
       backlog: SSE_BACKLOG_EVENTS,
-      sse: { keepaliveMs: Number(env.SSE_KEEPALIVE_MS) || DEFAULT_SSE_KEEPALIVE_MS, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
+      sse: { keepaliveMs: limits.sseKeepaliveMs, maxQueuedBytes: SSE_MAX_QUEUED_BYTES },
     });
     this.#logStart();
   }

@@ -44,14 +44,19 @@ export interface HubStatus extends HubHealth {
   perServer: Record<string, { calls: number; errors: number; restProcesses: number; mcpSessions: number }>;
 }
 
-/** Calls and errors per server since the edge started, and the process counts hosts report. */
+/**
+ * Calls and errors per server since the edge started (memory), and the process counts hosts
+ * report (storage: a host sends them only when they change, so a rebuilt Hub must not lose them).
+ */
 export class ServerStats {
   readonly #calls = new Map<string, { calls: number; errors: number }>();
-  readonly #hosts = new Map<string, ProcessCounts>();
+  readonly #sql: HubSql;
   readonly startedAt: number;
 
   constructor(sql: HubSql, now: () => number) {
+    this.#sql = sql;
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    sql.exec('CREATE TABLE IF NOT EXISTS host_processes (host_id TEXT PRIMARY KEY, sessions INTEGER NOT NULL, pooled INTEGER NOT NULL, watching INTEGER NOT NULL)');
     sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('started_at', ?)", String(now()));
     this.startedAt = Number(sql.exec("SELECT value FROM meta WHERE key = 'started_at'")[0]?.value ?? now());
   }
@@ -64,7 +69,11 @@ export class ServerStats {
   }
 
   host(hostId: string, counts: ProcessCounts): void {
-    this.#hosts.set(hostId, counts);
+    this.#sql.exec('INSERT OR REPLACE INTO host_processes (host_id, sessions, pooled, watching) VALUES (?, ?, ?, ?)', hostId, counts.sessions, counts.pooled, counts.watching);
+  }
+
+  forgetHost(hostId: string): void {
+    this.#sql.exec('DELETE FROM host_processes WHERE host_id = ?', hostId);
   }
 
   calls(server: string): { calls: number; errors: number } {
@@ -72,7 +81,8 @@ export class ServerStats {
   }
 
   processes(hostId: string): ProcessCounts | undefined {
-    return this.#hosts.get(hostId);
+    const row = this.#sql.exec('SELECT sessions, pooled, watching FROM host_processes WHERE host_id = ?', hostId)[0];
+    return row ? { sessions: Number(row.sessions), pooled: Number(row.pooled), watching: Number(row.watching) } : undefined;
   }
 }
 

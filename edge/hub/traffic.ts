@@ -74,6 +74,11 @@ export class Traffic {
     this.#stats.host(hostId, counts);
   }
 
+  /** A host forgotten (it left, or restated itself in a new hello): its process counts go with it. */
+  hostGone(hostId: string): void {
+    this.#stats.forgetHost(hostId);
+  }
+
   /** Writes the history's changes to storage. */
   flush(): void {
     this.#store.flush();

@@ -1,12 +1,12 @@
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import { DEFAULT_MAX_BODY_BYTES } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
+import { edgeLimits } from '../settings.ts';
 
 /** 413 for a body over MAX_BODY_BYTES, before any of it is parsed. */
 export const limitBody = createMiddleware<AppEnv>((c, next) => {
-  const maxSize = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
+  const maxSize = edgeLimits(c.env).maxBodyBytes;
   return bodyLimit({
     maxSize,
     onError: () => {

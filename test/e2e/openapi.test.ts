@@ -41,6 +41,12 @@ ${STANDARD_SERVERS}    env: { TOOLS_FILE: ${toolsFile} }
   const started = await startEdge(configFile, token, marker);
   base = started.base;
   processes.push(started.edge, await startHost(configFile, base, token, 'home', marker));
+  // The twin lists one more tool 2 s after it starts: wait for it, so the documents compared below
+  // are of the same catalog.
+  await waitUntil(async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    return doc.paths['/api/twin/test_dynamic_tool'] ? true : undefined;
+  }, 20_000, 'the twin\'s dynamic tool in the document');
 });
 
 afterAll(async () => {
@@ -64,6 +70,8 @@ const operationIds = (doc: any): string[] => Object.values(doc.paths).flatMap((i
 
 describe('the live OpenAPI document', () => {
   it('is valid OpenAPI 3.1 with an absolute server URL, in JSON and YAML, and per server', async () => {
+    // The twin adds a tool 2 s after it starts: once it is in, the JSON and YAML fetched below describe the same moment.
+    await waitUntil(async () => ((await documentAt(`${base}/openapi.json`)).paths['/api/twin/test_dynamic_tool'] ? true : undefined), 20_000, "the twin's dynamic tool");
     const doc = await documentAt(`${base}/openapi.json`);
     await validate(doc);
     expect(doc.openapi).toBe('3.1.0');
