@@ -440,7 +440,9 @@ export class McpSessions {
       const stream = target && streamOf(target);
       if (stream && !stream.closed) entry.delivered = stream.send(text, { id: String(id) });
     }
-    this.#events.append(live.id, entry);
+    // Only a Streamable HTTP session can replay (GET with Last-Event-ID); an HTTP+SSE session
+    // ends with its one stream, so keeping its messages would only hold memory and storage.
+    if (live.transport === 'streamable') this.#events.append(live.id, entry);
   }
 
   #end(live: Live, reason: string): void {
