@@ -16,7 +16,7 @@ const textImports: Plugin = {
 export default defineConfig({
   plugins: [textImports],
   test: {
-    include: ['shared/**/*.test.ts', 'edge/**/*.test.ts', 'host/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['shared/**/*.test.ts', 'edge/**/*.test.ts', 'host/**/*.test.ts', 'cli/**/*.test.ts', 'local/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 90_000,
     pool: 'forks',

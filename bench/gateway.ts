@@ -1,4 +1,4 @@
-/** Starts the gateway (`node host/main.ts start`) in its own process group, and stops it with every child. */
+/** Starts the gateway (`node cli/main.ts start`) in its own process group, and stops it with every child. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -45,7 +45,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root, 'host/main.ts'), 'start', '--config', configFile], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root, 'cli/main.ts'), 'start', '--config', configFile], {
     cwd: opts.root,
     env: opts.env,
     detached: true,

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The `mcp-gateway` command. Needs Node 22.18+ (runs the TypeScript sources directly).
-import "../host/main.ts";
+import "../cli/main.ts";

@@ -65,6 +65,8 @@ process.once('exit', () => {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
 });
 const STDERR_TAIL_LINES = 20;
+/** After an exit, how long its last stderr lines may take to arrive before the exit is reported without them. */
+const STDERR_DRAIN_MS = 250;
 const KILL_GRACE_MS = 2000;
 
 export class Instance {
@@ -112,7 +114,7 @@ export class Instance {
     this.child.stdin!.on('error', () => {}); // EPIPE after an exit is reported through 'exit'
     if (this.child.pid !== undefined) liveGroups.add(this.child.pid);
     this.child.on('error', (err: NodeJS.ErrnoException) => this.#ended(`could not start ${command}: ${err.message}`, { spawnFailed: true, errno: err.code }));
-    this.child.on('exit', (code, signal) => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`, { spawnFailed: false, exitCode: code, signal }));
+    this.child.on('exit', (code, signal) => this.#afterStderr(() => this.#ended(signal ? `killed by ${signal}` : `exited with code ${code}`, { spawnFailed: false, exitCode: code, signal })));
   }
 
   /**
@@ -323,6 +325,25 @@ export class Instance {
   #exitError(): GatewayError {
     const code = this.#end?.spawnFailed ? 'SPAWN_FAILED' : 'SERVER_EXITED';
     return new GatewayError(code, `server ${this.server} ${this.#exitReason}${this.#stderrSummary()}`);
+  }
+
+  /**
+   * Runs `report` once the exited process's stderr is read to its end (its last lines say why it
+   * exited), or after STDERR_DRAIN_MS if something it started still holds the pipe open.
+   */
+  #afterStderr(report: () => void): void {
+    const stderr = this.child.stderr;
+    if (!stderr || stderr.readableEnded || stderr.destroyed) return report();
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+    const done = () => {
+      clearTimeout(timer);
+      stderr.off('end', done);
+      stderr.off('close', done);
+      report();
+    };
+    timer = setTimeout(done, STDERR_DRAIN_MS);
+    stderr.once('end', done);
+    stderr.once('close', done);
   }
 
   #ended(reason: string, end: ProcessEnd): void {

@@ -2,7 +2,7 @@
  * MCP conformance through the gateway, with the official server suite (@modelcontextprotocol/conformance):
  *
  * 1. Side by side: the suite against server-everything on its own Streamable HTTP transport
- *    ("direct"), then against the same server behind the gateway (`node host/main.ts start`,
+ *    ("direct"), then against the same server behind the gateway (`node cli/main.ts start`,
  *    stdio server, /everything/mcp).
  * 2. The twin: the suite against test/fixtures/conformance-server.mjs (a stdio server with the
  *    suite's fixtures) behind a gateway of its own, /conformance/mcp, with the expected failures
@@ -124,7 +124,7 @@ async function startDirect(dir: string): Promise<{ url: string; proc: Proc }> {
 }
 
 /**
- * A gateway (`node host/main.ts start`) serving one stdio server, `server`, run by this Node.
+ * A gateway (`node cli/main.ts start`) serving one stdio server, `server`, run by this Node.
  * Its config and log are `<prefix>.yaml` and `<prefix>.log` in `dir`.
  */
 async function startGateway(dir: string, prefix: string, server: string, args: string[]): Promise<{ url: string; proc: Proc }> {
@@ -149,7 +149,7 @@ async function startGateway(dir: string, prefix: string, server: string, args: s
       '',
     ].join('\n'),
   );
-  const proc = startProc(prefix, process.execPath, [path.join(ROOT, 'host/main.ts'), 'start', '--config', config], {
+  const proc = startProc(prefix, process.execPath, [path.join(ROOT, 'cli/main.ts'), 'start', '--config', config], {
     cwd: ROOT,
     logFile: path.join(dir, `${prefix}.log`),
   });

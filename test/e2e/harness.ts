@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const MAIN = path.join(ROOT, 'host/main.ts');
+export const MAIN = path.join(ROOT, 'cli/main.ts');
 export const EVERYTHING = path.join(ROOT, 'node_modules/.bin/mcp-server-everything');
 export const TEST_SERVER = path.join(ROOT, 'test/fixtures/test-server.mjs');
 

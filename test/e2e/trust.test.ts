@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startLocalEdge } from '../../host/local-edge.ts';
+import { startLocalEdge } from '../../local/local-edge.ts';
 import { PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { encodeFrame } from '../../shared/framing.ts';
 import type { Frame } from '../../shared/protocol.ts';

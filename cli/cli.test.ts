@@ -6,9 +6,9 @@ import { GatewayError } from '../shared/errors.ts';
 import { commandHelp, configSummary, fatalError, HELP, loggerFor, runCli, startFailureHint, unreachable, VERSION } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { UserError } from './user-error.ts';
-import { startCause } from './start-failure.ts';
+import { startCause } from '../host/start-failure.ts';
 import { listenError } from './cli-report.ts';
-import { checkAddress } from './local-edge.ts';
+import { checkAddress } from '../local/local-edge.ts';
 import net from 'node:net';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));

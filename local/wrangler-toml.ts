@@ -5,7 +5,7 @@
  *
  * It refuses wrangler keys that would change the Worker's behaviour but that the local edge does not set up
  * (KV, R2, service bindings, ...), so a binding is never silently missing locally.
- * host/wrangler-toml.test.ts checks it against wrangler's own reading of wrangler.toml.
+ * local/wrangler-toml.test.ts checks it against wrangler's own reading of wrangler.toml.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseTomlText, TomlError } from 'smol-toml';
@@ -49,7 +49,7 @@ export function edgeSettings(config: Record<string, unknown>, file = 'wrangler.t
   };
   for (const key of Object.keys(config)) {
     if (!APPLIED.has(key) && !DEPLOY_ONLY.has(key)) {
-      fail(`"${key}" is not set up by the local edge (host/wrangler-toml.ts, host/workerd-config.ts); add it there, or use \`npm run dev\``);
+      fail(`"${key}" is not set up by the local edge (local/wrangler-toml.ts, local/workerd-config.ts); add it there, or use \`npm run dev\``);
     }
   }
   const str = (value: unknown, what: string): string => (typeof value === 'string' ? value : fail(`${what} must be a string`));

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema, type Config } from '../shared/config.ts';
 import { loadConfig } from './config.ts';
-import { Logger } from './logger.ts';
+import { Logger } from '../host/logger.ts';
 import { ConfigWatcher, describeChanges, restartNeeded, type ReloadResult } from './reload.ts';
-import type { ServerChanges } from './servers.ts';
+import type { ServerChanges } from '../host/servers.ts';
 
 const parse = (raw: unknown): Config => ConfigSchema.parse(raw);
 

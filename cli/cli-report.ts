@@ -5,7 +5,7 @@ import { isEnabled } from '../shared/config.ts';
 import type { ErrorCode, GatewayError } from '../shared/errors.ts';
 import type { ServerInfo } from '../shared/protocol.ts';
 import type { LoadedConfig } from './config.ts';
-import type { StartCause } from './start-failure.ts';
+import type { StartCause } from '../host/start-failure.ts';
 import { UserError } from './user-error.ts';
 
 /** How to fix a server that failed to start, by the cause of the failure. */

@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { Config } from '../shared/config.ts';
 import { loadConfig, type LoadedConfig } from './config.ts';
 import { configSecrets } from './edge-secrets.ts';
-import type { Logger } from './logger.ts';
-import type { ServerChanges } from './servers.ts';
+import type { Logger } from '../host/logger.ts';
+import type { ServerChanges } from '../host/servers.ts';
 import { UserError } from './user-error.ts';
 
 export interface Reloadable {
