@@ -20,7 +20,8 @@
  * Prints a summary per target, every check whose status differs between direct and gateway, and
  * every twin check that did not pass. Exit status: 0 when the gateway fails nothing that passes
  * directly, passes the DNS-rebinding check, and fails no twin scenario outside the expected
- * failures (and every expected failure still fails); 1 when any of that is not so; 2 when the
+ * failures (and every expected failure still fails), and relays to the 2026-era fixture without
+ * failing a check it passes on its own HTTP entry; 1 when any of that is not so; 2 when the
  * runs could not be made (a target did not start, a suite run timed out).
  * See docs/conformance.md.
  */
