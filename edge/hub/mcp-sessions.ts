@@ -440,7 +440,8 @@ export class McpSessions {
       const stream = target && streamOf(target);
       if (stream && !stream.closed) entry.delivered = stream.send(text, { id: String(id) });
     }
-    this.#events.append(live.id, entry);
+    // An HTTP+SSE session ends with its stream and cannot resume: only Streamable HTTP keeps a backlog.
+    if (live.transport === 'streamable') this.#events.append(live.id, entry);
   }
 
   #end(live: Live, reason: string): void {
