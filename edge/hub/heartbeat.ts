@@ -12,6 +12,9 @@
 import { CLOSE_SILENT, HEARTBEAT_TIMEOUT_MS } from '../../shared/constants.ts';
 import type { HostConnection, HubRuntime } from './types.ts';
 
+/** A host of protocol 1.0 pings every 20 s and gave up after three silent intervals; judged the same. */
+export const LEGACY_HEARTBEAT_TIMEOUT_MS = 65_000;
+
 /** How often the sweep looks while something is in flight. */
 export const HEARTBEAT_SWEEP_MS = 500;
 
@@ -22,6 +25,8 @@ export interface HeartbeatPorts {
   /** Whether anything is in flight that a silent host would leave waiting. */
   busy(): boolean;
   log: HubRuntime['log'];
+  /** Whether the host speaks a protocol from before these heartbeats (1.0: a ping every 20 s). */
+  pingsSlowly(conn: HostConnection): boolean;
   /** The silent host's socket was closed: fail what is pending on it and forget it, as for any close. */
   closed(conn: HostConnection, reason: string): void;
 }
@@ -40,7 +45,9 @@ export class HeartbeatWatch {
   silentFor(conn: HostConnection): number {
     if (!conn.lastSeen) return 0;
     const silent = this.#ports.now() - conn.lastSeen();
-    return silent > this.#timeoutMs ? silent : 0;
+    if (silent <= this.#timeoutMs) return 0;
+    // Asked only past the timeout, which a current host never reaches while it is alive.
+    return !this.#ports.pingsSlowly(conn) || silent > LEGACY_HEARTBEAT_TIMEOUT_MS ? silent : 0;
   }
 
   /**

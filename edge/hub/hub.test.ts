@@ -802,6 +802,20 @@ describe('Hub: heartbeats', () => {
     expect(a.closed?.code).toBe(CLOSE_SILENT);
   });
 
+  it('a host of protocol 1.0 (a ping every 20 s) is given the old 65 s before it counts as silent', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const old = world.connect('old');
+    say(hub, old, hello('old', [ECHO], '1.0'));
+    expect(old.ofType('host.welcome')).toHaveLength(1);
+    old.pingedAt = world.clock - 15_000;
+    expect(await callAndAnswer(hub, [old], hub.createRestSession('alice'))).toBe(old);
+    expect(old.closed).toBeUndefined();
+    old.pingedAt = world.clock - 70_000;
+    expect(await codeOf(call(hub, hub.createRestSession('alice')))).toBe('HOST_OFFLINE');
+    expect(old.closed?.code).toBe(CLOSE_SILENT);
+  });
+
   it('a host that keeps pinging is never dropped, however long its calls take', async () => {
     const world = new World();
     const hub = world.hub();

@@ -86,6 +86,8 @@ export class Hub {
       connections: () => this.#currentConnections(),
       busy: () => this.#pending.size > 0 || this.mcp.busy || this.modern.busy,
       log: rt.log,
+      // Hosts before protocol 1.1 (recorded in old_hosts by ModernCalls) ping every 20 s.
+      pingsSlowly: (conn) => rt.sql.exec('SELECT 1 FROM old_hosts WHERE host_id = ?', conn.hostId).length > 0,
       closed: (conn, reason) => this.onClose(conn, CLOSE_SILENT, reason),
     });
     this.#trust = { sql: rt.sql, liveConnection: (hostId) => this.#liveConnection(hostId), mcpHostOf: (session) => this.mcp.hostOf(session) };

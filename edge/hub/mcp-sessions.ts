@@ -440,7 +440,8 @@ export class McpSessions {
       const stream = target && streamOf(target);
       if (stream && !stream.closed) entry.delivered = stream.send(text, { id: String(id) });
     }
-    // An HTTP+SSE session ends with its stream and cannot resume: only Streamable HTTP keeps a backlog.
+    // Only a Streamable HTTP session can replay (GET with Last-Event-ID); an HTTP+SSE session
+    // ends with its one stream, so keeping its messages would only hold memory and storage.
     if (live.transport === 'streamable') this.#events.append(live.id, entry);
   }
 

@@ -166,6 +166,15 @@ describe('several hosts', () => {
     for (let i = 0; i < 4; i++) expect(await tagOf(await newSession(base))).toBe('b');
     expect(await tagOf(null)).toBe('b');
     // machine-a's server processes died with it.
-    await waitUntil(() => (processesWithMarker(marker).some((pid) => readFileSync(`/proc/${pid}/environ`, 'latin1').includes('HOST_TAG=a')) ? undefined : true), 10_000, "machine-a's processes to exit");
+    await waitUntil(() => (processesWithMarker(marker).some((pid) => environOf(pid).includes('HOST_TAG=a')) ? undefined : true), 10_000, "machine-a's processes to exit");
   });
 });
+
+/** A process's environment, or '' once it has exited (it may go between listing and reading). */
+function environOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return '';
+  }
+}
