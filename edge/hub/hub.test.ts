@@ -368,6 +368,23 @@ describe('Hub: calls', () => {
     expect(await codeOf(call(hub, session))).toBe('SESSION_NOT_FOUND');
   });
 
+  it('REST sessions that expire unused are forgotten: their routes, processes and memory go', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const sessions = Array.from({ length: 5 }, () => hub.createRestSession('alice'));
+    for (const session of sessions) await callAndAnswer(hub, [conn], session);
+    expect(hub.held()).toEqual({ routes: 5, restSessions: 5, pendingCalls: 0, principalsInFlight: 0 });
+
+    world.clock += 25 * 60 * 60 * 1000; // past the 24 h TTL, never used again nor deleted
+    const fresh = hub.createRestSession('bob'); // the next session created finds them expired
+    expect(hub.held()).toEqual({ routes: 0, restSessions: 1, pendingCalls: 0, principalsInFlight: 0 });
+    for (const session of sessions) expect(world.routeRows(session)).toEqual([]);
+    const closed = conn.ofType('session.close').map((f) => f.session);
+    for (const session of sessions) expect(closed).toContain(session);
+    expect(closed).not.toContain(fresh);
+  });
+
   it('an unknown server is SERVER_NOT_FOUND', async () => {
     const world = new World();
     const hub = world.hub();

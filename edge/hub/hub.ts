@@ -397,8 +397,9 @@ export class Hub {
 
   /** A new REST session; past the principal's cap, its least recently used session is ended for it. */
   createRestSession(principal: string): string {
-    const { id, evicted } = this.#restSessions.create(principal);
+    const { id, evicted, expired } = this.#restSessions.create(principal);
     if (evicted) this.#endRestSession(evicted);
+    for (const old of expired) this.#endRestSession(old);
     return id;
   }
 
@@ -534,6 +535,11 @@ export class Hub {
 
   status(history: HistoryChoice = 'both'): HubFullStatus {
     return { ...this.#traffic.status(this.#pending.size, history), pendingFrameChars: this.#guards.pendingChars };
+  }
+
+  /** Entries the Hub holds in memory per session and per call: all of them must drain back to 0. */
+  held(): { routes: number; restSessions: number; pendingCalls: number; principalsInFlight: number } {
+    return { routes: this.#routes.size, restSessions: this.#restSessions.remembered, pendingCalls: this.#pending.size, principalsInFlight: this.#inFlight.size };
   }
 
   /** Ends any session (the status page's button): its processes stop, its next request is 404. */

@@ -24,11 +24,15 @@ export class RestSessions {
     this.#maxPerPrincipal = maxPerPrincipal;
   }
 
-  /** A new session id, and the id of the session ended to make room for it, if any. */
-  create(principal: string): { id: string; evicted?: string } {
+  /**
+   * A new session id, the id of the session ended to make room for it, if any, and the sessions
+   * found expired (their routes and processes are the caller's to end: nothing else would).
+   */
+  create(principal: string): { id: string; evicted?: string; expired: string[] } {
     const id = randomId();
     const now = this.#now();
-    this.#sql.exec('DELETE FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS);
+    const expired = this.#sql.exec('SELECT id FROM rest_sessions WHERE last_used < ?', now - REST_SESSION_TTL_MS).map((row) => String(row.id));
+    for (const old of expired) this.#forget(old);
     const held = Number(this.#sql.exec('SELECT count(*) AS n FROM rest_sessions WHERE principal = ?', principal)[0]?.n ?? 0);
     let evicted: string | undefined;
     if (held >= this.#maxPerPrincipal) {
@@ -40,7 +44,12 @@ export class RestSessions {
     }
     this.#sql.exec('INSERT INTO rest_sessions (id, principal, created_at, last_used) VALUES (?, ?, ?, ?)', id, principal, now, now);
     this.#touched.set(id, { at: now, principal });
-    return evicted ? { id, evicted } : { id };
+    return evicted ? { id, evicted, expired } : { id, expired };
+  }
+
+  /** Sessions whose last use is remembered in memory (for tests of what the Hub holds). */
+  get remembered(): number {
+    return this.#touched.size;
   }
 
   /** Ends a session of `principal` (404 for anyone else's, or an unknown one). */
