@@ -7,17 +7,21 @@
  * 2. The twin: the suite against test/fixtures/conformance-server.mjs (a stdio server with the
  *    suite's fixtures) behind a gateway of its own, /conformance/mcp, with the expected failures
  *    of scripts/conformance-expected-failures.yaml (`--expected-failures`).
+ * 3. A 2026-era server: the 2026-07-28 suite against test/fixtures/modern-server.mjs (v2 server
+ *    SDK) on the SDK's own Streamable HTTP entry ("direct") and over stdio behind a gateway of its
+ *    own, /modern/mcp, where the host relays modern requests unchanged; compared check by check.
  *
  *   npm run conformance
  *   npm run conformance -- --out results/        # keep the suite's output (checks.json per scenario)
  *   npm run conformance -- --timeout 600         # seconds per suite run (default 300)
- *   npm run conformance -- --budget 900          # seconds for the whole run (default 480)
+ *   npm run conformance -- --budget 900          # seconds for the whole run (default 720)
  *   npm run conformance -- --suite all           # active + pending scenarios
  *
  * Prints a summary per target, every check whose status differs between direct and gateway, and
  * every twin check that did not pass. Exit status: 0 when the gateway fails nothing that passes
  * directly, passes the DNS-rebinding check, and fails no twin scenario outside the expected
- * failures (and every expected failure still fails); 1 when any of that is not so; 2 when the
+ * failures (and every expected failure still fails), and relays to the 2026-era fixture without
+ * failing a check it passes on its own HTTP entry; 1 when any of that is not so; 2 when the
  * runs could not be made (a target did not start, a suite run timed out).
  * See docs/conformance.md.
  */
@@ -37,6 +41,9 @@ const EVERYTHING_BIN = path.join(MODULES, '@modelcontextprotocol/server-everythi
 /** The stdio twin of the suite's reference server, and the server name it has behind the gateway. */
 const TWIN_BIN = path.join(ROOT, 'test/fixtures/conformance-server.mjs');
 const TWIN_SERVER = 'conformance';
+/** A 2026-era server on the v2 server SDK: stdio, or `--http PORT` on the SDK's own HTTP entry. */
+const MODERN_BIN = path.join(ROOT, 'test/fixtures/modern-server.mjs');
+const MODERN_SERVER = 'modern';
 const EXPECTED_FAILURES = path.join(ROOT, 'scripts/conformance-expected-failures.yaml');
 /** The check the suite's dns-rebinding-protection scenario makes with a foreign Host and Origin. */
 const DNS_REBINDING_CHECK = 'localhost-host-rebinding-rejected';
@@ -80,7 +87,7 @@ function options(): Options {
     options: {
       out: { type: 'string', short: 'o' },
       timeout: { type: 'string', default: '300' },
-      budget: { type: 'string', default: '480' },
+      budget: { type: 'string', default: '720' },
       suite: { type: 'string', default: 'active' },
       'spec-version': { type: 'string', default: '2025-11-25' },
       help: { type: 'boolean', short: 'h' },
@@ -121,6 +128,48 @@ async function startDirect(dir: string): Promise<{ url: string; proc: Proc }> {
   procs.push(proc);
   await proc.waitFor(/listening on port (\d+)/, START_TIMEOUT_MS);
   return { url: `http://127.0.0.1:${port}/mcp`, proc };
+}
+
+async function startModernDirect(dir: string): Promise<{ url: string; proc: Proc }> {
+  const port = await freePort();
+  const proc = startProc('modern-server (--http)', process.execPath, [MODERN_BIN, '--http', String(port)], {
+    cwd: ROOT,
+    logFile: path.join(dir, 'modern-direct-server.log'),
+  });
+  procs.push(proc);
+  await proc.waitFor(/listening on port (\d+)/, START_TIMEOUT_MS);
+  return { url: `http://127.0.0.1:${port}/mcp`, proc };
+}
+
+/**
+ * Whether the gateway relays 2026-07-28 requests to the modern fixture unchanged (the host's probe
+ * classified it as 2026-era): its `greet` tool asks for input under its own key, `name`; the
+ * bridge for a 2025-era server would key the request `request-<id>`. The verdict can come a little
+ * after the gateway is ready, so this asks until a deadline.
+ */
+async function relaysModern(url: string): Promise<boolean> {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'conformance-script', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+  };
+  const ends = Date.now() + 20_000;
+  while (Date.now() < ends) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'greet' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'greet', arguments: {}, _meta: meta } }),
+      });
+      const text = await res.text();
+      const body = JSON.parse(text.includes('data:') ? text.slice(text.lastIndexOf('data:') + 5) : text) as { result?: { inputRequests?: Record<string, unknown> } };
+      if (body.result?.inputRequests && 'name' in body.result.inputRequests) return true;
+    } catch {
+      // not ready yet
+    }
+    await deadline(500);
+  }
+  return false;
 }
 
 /**
@@ -456,7 +505,7 @@ function twinReport(twin: TargetResult, expected: Map<string, string>, era: Era)
 }
 
 /** server-everything under the 2026-07-28 suite, directly and through the gateway: counts only (scored scenarios). */
-function modernSummary(direct: TargetResult, gateway: TargetResult, era: Era): string {
+function modernSummary(direct: TargetResult, gateway: TargetResult, era: Era, what = 'server-everything'): string {
   const row = (r: TargetResult) => {
     const scored = [...r.scenarios].filter(([name]) => !r.notScored.has(name));
     const checks = scored.flatMap(([, list]) => list);
@@ -465,11 +514,38 @@ function modernSummary(direct: TargetResult, gateway: TargetResult, era: Era): s
     return [r.name, `\`${r.url.replace(/:\d+\//, ':PORT/')}\``, String(scored.length), String(passed), String(checks.length), count('SUCCESS'), count('FAILURE'), count('WARNING'), `${r.seconds.toFixed(1)} s`];
   };
   return [
-    `## server-everything, direct and through the gateway (${era.label}, scored scenarios)`,
+    `## ${what}, direct and through the gateway (${era.label}, scored scenarios)`,
     '',
     table(['target', 'endpoint', 'scenarios', 'scenarios passed', 'checks', 'passed', 'failed', 'warnings', 'time'], [row(direct), row(gateway)]),
     '',
   ].join('\n');
+}
+
+/** The 2026-era server under the 2026-07-28 suite, on the SDK's own HTTP entry and through the gateway: check by check. */
+function modernServerReport(direct: TargetResult, gateway: TargetResult, relayed: boolean, era: Era): { text: string; verdict: string[]; regressions: Difference[] } {
+  const out = [`## A 2026-era server (v2 server SDK), direct and through the gateway (${era.label})`, ''];
+  out.push(
+    `\`${path.relative(ROOT, MODERN_BIN)}\`: directly with \`--http\` (the SDK's \`createMcpHandler\`), and over stdio behind a gateway (the host relays modern requests unchanged: ${relayed ? 'confirmed, the server\'s own input-request key reached the client' : '**NOT confirmed: the gateway did not relay the server\'s own input request**'}).`,
+    '',
+  );
+  out.push(modernSummary(direct, gateway, era).split('\n').slice(2).join('\n'));
+  const { differences } = compare(direct, gateway);
+  out.push(`### Checks whose status differs (${differences.length})`, '');
+  if (differences.length === 0) out.push('None: every check has the same status directly and through the gateway.', '');
+  else {
+    out.push(
+      table(
+        ['check (scenario/id)', 'direct', 'gateway', 'gateway says', 'direct says'],
+        differences.map((x) => [`${x.regression ? '**REGRESSION** ' : ''}\`${x.key}\``, status(x.direct), status(x.gateway), short(x.gateway?.errorMessage, 90), short(x.direct?.errorMessage, 90)]),
+      ),
+      '',
+    );
+  }
+  const regressions = differences.filter((x) => x.regression);
+  const verdict = [
+    `- 2026-era server: relayed unchanged through the gateway: ${relayed ? 'yes' : 'NO'}; checks that pass directly but fail through the gateway: ${regressions.length === 0 ? 'none' : regressions.map((x) => x.key).join(', ')}`,
+  ];
+  return { text: out.join('\n'), verdict, regressions };
 }
 
 function versions(): string {
@@ -494,7 +570,7 @@ async function main(): Promise<number> {
   const opts = options();
   budgetEnds = Date.now() + opts.budgetMs;
   const modern = modernEra(ROOT);
-  for (const file of [CONFORMANCE_BIN, EVERYTHING_BIN, TWIN_BIN, EXPECTED_FAILURES, modern.bin, modern.expectedFailures]) {
+  for (const file of [CONFORMANCE_BIN, EVERYTHING_BIN, TWIN_BIN, MODERN_BIN, EXPECTED_FAILURES, modern.bin, modern.expectedFailures]) {
     if (!existsSync(file)) throw new HarnessError(`${path.relative(ROOT, file)} is missing${file.includes('node_modules') ? ': run npm install' : ''}`);
   }
   const expected = readExpectedFailures(EXPECTED_FAILURES);
@@ -519,12 +595,20 @@ async function main(): Promise<number> {
     await Promise.all([directTarget.proc.stop(), gatewayTarget.proc.stop()]);
     const twin = await runSuite('twin', twinTarget.url, dir, opts, ['--expected-failures', EXPECTED_FAILURES]);
     const twinModern = await runSuite('twin-2026', twinTarget.url, dir, opts, ['--expected-failures', modern.expectedFailures], modern);
+    await twinTarget.proc.stop();
+    // A 2026-era server, on the v2 SDK's own HTTP entry and behind a gateway that relays to it.
+    process.stderr.write('starting the 2026-era fixture (--http) and a gateway with it over stdio\n');
+    const [modernDirectTarget, modernGatewayTarget] = await Promise.all([startModernDirect(dir), startGateway(dir, 'modern-gateway', MODERN_SERVER, [MODERN_BIN])]);
+    const relayed = await relaysModern(modernGatewayTarget.url);
+    const modernDirect = await runSuite('modern-direct-2026', modernDirectTarget.url, dir, opts, [], modern);
+    const modernGateway = await runSuite('modern-gateway-2026', modernGatewayTarget.url, dir, opts, [], modern);
     await cleanup();
 
     const sideBySide = report(direct, gateway, opts);
     const twinResult = twinReport(twin, expected, legacyEra(ROOT, opts.suite, opts.specVersion));
     const modernSideBySide = modernSummary(directModern, gatewayModern, modern);
     const twinModernResult = twinReport(twinModern, expectedModern, modern);
+    const modernServer = modernServerReport(modernDirect, modernGateway, relayed, modern);
     const text = [
       '# 2025-11-25',
       '',
@@ -534,19 +618,21 @@ async function main(): Promise<number> {
       '',
       modernSideBySide,
       twinModernResult.text,
+      modernServer.text,
       '## Verdict',
       '',
       ...sideBySide.verdict,
       ...twinResult.verdict,
       ...twinModernResult.verdict,
+      ...modernServer.verdict,
     ].join('\n');
     process.stdout.write(`# MCP conformance through the gateway\n\n${new Date().toISOString().slice(0, 10)}; ${versions()}\n\n${text}\n`);
     writeFileSync(path.join(dir, 'report.md'), text + '\n');
-    for (const r of [direct, gateway, twin, directModern, gatewayModern, twinModern]) {
+    for (const r of [direct, gateway, twin, directModern, gatewayModern, twinModern, modernDirect, modernGateway]) {
       if (r.scenarios.size === 0) throw new HarnessError(`the suite produced no results against ${r.name} (see ${path.join(dir, `${r.name}-suite.log`)})`);
       if (r.exit.timedOut) throw new HarnessError(`the suite run against ${r.name} timed out (see ${path.join(dir, `${r.name}-suite.log`)})`);
     }
-    const failed = sideBySide.regressions.length > 0 || !sideBySide.dnsOk || !twinResult.ok || !twinModernResult.ok;
+    const failed = sideBySide.regressions.length > 0 || !sideBySide.dnsOk || !twinResult.ok || !twinModernResult.ok || !relayed || modernServer.regressions.length > 0;
     if (failed) keep = true;
     process.stdout.write(`\n${failed ? 'FAIL' : 'OK'}${keep ? ` (suite output kept in ${dir})` : ''}\n`);
     return failed ? 1 : 0;

@@ -152,14 +152,12 @@ export class ModernCalls {
     if (message.id === undefined) return new Response(null, { status: 202 });
     try {
       const conn = this.#ports.pickHost(req.server);
-      // A 2026-07-28 server gets every request as it came: its own discover, its own requestState.
-      if (this.#speaksModern(req.server, conn.hostId)) {
-        // A listen stream would outlive the request/response relay: not offered for these servers yet.
-        if (message.method === 'subscriptions/listen') return rpcError(404, id, -32601, 'Method not found: subscriptions/listen is not relayed to this server by the gateway');
-        return await this.#forward(req, conn);
-      }
-      if (message.method === 'server/discover') return json(id, this.#discover(req.server));
+      // A listen stream would outlive the request/response relay, so the gateway serves it for
+      // every server, a 2026-07-28 one too: the list changes its host reports reach it.
       if (message.method === 'subscriptions/listen') return this.#listen.open(req.server, req.principal, message.id, message.params, this.#info(req.server, conn.hostId).capabilities ?? {});
+      // A 2026-07-28 server gets every other request as it came: its own discover, its own requestState.
+      if (this.#speaksModern(req.server, conn.hostId)) return await this.#forward(req, conn);
+      if (message.method === 'server/discover') return json(id, this.#discover(req.server));
       if (REMOVED_METHODS.has(message.method)) {
         return rpcError(404, id, -32601, `Method not found: ${message.method} is not part of protocol revision 2026-07-28 on this gateway`);
       }

@@ -270,6 +270,38 @@ describe('a 2026-07-28 server (v2 server SDK over stdio)', () => {
     expect(body.result.requestState).toBeUndefined();
   });
 
+  it('serves subscriptions/listen itself: the acknowledgement first, tagged with the subscription id', async () => {
+    const controller = new AbortController();
+    const res = await fetch(modernUrl(), {
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${TOKEN_A}`,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'subscriptions/listen',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'listen-m', method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true }, _meta: META } }),
+    });
+    try {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      while (!buffer.split('\n').some((l) => l.startsWith('data: ') && l.length > 6)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the listen stream ended');
+        buffer += decoder.decode(value, { stream: true });
+      }
+      const ack = JSON.parse(buffer.split('\n').find((l) => l.startsWith('data: ') && l.length > 6)!.slice(6));
+      expect(ack).toMatchObject({ method: 'notifications/subscriptions/acknowledged', params: { notifications: { toolsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen-m' } } });
+    } finally {
+      controller.abort();
+    }
+  });
+
   it('serves a 2025-11-25 client too', async () => {
     const client = new Client({ name: 'legacy-e2e', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(modernUrl()), { requestInit: { headers: { authorization: `Bearer ${TOKEN_A}` } } }));
