@@ -1,6 +1,6 @@
 /**
- * The Hub's logic, free of `cloudflare:workers`: host connections, routing of server sessions to
- * hosts, REST sessions, and calls in flight. The Durable Object in `object.ts` is a thin wrapper;
+ * The Hub's logic, free of `cloudflare:workers`: routing of server sessions to hosts, REST
+ * sessions, and calls in flight; host connections are in `host-links.ts`. The Durable Object in `object.ts` is a thin wrapper;
  * tests drive this class directly in Node with an in-memory SQLite and fake sockets.
  *
  * What must survive hibernation (hosts, their servers, routes, REST sessions) lives in SQL.
@@ -8,28 +8,23 @@
  * as long as the request that created it.
  */
 import {
-  CLOSE_BAD_HELLO,
-  CLOSE_FORBIDDEN,
-  CLOSE_LIMIT,
-  CLOSE_PROTOCOL_MISMATCH,
-  CLOSE_REPLACED,
   CLOSE_SILENT,
   DEFAULT_CHUNK_TIMEOUT_MS,
   DEFAULT_MAX_CALLS_PER_PRINCIPAL,
   DEFAULT_HELLO_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_PARK_TTL_MS,
-  PROTOCOL_VERSION,
 } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode } from '../../shared/errors.ts';
-import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
-import { majorOf, type Frame, type FrameOf, type Tool } from '../../shared/protocol.ts';
+import { encodeFrame } from '../../shared/framing.ts';
+import type { FrameOf, Tool } from '../../shared/protocol.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
 import { Catalog, type CatalogEntry } from './catalog.ts';
 import { HeartbeatWatch } from './heartbeat.ts';
 import { HostGuards } from './host-guard.ts';
-import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
+import { HostLinks, sendFrame } from './host-links.ts';
+import type { TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { ModernCalls } from '../mcp2026/modern-calls.ts';
@@ -64,8 +59,7 @@ export class Hub {
   readonly #bootId = randomId().slice(0, 8);
   #callCounter = 0;
   readonly #catalog: Catalog;
-  /** host id -> the connId its current hello came from. */
-  #hostConns: Map<string, string> | null = null;
+  readonly #links: HostLinks;
   /** "server\0session" -> host id. */
   readonly #routes = new Map<string, string>();
   readonly #restSessions: RestSessions;
@@ -83,14 +77,14 @@ export class Hub {
     this.#limits = limits;
     this.#heartbeat = new HeartbeatWatch({
       now: rt.now,
-      connections: () => this.#currentConnections(),
+      connections: () => this.#links.currentConnections(),
       busy: () => this.#pending.size > 0 || this.mcp.busy || this.modern.busy,
       log: rt.log,
       // Hosts before protocol 1.1 (recorded in old_hosts by ModernCalls) ping every 20 s.
       pingsSlowly: (conn) => rt.sql.exec('SELECT 1 FROM old_hosts WHERE host_id = ?', conn.hostId).length > 0,
       closed: (conn, reason) => this.onClose(conn, CLOSE_SILENT, reason),
     });
-    this.#trust = { sql: rt.sql, liveConnection: (hostId) => this.#liveConnection(hostId), mcpHostOf: (session) => this.mcp.hostOf(session) };
+    this.#trust = { sql: rt.sql, liveConnection: (hostId) => this.#links.liveConnection(hostId), mcpHostOf: (session) => this.mcp.hostOf(session) };
     for (const statement of SCHEMA) rt.sql.exec(statement);
     this.#traffic = new Traffic(rt.sql, rt.now, rt.scheduleAlarm);
     this.#restSessions = new RestSessions(rt.sql, rt.now, limits.maxSessionsPerPrincipal);
@@ -102,7 +96,7 @@ export class Hub {
         maxFrameChars: limits.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES,
       },
       rt.now,
-      (conn, reason) => this.#closeForLimit(conn, reason),
+      (conn, reason) => this.#links.closeForLimit(conn, reason),
     );
     this.mcp = new McpSessions(
       {
@@ -116,9 +110,9 @@ export class Hub {
         },
         connectionOf: (hostId) => {
           this.#heartbeat.arm();
-          return this.#liveConnection(hostId);
+          return this.#links.liveConnection(hostId);
         },
-        send: (conn, frame) => this.#send(conn, frame),
+        send: (conn, frame) => sendFrame(conn, frame),
         finished: (call) => this.#traffic.finished(call),
       },
       limits,
@@ -131,8 +125,8 @@ export class Hub {
           this.#heartbeat.arm();
           return this.#pickHost(server, this.#catalog.entry(server));
         },
-        connectionOf: (hostId) => this.#liveConnection(hostId),
-        send: (conn, frame) => this.#send(conn, frame),
+        connectionOf: (hostId) => this.#links.liveConnection(hostId),
+        send: (conn, frame) => sendFrame(conn, frame),
         finished: (call) => this.#traffic.finished(call),
       },
       {
@@ -142,7 +136,23 @@ export class Hub {
         maxCallsPerPrincipal: limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL,
       },
     );
-    this.#reconcile();
+    this.#links = new HostLinks({
+      rt,
+      guards: this.#guards,
+      trust: this.#trust,
+      catalog: this.#catalog,
+      traffic: this.#traffic,
+      heartbeat: this.#heartbeat,
+      mcp: this.mcp,
+      modern: this.modern,
+      response: (conn, frame) => this.#onResponse(conn, frame),
+      failCalls: (connId, message) => this.#failPending((p) => p.connId === connId, message),
+      dropRoute: (server, session) => this.#dropRoute(server, session),
+      routesGone: (hostId) => {
+        for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
+      },
+    });
+    this.#links.reconcile();
   }
 
   /** Periodic upkeep: writes the traffic history, ends idle MCP sessions, and asks to run again while any remain. */
@@ -151,17 +161,8 @@ export class Hub {
     if (this.mcp.reapIdle(this.#limits.mcpIdleMs) > 0) this.#rt.scheduleAlarm(this.#limits.mcpIdleMs);
   }
 
-  /** Forget hosts whose connection did not survive (a restart drops every WebSocket). */
-  #reconcile(): void {
-    const live = new Set(this.#rt.liveConnIds());
-    for (const row of this.#rt.sql.exec('SELECT id, conn_id FROM hosts')) {
-      if (live.has(String(row.conn_id))) continue;
-      this.#forgetHost(String(row.id));
-      this.#traffic.hostDropped(String(row.id), null);
-    }
-  }
 
-  // ---- host connections -------------------------------------------------------------------
+  // ---- host connections (host-links.ts) -----------------------------------------------------
 
   /** A host's WebSocket was accepted: its hello must follow within the deadline. */
   onOpen(conn: HostConnection): void {
@@ -169,161 +170,11 @@ export class Hub {
   }
 
   onMessage(conn: HostConnection, text: string): void {
-    let frame: Frame | null;
-    try {
-      frame = this.#guards.decoder(conn).decode(text);
-    } catch (err) {
-      if (err instanceof FrameLimitError) return this.#closeForLimit(conn, err.message);
-      const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
-      if (this.#guards.mayLog(conn.connId)) this.#rt.log('warn', 'bad frame from host', { host: conn.hostId, code: error.code, reason: error.message });
-      this.#send(conn, { type: 'frame.error', code: error.code, message: error.message });
-      return;
-    }
-    if (frame) this.#dispatch(conn, frame);
-    this.#guards.checked(conn);
-  }
-
-  /** A connection past one of its limits: closed with the reason, and everything it held freed. */
-  #closeForLimit(conn: HostConnection, reason: string): void {
-    this.#rt.log('warn', 'host connection closed: over a limit', { host: conn.hostId, reason });
-    this.#send(conn, { type: 'frame.error', code: 'FRAME_TOO_LARGE', message: reason });
-    conn.close(CLOSE_LIMIT, reason.slice(0, 120));
-    this.onClose(conn, CLOSE_LIMIT, reason);
+    this.#links.onMessage(conn, text);
   }
 
   onClose(conn: HostConnection, code: number, reason: string): void {
-    this.#guards.closed(conn.connId);
-    this.modern.onConnectionClosed(conn.connId);
-    const what = code === CLOSE_SILENT ? `went silent (${reason})` : 'disconnected';
-    this.#failPending((p) => p.connId === conn.connId, `host ${conn.hostId} ${what} during the call`);
-    if (this.#currentConn(conn.hostId) === conn.connId) {
-      this.#forgetHost(conn.hostId);
-      this.#traffic.hostDropped(conn.hostId, code);
-      this.#rt.log('info', 'host disconnected', { host: conn.hostId, code, reason });
-    }
-  }
-
-  #dispatch(conn: HostConnection, frame: Frame): void {
-    if (frame.type === 'host.hello') return this.#onHello(conn, frame);
-    if (this.#currentConn(conn.hostId) !== conn.connId) {
-      // Nothing but a hello until one is accepted; a replaced connection is closing anyway.
-      const message = `expected host.hello first, got ${frame.type}`;
-      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message });
-      this.#rt.log('warn', 'host connection closed: a frame before its hello', { host: conn.hostId, type: frame.type });
-      conn.close(CLOSE_BAD_HELLO, message.slice(0, 120));
-      this.onClose(conn, CLOSE_BAD_HELLO, message);
-      return;
-    }
-    switch (frame.type) {
-      case 'rpc.response':
-        return this.#onResponse(conn, frame);
-      case 'session.closed':
-        if (!ownsSession(this.#trust, conn, frame.server, frame.session)) return this.#dropForeign(conn, frame.type, frame.server);
-        this.#dropRoute(frame.server, frame.session);
-        this.mcp.onSessionClosed(frame.session, frame.reason);
-        return;
-      case 'mcp.message':
-        if (this.mcp.hostOf(frame.session) !== conn.hostId) return this.#dropForeign(conn, frame.type, frame.server);
-        this.mcp.onServerMessage(frame.session, frame.message);
-        return;
-      case 'server.update':
-        return this.#onServerUpdate(conn, frame.server);
-      case 'host.stats':
-        this.#traffic.hostProcesses(conn.hostId, { sessions: frame.sessions, pooled: frame.pooled, watching: frame.watching });
-        return;
-      case 'modern.input':
-        return this.modern.onInput(conn, frame);
-      case 'modern.event':
-        return this.modern.onEvent(conn, frame);
-      case 'modern.changed':
-        return this.modern.listChanged(frame.server, frame.list);
-      case 'rpc.notify':
-        // Progress and log notifications for REST calls have nobody to go to.
-        return;
-      case 'frame.error':
-        this.#rt.log('warn', 'host reported a bad frame', { host: conn.hostId, code: frame.code, reason: frame.message });
-        return;
-      default:
-        this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `a host may not send ${frame.type}` });
-    }
-  }
-
-  /** A frame about something another connection owns: dropped, and logged a few times a minute. */
-  #dropForeign(conn: HostConnection, type: string, server: string): void {
-    if (this.#guards.mayLog(conn.connId)) {
-      this.#rt.log('warn', 'dropped a frame about what another host owns', { host: conn.hostId, type, server });
-    }
-  }
-
-  /** Tells a host why it is refused, logs it, closes its connection and forgets it. */
-  #refuse(conn: HostConnection, refusal: Refusal): void {
-    this.#send(conn, { type: 'frame.error', code: 'FORBIDDEN', message: refusal.message });
-    this.#rt.log('warn', refusal.log, { host: conn.hostId, ...(refusal.server ? { server: refusal.server } : {}) });
-    conn.close(CLOSE_FORBIDDEN, refusal.message.slice(0, 120));
-    this.onClose(conn, CLOSE_FORBIDDEN, refusal.message);
-  }
-
-  #onHello(conn: HostConnection, hello: FrameOf<'host.hello'>): void {
-    if (majorOf(hello.version) !== majorOf(PROTOCOL_VERSION)) {
-      const message = `host speaks protocol ${hello.version}, this edge speaks ${PROTOCOL_VERSION}: run the same major version of mcp-gateway on both`;
-      this.#send(conn, { type: 'frame.error', code: 'PROTOCOL_MISMATCH', message });
-      this.#rt.log('warn', 'host refused: protocol mismatch', { host: conn.hostId, version: hello.version });
-      conn.close(CLOSE_PROTOCOL_MISMATCH, message.slice(0, 120));
-      return;
-    }
-    if (hello.hostId !== conn.hostId) {
-      const message = `hello names host ${hello.hostId} but the connection was opened as ${conn.hostId}`;
-      this.#send(conn, { type: 'frame.error', code: 'BAD_HELLO', message });
-      conn.close(CLOSE_BAD_HELLO, 'host id mismatch');
-      return;
-    }
-    const refusal = hostIdRefusal(this.#trust, conn) ?? serversRefusal(this.#trust, conn, hello.servers);
-    if (refusal) return this.#refuse(conn, refusal);
-    const previous = this.#currentConn(conn.hostId);
-    if (previous && previous !== conn.connId) {
-      this.#failPending((p) => p.connId === previous, `host ${conn.hostId} reconnected during the call`);
-    }
-    // A hello is a full restatement of the host: replace whatever was known of it.
-    this.#forgetHost(conn.hostId);
-    const { sql, now } = this.#rt;
-    sql.exec('INSERT INTO hosts (id, conn_id, connected_at) VALUES (?, ?, ?)', conn.hostId, conn.connId, now());
-    for (const server of hello.servers) {
-      sql.exec(
-        'INSERT INTO servers (name, host_id, tools, error) VALUES (?, ?, ?, ?)',
-        server.name,
-        conn.hostId,
-        JSON.stringify(server.tools),
-        server.error ?? null,
-      );
-      sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
-    }
-    this.modern.onHello(conn.hostId, hello.servers, hello.version);
-    this.#hostConns?.set(conn.hostId, conn.connId);
-    this.#traffic.hostConnected(conn.hostId);
-    this.#catalog.invalidate();
-    this.#guards.welcomed(conn.connId);
-    // Only now, after a valid hello from a token allowed this id, does the new connection replace the old.
-    for (const old of this.#rt.connectionsOf(conn.hostId)) {
-      if (old.connId === conn.connId) continue;
-      this.#guards.closed(old.connId);
-      old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
-    }
-    this.#send(conn, { type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: this.#guards.limits.maxFrameChars });
-    this.#rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
-  }
-
-  /** A server's tools changed: the catalog (and so the OpenAPI document) follows. */
-  #onServerUpdate(conn: HostConnection, server: FrameOf<'server.update'>['server']): void {
-    const known = this.#rt.sql.exec('SELECT 1 FROM servers WHERE name = ? AND host_id = ?', server.name, conn.hostId).length > 0;
-    if (!known) {
-      this.#send(conn, { type: 'frame.error', code: 'BAD_FRAME', message: `server ${server.name} was not in this host's hello` });
-      return;
-    }
-    this.#rt.sql.exec('UPDATE servers SET tools = ?, error = ? WHERE name = ? AND host_id = ?', JSON.stringify(server.tools), server.error ?? null, server.name, conn.hostId);
-    this.modern.onServerUpdate(conn.hostId, server);
-    this.modern.listChanged(server.name, 'tools');
-    this.#catalog.invalidate();
-    this.#rt.log('info', 'server tools changed', { host: conn.hostId, server: server.name, tools: server.tools.length });
+    this.#links.onClose(conn, code, reason);
   }
 
   #onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): void {
@@ -332,7 +183,7 @@ export class Hub {
     // Timed out or cancelled already: nothing to do.
     if (!call) return;
     // An answer to a call this connection was never sent.
-    if (call.connId !== conn.connId) return this.#dropForeign(conn, frame.type, call.server);
+    if (call.connId !== conn.connId) return this.#links.dropForeign(conn, frame.type, call.server);
     if (frame.fault) {
       const code = isErrorCode(frame.fault.code) ? frame.fault.code : 'UPSTREAM_ERROR';
       this.#pending.reject(frame.id, new GatewayError(code, frame.fault.message));
@@ -349,42 +200,6 @@ export class Hub {
     }
   }
 
-  #forgetHost(hostId: string): void {
-    const { sql } = this.#rt;
-    sql.exec('DELETE FROM hosts WHERE id = ?', hostId);
-    sql.exec('DELETE FROM servers WHERE host_id = ?', hostId);
-    sql.exec('DELETE FROM routes WHERE host_id = ?', hostId);
-    this.mcp.onHostGone(hostId);
-    this.#traffic.hostGone(hostId);
-    this.modern?.forgetHost(hostId);
-    this.#hostConns?.delete(hostId);
-    for (const [key, host] of this.#routes) if (host === hostId) this.#routes.delete(key);
-    this.#catalog.invalidate();
-  }
-
-  #currentConn(hostId: string): string | undefined {
-    if (!this.#hostConns) {
-      this.#hostConns = new Map(this.#rt.sql.exec('SELECT id, conn_id FROM hosts').map((r) => [String(r.id), String(r.conn_id)]));
-    }
-    return this.#hostConns.get(hostId);
-  }
-
-  #liveConnection(hostId: string): HostConnection | undefined {
-    const connId = this.#currentConn(hostId);
-    const conn = connId ? this.#rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
-    return conn && !this.#heartbeat.checkOne(conn) ? conn : undefined;
-  }
-
-  /** The current connection of every known host, silent or not. */
-  #currentConnections(): HostConnection[] {
-    this.#currentConn('');
-    return [...this.#hostConns!].flatMap(([hostId, connId]) => this.#rt.connectionsOf(hostId).filter((c) => c.connId === connId));
-  }
-
-
-  #send(conn: HostConnection, frame: Frame): void {
-    for (const message of encodeFrame(frame)) conn.send(message);
-  }
 
   #failPending(match: (call: CallMeta) => boolean, message: string): void {
     this.#pending.rejectAll(() => new GatewayError('HOST_OFFLINE', message), match);
@@ -413,8 +228,8 @@ export class Hub {
   #endRestSession(session: string): void {
     for (const row of this.#rt.sql.exec('SELECT server, host_id FROM routes WHERE session = ?', session)) {
       const server = String(row.server);
-      const conn = this.#liveConnection(String(row.host_id));
-      if (conn) this.#send(conn, { type: 'session.close', server, session });
+      const conn = this.#links.liveConnection(String(row.host_id));
+      if (conn) sendFrame(conn, { type: 'session.close', server, session });
       this.#dropRoute(server, session);
     }
   }
@@ -467,7 +282,7 @@ export class Hub {
     try {
       return await this.#request(conn, req.server, session, req.method, req.params, req.timeoutMs);
     } finally {
-      this.#send(conn, { type: 'session.close', server: req.server, session });
+      sendFrame(conn, { type: 'session.close', server: req.server, session });
     }
   }
 
@@ -480,7 +295,7 @@ export class Hub {
       if (row) this.#routes.set(key, (hostId = String(row.host_id)));
     }
     if (hostId !== undefined && entry.hosts.includes(hostId)) {
-      const conn = this.#liveConnection(hostId);
+      const conn = this.#links.liveConnection(hostId);
       if (conn) return conn;
     }
     // New session (or its host is gone).
@@ -494,7 +309,7 @@ export class Hub {
   #pickHost(server: string, entry: CatalogEntry): HostConnection {
     const start = Math.floor(Math.random() * entry.hosts.length);
     for (let i = 0; i < entry.hosts.length; i++) {
-      const conn = this.#liveConnection(entry.hosts[(start + i) % entry.hosts.length]!);
+      const conn = this.#links.liveConnection(entry.hosts[(start + i) % entry.hosts.length]!);
       if (conn) return conn;
     }
     throw new GatewayError('HOST_OFFLINE', `no connected host offers server ${server} right now`);
@@ -513,7 +328,7 @@ export class Hub {
       meta: { connId: conn.connId, server },
       timeoutMs,
       onTimeout: () => {
-        this.#send(conn, { type: 'rpc.cancel', id, reason: 'deadline passed' });
+        sendFrame(conn, { type: 'rpc.cancel', id, reason: 'deadline passed' });
         return new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${method} within ${timeoutMs} ms`);
       },
     });
