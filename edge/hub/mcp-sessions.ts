@@ -10,113 +10,33 @@
 import { DEFAULT_MAX_CALLS_PER_PRINCIPAL, SSE_BACKLOG_CHARS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import { PendingRequests } from '../../shared/pending.ts';
-import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
+import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import { EventLog, type BacklogEntry } from './event-log.ts';
-import type { HostConnection, HubSql } from './hub.ts';
-import { callOutcome, jsonRpcErrorCode, StartedRequests, whatOf, type FinishedCall } from './outcome.ts';
-import { SseStream, type SseOptions } from './sse.ts';
+import type { HostConnection } from './hub.ts';
+import {
+  answerMode,
+  errorText,
+  idKey,
+  isRequest,
+  isResponse,
+  LEGACY_PROBE_MS,
+  RECONNECT_AFTER_MS,
+  SSE_HEADERS,
+  streamOf,
+  TOUCH_EVERY_MS,
+  type AnswerMode,
+  type Live,
+  type McpLimits,
+  type McpPorts,
+  type PostRequest,
+  type Transport,
+  type Waiter,
+} from './mcp-session-parts.ts';
+import { callOutcome, jsonRpcErrorCode, StartedRequests, whatOf } from './outcome.ts';
+import { SseStream } from './sse.ts';
 
-export type Transport = 'streamable' | 'sse';
-
-/** What the sessions need from the Hub. */
-export interface McpPorts {
-  sql: HubSql;
-  now(): number;
-  /** A connected host that offers `server`, for a new session (throws HOST_OFFLINE / SERVER_NOT_FOUND). */
-  pickHost(server: string): HostConnection;
-  /** The current connection of a host, if it is connected. */
-  connectionOf(hostId: string): HostConnection | undefined;
-  send(conn: HostConnection, frame: Frame): void;
-  /** Counts one answered request of a server (for /status and its history). */
-  finished(call: FinishedCall): void;
-}
-
-export interface McpLimits {
-  requestTimeoutMs: number;
-  maxSessionsPerPrincipal: number;
-  sse: SseOptions;
-  /** Events kept per session for replay. */
-  backlog: number;
-  /** Characters those events may hold together (default SSE_BACKLOG_CHARS). */
-  backlogChars?: number;
-  /** Requests one principal may have in flight at once, REST calls and MCP requests each (default 64); past it: 429. */
-  maxCallsPerPrincipal?: number;
-}
-
-/** A client request waiting for the server's response: the stream it goes on (none: one JSON body). */
-interface Waiter {
-  stream?: SseStream;
-  /** Turns a pending JSON answer into an SSE stream (the first message for it that is not the answer). */
-  upgrade?: () => SseStream;
-  progressToken?: unknown;
-  method: string;
-  startedAt: number;
-}
-
-interface Live {
-  id: string;
-  server: string;
-  principal: string;
-  hostId: string;
-  transport: Transport;
-  main?: SseStream;
-  /** Client requests in flight, by JSON-RPC id; each resolves with its response's JSON text. */
-  waiters: PendingRequests<string, string, Waiter>;
-  /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
-  started?: StartedRequests;
-  /** When `last_used` was last written to storage, and the last use (which may be newer). */
-  touchedAt?: number;
-  usedAt?: number;
-}
-
-export interface PostRequest {
-  server: string;
-  sessionId: string | null;
-  principal: string;
-  message: JsonRpcMessage;
-  wantsSse: boolean;
-  /** With wantsSse: JSON is fine too, so the answer is JSON unless a message must be streamed before it. */
-  jsonToo?: boolean;
-}
-
-/**
- * A legacy stream's client is checked this often: its disconnect ends the session and stops its
- * process, and is noticed within two writes of it (the first may still be accepted).
- */
-const LEGACY_PROBE_MS = 400;
-
-/**
- * How a request's answer goes back: on an SSE stream, as one JSON body, or (the client takes
- * either) as JSON unless a message for the request, or one with nowhere else to go, comes first.
- */
-type AnswerMode = 'sse' | 'json' | 'either';
-
-function answerMode(req: PostRequest): AnswerMode {
-  return !req.wantsSse ? 'json' : req.jsonToo ? 'either' : 'sse';
-}
-
-/** The waiter's stream, opened now if its answer was going to be JSON. */
-function streamOf(waiter: Waiter): SseStream | undefined {
-  return waiter.stream ?? waiter.upgrade?.();
-}
-
-/** How often, at most, a session's last use is written to storage. */
-const TOUCH_EVERY_MS = 5000;
-
-/** What a client that lost a stream is told to wait before reconnecting (the SSE `retry` field). */
-const RECONNECT_AFTER_MS = 1000;
-
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
-
-const idKey = (id: unknown) => JSON.stringify(id);
-
-/** The JSON-RPC error response a client gets for a request the gateway gave up on. */
-function errorText(id: unknown, err: GatewayError): string {
-  return JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code: err.code === 'REQUEST_TIMEOUT' ? -32001 : -32000, message: err.message } });
-}
-const isRequest = (m: JsonRpcMessage) => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
-const isResponse = (m: JsonRpcMessage) => m.method === undefined && m.id !== undefined && m.id !== null;
+export type { McpLimits, McpPorts, PostRequest, Transport } from './mcp-session-parts.ts';
 
 export class McpSessions {
   readonly #ports: McpPorts;
