@@ -17,6 +17,7 @@ import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
 import { StartError, type StartCause } from './start-failure.ts';
+import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -74,7 +75,7 @@ export class HostAgent extends EventEmitter {
       config: opts.config,
       baseDir: opts.baseDir,
       logger: opts.logger,
-      onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason: this.#publicReason(server, reason) }),
+      onSessionEnded: (server, session, reason) => this.#send({ type: 'session.closed', server, session, reason: publicReason(this.#log, server, reason) }),
       onServerMessage: (server, session, message) => this.#send({ type: 'mcp.message', server, session, message }),
       onServerHealth: (server, error) => this.#serverHealth(server, error),
     });
@@ -355,25 +356,6 @@ export class HostAgent extends EventEmitter {
     }
   }
 
-  /**
-   * A fault's message as the REST client sees it: a server's stderr and command line stay in this
-   * host's log (and on the authenticated /status), never in an API response.
-   */
-  #publicMessage(err: GatewayError, server: string): string {
-    if (err.code !== 'SPAWN_FAILED' && err.code !== 'SERVER_EXITED') return err.message.slice(0, 4000);
-    this.#log.warn('a call failed: the server process could not start or ended', { server, code: err.code, detail: err.message });
-    return err.code === 'SPAWN_FAILED'
-      ? `server ${server} could not start; the host's log has the detail`
-      : `server ${server} ended during the call; the host's log has the detail`;
-  }
-
-  /** Why a session ended, as its MCP client may see it: a failed start names no command line. */
-  #publicReason(server: string, reason: string): string {
-    if (!reason.startsWith('could not start')) return reason;
-    this.#log.warn('a session ended: its server process could not start', { server, detail: reason });
-    return "the server process could not start; the host's log has the detail";
-  }
-
   async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {
     const { id, server, session, method, params, timeoutMs } = frame;
     try {
@@ -390,7 +372,7 @@ export class HostAgent extends EventEmitter {
       if (err instanceof RpcError) {
         this.#send({ type: 'rpc.response', id, error: { code: err.code, message: err.message, data: err.data } });
       } else if (err instanceof GatewayError) {
-        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: this.#publicMessage(err, server) } });
+        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: publicMessage(this.#log, err, server) } });
       } else {
         this.#log.error('call failed unexpectedly', { error: err instanceof Error ? err.stack : String(err) });
         this.#send({ type: 'rpc.response', id, fault: { code: 'INTERNAL', message: 'internal error in the host agent' } });
@@ -399,17 +381,4 @@ export class HostAgent extends EventEmitter {
       this.#running.delete(id);
     }
   }
-}
-
-/** The parts of a server's `initialize` answer the edge needs for `server/discover`, within the frame's bounds. */
-function initializeInfo(result: unknown): ServerInfo['initialize'] {
-  if (!result || typeof result !== 'object') return undefined;
-  const r = result as Record<string, unknown>;
-  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  return {
-    ...(typeof r.protocolVersion === 'string' ? { protocolVersion: r.protocolVersion.slice(0, 64) } : {}),
-    ...(isObject(r.capabilities) ? { capabilities: r.capabilities } : {}),
-    ...(isObject(r.serverInfo) ? { serverInfo: r.serverInfo } : {}),
-    ...(typeof r.instructions === 'string' ? { instructions: r.instructions.slice(0, 64_000) } : {}),
-  };
 }
