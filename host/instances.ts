@@ -1,14 +1,14 @@
 /**
- * The server processes of one host. Per server, by its `instances` policy:
- * - `per-session` (the default): one process per (server, session), started on first use, or
- *   taken ready-made from the server's spares (`spares.ts`, by its `pool` setting);
+ * The processes of one server on this host (`ServerSet` holds one per server). By its `instances` policy:
+ * - `per-session` (the default): one process per session, started on first use, or taken
+ *   ready-made from the server's spares (`spares.ts`, by its `pool` setting);
  * - `shared`: one process serves every session of the server (MCP sessions through SharedRelay).
  * Per-session MCP client sessions get a process of their own, whose `initialize` is the client's.
  * Processes stop when their session closes, after `host.idleTimeoutMs` with nothing in flight
  * (REST; the edge times out MCP sessions, which may hold open streams), after
  * `host.maxLifetimeMs`, or when the host disconnects.
  */
-import type { Config } from '../shared/config.ts';
+import type { Config, ServerConfig } from '../shared/config.ts';
 import { GatewayError } from '../shared/errors.ts';
 import type { Tool } from '../shared/protocol.ts';
 import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSIONS } from '../shared/mcp2026.ts';
@@ -19,7 +19,8 @@ import { SharedRelay } from './shared-relay.ts';
 import { Spares } from './spares.ts';
 
 export interface InstancesOptions {
-  config: Config;
+  /** The host-wide settings (`host.*`). */
+  host: Config['host'];
   baseDir: string;
   logger: Logger;
   /** A session's process ended on its own (crash, exit) or was reaped. */
@@ -39,7 +40,6 @@ interface Entry {
   instance?: Instance;
 }
 
-const key = (server: string, session: string) => `${server}\u0000${session}`;
 /** The one session key of a `shared` server's process. */
 const SHARED = '(shared)';
 /** How long a server has to answer the 2026-07-28 probe. */
@@ -47,10 +47,11 @@ const PROBE_TIMEOUT_MS = 5000;
 
 export class Instances {
   readonly #opts: InstancesOptions;
+  /** Processes by session (a `shared` server's one under SHARED). */
   readonly #running = new Map<string, Entry>();
   readonly #spares: Spares;
-  /** MCP client sessions of `shared` servers. */
-  readonly #relays = new Map<string, SharedRelay>();
+  /** MCP client sessions of a `shared` server. */
+  #relay: SharedRelay | undefined;
   readonly #reaper: ReturnType<typeof setInterval>;
   /** Processes kept to hear about tool list changes. */
   readonly #watchers = new Set<Instance>();
@@ -58,48 +59,48 @@ export class Instances {
   /** What the server answered to the catalog process's `initialize`. */
   initializeResult: unknown;
 
-  constructor(opts: InstancesOptions) {
+  readonly server: string;
+  readonly config: ServerConfig;
+
+  constructor(server: string, config: ServerConfig, opts: InstancesOptions) {
+    this.server = server;
+    this.config = config;
     this.#opts = opts;
-    this.#slots = opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses);
+    this.#slots = opts.slots ?? new ProcessSlots(opts.host.maxProcesses);
     this.#spares = new Spares({
-      config: opts.config,
+      servers: { [server]: config },
       logger: opts.logger,
       slots: this.#slots,
-      options: (server, session, onMessage) => this.#options(server, session, onMessage),
-      hasSessions: (server) => this.#hasSessions(server),
+      options: (_server, session, onMessage) => this.#options(session, onMessage),
+      hasSessions: () => this.#hasSessions(),
       onServerMessage: opts.onServerMessage,
       onServerHealth: opts.onServerHealth,
       lingerMs: opts.spareLingerMs,
     });
-    const { idleTimeoutMs, maxLifetimeMs } = opts.config.host;
+    const { idleTimeoutMs, maxLifetimeMs } = opts.host;
     const every = Math.min(30_000, Math.max(250, Math.min(idleTimeoutMs, maxLifetimeMs) / 4));
     this.#reaper = setInterval(() => this.#reap(), every);
     this.#reaper.unref();
   }
 
-  has(server: string): boolean {
-    return Object.hasOwn(this.#opts.config.servers, server);
-  }
-
-  /** Fills every server's fixed warm pool (`auto` ones fill when the server is first used). */
+  /** Fills the server's fixed warm pool (`auto` ones fill when the server is first used). */
   startPools(): void {
     this.#spares.startPools();
   }
 
-  #hasSessions(server: string): boolean {
-    const prefix = key(server, '');
-    for (const k of this.#running.keys()) if (k.startsWith(prefix) && k !== key(server, SHARED)) return true;
+  #hasSessions(): boolean {
+    for (const k of this.#running.keys()) if (k !== SHARED) return true;
     return false;
   }
 
   /** The process for a REST session's request, started and initialized if needed. */
-  get(server: string, session: string): Promise<Instance> {
-    const shared = this.#opts.config.servers[server]?.instances === 'shared';
-    const k = key(server, shared ? SHARED : session);
+  get(session: string): Promise<Instance> {
+    const shared = this.config.instances === 'shared';
+    const k = shared ? SHARED : session;
     let entry = this.#running.get(k);
     if (!entry) {
-      if (!shared) this.#spares.used(server);
-      const created: Entry = { promise: this.#start(server, shared ? SHARED : session) };
+      if (!shared) this.#spares.used(this.server);
+      const created: Entry = { promise: this.#start(k) };
       entry = created;
       this.#running.set(k, created);
       created.promise.then(
@@ -116,12 +117,13 @@ export class Instances {
    * Relays an MCP client's message to its session's server process. An `initialize` request
    * starts the process; any other message for a session this host does not run ends it.
    */
-  relay(server: string, session: string, message: JsonRpcMessage): void {
-    if (this.#opts.config.servers[server]?.instances === 'shared') {
-      this.#relayOf(server).relay(session, message);
+  relay(session: string, message: JsonRpcMessage): void {
+    const server = this.server;
+    if (this.config.instances === 'shared') {
+      this.#relayOf().relay(session, message);
       return;
     }
-    const k = key(server, session);
+    const k = session;
     let entry = this.#running.get(k);
     if (!entry) {
       if (message.method !== 'initialize') {
@@ -134,7 +136,7 @@ export class Instances {
         ? { promise: Promise.resolve(spare), instance: spare }
         : {
             promise: this.#slots.acquire().then((release) => {
-              const options = this.#options(server, session, (m) => this.#opts.onServerMessage?.(server, session, m));
+              const options = this.#options(session, (m) => this.#opts.onServerMessage?.(server, session, m));
               return Instance.spawnRaw({ ...options, onExit: releasing(release, options.onExit) });
             }),
           };
@@ -158,25 +160,21 @@ export class Instances {
     entry.promise.then((i) => i.send(message), () => {});
   }
 
-  #relayOf(server: string): SharedRelay {
-    let relay = this.#relays.get(server);
-    if (!relay) {
-      relay = new SharedRelay({
-        instance: () => this.get(server, SHARED),
-        send: (session, message) => this.#opts.onServerMessage?.(server, session, message),
-        end: (session, reason) => this.#opts.onSessionEnded?.(server, session, reason),
-      });
-      this.#relays.set(server, relay);
-    }
-    return relay;
+  #relayOf(): SharedRelay {
+    this.#relay ??= new SharedRelay({
+      instance: () => this.get(SHARED),
+      send: (session, message) => this.#opts.onServerMessage?.(this.server, session, message),
+      end: (session, reason) => this.#opts.onSessionEnded?.(this.server, session, reason),
+    });
+    return this.#relay;
   }
 
   /** Spawns a process of the server outside any session, not yet initialized (the 2026-07-28 bridge owns it). */
-  spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
+  spawnDetached(session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
     const free = this.#slots.tryAcquire();
     if (!free) throw new GatewayError('HOST_BUSY', `this host already runs its maximum of ${this.#slots.max} server processes (host.maxProcesses); try again shortly`);
     try {
-      return Instance.spawnUninitialized({ ...this.#options(server, session, onMessage), onExit: releasing(free, (reason) => onExit(reason)) });
+      return Instance.spawnUninitialized({ ...this.#options(session, onMessage), onExit: releasing(free, (reason) => onExit(reason)) });
     } catch (err) {
       free();
       throw err;
@@ -187,8 +185,8 @@ export class Instances {
    * Whether the server speaks MCP 2026-07-28: a throwaway process is asked `server/discover`.
    * Any error, exit or silence (5 s) means no: such servers get the 2025-era handshake.
    */
-  async probeModern(server: string): Promise<boolean> {
-    const instance = this.spawnDetached(server, 'probe', () => {}, () => {});
+  async probeModern(): Promise<boolean> {
+    const instance = this.spawnDetached('probe', () => {}, () => {});
     try {
       const envelope = { [META_PROTOCOL_VERSION]: MODERN_PROTOCOL_VERSIONS[0], [META_CLIENT_CAPABILITIES]: {}, [META_CLIENT_INFO]: { name: 'mcp-gateway', version: '0.1.0' } };
       const result = (await instance.request('server/discover', { _meta: envelope }, PROBE_TIMEOUT_MS).done) as { supportedVersions?: unknown } | undefined;
@@ -200,32 +198,30 @@ export class Instances {
     }
   }
 
-  #options(server: string, session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {
-    const config = this.#opts.config.servers[server];
-    if (!config) throw new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`);
+  #options(session: string, onMessage?: (m: JsonRpcMessage) => void): InstanceOptions {
     return {
-      server,
+      server: this.server,
       session,
-      config,
+      config: this.config,
       baseDir: this.#opts.baseDir,
       logger: this.#opts.logger,
-      inheritEnv: this.#opts.config.host.inheritEnv,
+      inheritEnv: this.#opts.host.inheritEnv,
       onMessage,
       onExit: (reason, instance) => this.#onExit(instance, reason),
     };
   }
 
-  async #start(server: string, session: string): Promise<Instance> {
+  async #start(session: string): Promise<Instance> {
     if (session === SHARED) {
-      const options = this.#options(server, session, (m) => this.#relays.get(server)?.onServerMessage(m, instance));
+      const options = this.#options(session, (m) => this.#relay?.onServerMessage(m, instance));
       const instance: Instance = await this.#startCounted(options);
       return instance;
     }
-    const spare = this.#spares.take(server, session, this.#opts.config.host.maxLifetimeMs);
+    const spare = this.#spares.take(this.server, session, this.#opts.host.maxLifetimeMs);
     if (spare) return spare;
-    const instance = await this.#startCounted(this.#options(server, session));
+    const instance = await this.#startCounted(this.#options(session));
     // Started cold: the next session of this server finds a spare (after, not during, this start).
-    this.#spares.fill(server);
+    this.#spares.fill(this.server);
     return instance;
   }
 
@@ -242,29 +238,28 @@ export class Instances {
 
   #onExit(instance: Instance, reason: string): void {
     if (this.#spares.onExit(instance, reason)) return;
-    const k = key(instance.server, instance.session);
+    const k = instance.session;
     if (this.#running.get(k)?.instance !== instance) return;
     this.#running.delete(k);
     if (instance.session !== SHARED) this.#spares.used(instance.server);
     this.#opts.logger.info('server process ended', { server: instance.server, session: instance.session.slice(0, 8), reason });
-    if (instance.session === SHARED) this.#relays.get(instance.server)?.onExit(reason);
+    if (instance.session === SHARED) this.#relay?.onExit(reason);
     else this.#opts.onSessionEnded?.(instance.server, instance.session, reason);
   }
 
   /** Stops a session's process, if it runs (a shared process keeps serving the others). */
-  async close(server: string, session: string): Promise<void> {
-    this.#relays.get(server)?.closeSession(session);
-    const k = key(server, session);
-    const entry = this.#running.get(k);
+  async close(session: string): Promise<void> {
+    this.#relay?.closeSession(session);
+    const entry = this.#running.get(session);
     if (!entry) return;
-    this.#running.delete(k);
-    this.#spares.used(server);
+    this.#running.delete(session);
+    this.#spares.used(this.server);
     (await entry.promise.catch(() => undefined))?.stop();
   }
 
   /** Stops every session's process (warm pools and watchers stay). */
   async closeAll(): Promise<void> {
-    for (const relay of this.#relays.values()) relay.closeAll();
+    this.#relay?.closeAll();
     const all = [...this.#running.values()];
     this.#running.clear();
     await Promise.all(all.map(async (e) => (await e.promise.catch(() => undefined))?.stop()));
@@ -289,7 +284,7 @@ export class Instances {
 
   #reap(): void {
     const now = Date.now();
-    const { idleTimeoutMs, maxLifetimeMs } = this.#opts.config.host;
+    const { idleTimeoutMs, maxLifetimeMs } = this.#opts.host;
     for (const [k, entry] of this.#running) {
       const instance = entry.instance;
       if (!instance) continue;
@@ -307,8 +302,8 @@ export class Instances {
   }
 
   /** Starts a throwaway process of the server to learn its tools. */
-  async listTools(server: string): Promise<Tool[]> {
-    const instance = await this.#startCounted(this.#options(server, 'probe'));
+  async listTools(): Promise<Tool[]> {
+    const instance = await this.#startCounted(this.#options('probe'));
     try {
       return await listAllTools(instance);
     } finally {
@@ -320,9 +315,10 @@ export class Instances {
    * Learns the server's tools and keeps a process of it running to hear when they change
    * (`notifications/tools/list_changed`); `onChange` gets each new list.
    */
-  async watchTools(server: string, onChange: (tools: Tool[]) => void): Promise<Tool[]> {
+  async watchTools(onChange: (tools: Tool[]) => void): Promise<Tool[]> {
+    const server = this.server;
     let debounce: ReturnType<typeof setTimeout> | undefined;
-    const options = this.#options(server, 'catalog', (message) => {
+    const options = this.#options('catalog', (message) => {
       if (message.method !== 'notifications/tools/list_changed') return;
       clearTimeout(debounce);
       debounce = setTimeout(() => {

@@ -1,7 +1,8 @@
 /**
- * The host's servers, as the agent uses them: the same surface as `Instances`, with one
- * `Instances` per server so that a server whose configuration changes (hot reload) can be stopped
- * and started again alone while the others keep running. It also leaves out `enabled: false`
+ * The host's servers, as the agent uses them, keyed by name: per server its config, its
+ * processes (an `Instances`) and its MCP client sessions, so that a server whose configuration
+ * changes (hot reload) can be stopped and started again alone while the others keep running.
+ * Every server shares the host-wide cap on processes. It also leaves out `enabled: false`
  * servers and applies each server's `tools` allow/deny filter: to the tools announced, to REST
  * calls (`checkRequest`), and to MCP client sessions in both directions.
  */
@@ -12,6 +13,10 @@ import type { Instance, JsonRpcMessage } from './instance.ts';
 import { Instances, type InstancesOptions } from './instances.ts';
 import { ProcessSlots } from './process-slots.ts';
 import { filterServerMessage, filterTools, refusal, refusedTool, unmatchedAllows } from './tool-filter.ts';
+
+export interface ServerSetOptions extends Omit<InstancesOptions, 'host'> {
+  config: Config;
+}
 
 export interface ServerChanges {
   added: string[];
@@ -33,15 +38,13 @@ export function enabledServers(config: Config): [string, ServerConfig][] {
 }
 
 export class ServerSet {
-  readonly #opts: InstancesOptions;
+  readonly #opts: ServerSetOptions;
   readonly #entries = new Map<string, Entry>();
-  #config: Config;
   #poolsStarted = false;
 
-  constructor(opts: InstancesOptions) {
+  constructor(opts: ServerSetOptions) {
     // One cap on processes for the whole host, whatever server they belong to.
     this.#opts = { ...opts, slots: opts.slots ?? new ProcessSlots(opts.config.host.maxProcesses) };
-    this.#config = opts.config;
     for (const [name, server] of enabledServers(opts.config)) this.#entries.set(name, this.#create(name, server));
   }
 
@@ -49,9 +52,10 @@ export class ServerSet {
     const entry: Entry = { config, mcpSessions: new Set(), instances: undefined as unknown as Instances };
     // Callbacks of a server's processes count only while its entry is the current one.
     const current = () => this.#entries.get(name) === entry;
-    entry.instances = new Instances({
-      ...this.#opts,
-      config: { ...this.#config, servers: { [name]: config } },
+    const { config: { host }, ...opts } = this.#opts;
+    entry.instances = new Instances(name, config, {
+      ...opts,
+      host,
       onSessionEnded: (server, session, reason) => {
         if (!current()) return;
         entry.mcpSessions.delete(session);
@@ -101,7 +105,7 @@ export class ServerSet {
 
   /** Whether the server speaks MCP 2026-07-28 itself (asked once, in a throwaway process). */
   probeModern(server: string): Promise<boolean> {
-    return this.#entry(server).instances.probeModern(server);
+    return this.#entry(server).instances.probeModern();
   }
 
   /** Processes the server keeps ready at all times (a number `pool`; `auto` keeps none while idle). */
@@ -117,7 +121,7 @@ export class ServerSet {
 
   /** A process of the server for the 2026-07-28 bridge, outside any session and not yet initialized. */
   spawnDetached(server: string, session: string, onMessage: (m: JsonRpcMessage) => void, onExit: (reason: string) => void): Instance {
-    return this.#entry(server).instances.spawnDetached(server, session, onMessage, onExit);
+    return this.#entry(server).instances.spawnDetached(session, onMessage, onExit);
   }
 
   startPools(): void {
@@ -128,7 +132,7 @@ export class ServerSet {
   get(server: string, session: string): Promise<Instance> {
     const entry = this.#entries.get(server);
     if (!entry) return Promise.reject(new GatewayError('SERVER_NOT_FOUND', `this host has no server named ${server}`));
-    return entry.instances.get(server, session);
+    return entry.instances.get(session);
   }
 
   relay(server: string, session: string, message: JsonRpcMessage): void {
@@ -143,14 +147,14 @@ export class ServerSet {
       return;
     }
     if (message.method === 'initialize') entry.mcpSessions.add(session);
-    entry.instances.relay(server, session, message);
+    entry.instances.relay(session, message);
   }
 
   close(server: string, session: string): Promise<void> {
     const entry = this.#entries.get(server);
     if (!entry) return Promise.resolve();
     entry.mcpSessions.delete(session);
-    return entry.instances.close(server, session);
+    return entry.instances.close(session);
   }
 
   async closeAll(): Promise<void> {
@@ -163,10 +167,10 @@ export class ServerSet {
   /** Stops the processes of every MCP client session (after a hello, the edge has forgotten them). */
   async closeMcpSessions(): Promise<void> {
     await Promise.all(
-      [...this.#entries].flatMap(([server, entry]) => {
+      [...this.#entries.values()].flatMap((entry) => {
         const sessions = [...entry.mcpSessions];
         entry.mcpSessions.clear();
-        return sessions.map((session) => entry.instances.close(server, session));
+        return sessions.map((session) => entry.instances.close(session));
       }),
     );
   }
@@ -197,13 +201,13 @@ export class ServerSet {
   /** Starts a throwaway process of the server to learn its tools (filtered). */
   async listTools(server: string): Promise<Tool[]> {
     const entry = this.#entry(server);
-    return filterTools(entry.config.tools, await entry.instances.listTools(server));
+    return filterTools(entry.config.tools, await entry.instances.listTools());
   }
 
   /** As `Instances.watchTools`, with the server's filter applied to every list. */
   async watchTools(server: string, onChange: (tools: Tool[]) => void): Promise<Tool[]> {
     const entry = this.#entry(server);
-    const tools = await entry.instances.watchTools(server, (changed) => {
+    const tools = await entry.instances.watchTools((changed) => {
       if (this.#entries.get(server) === entry) onChange(filterTools(entry.config.tools, changed));
     });
     const unmatched = unmatchedAllows(entry.config.tools, tools);
@@ -233,7 +237,6 @@ export class ServerSet {
       for (const session of entry.mcpSessions) this.#opts.onSessionEnded?.(name, session, `server ${name} was reconfigured`);
       stopping.push(entry.instances.dispose());
     }
-    this.#config = { ...config, host: this.#config.host };
     // Rebuilt in the new config's order.
     const kept = new Map(this.#entries);
     this.#entries.clear();

@@ -28,7 +28,8 @@ interface Pool {
 }
 
 export interface SparesOptions {
-  config: Config;
+  /** The servers whose spares these are, by name. */
+  servers: Config['servers'];
   logger: Logger;
   /** The host's cap on processes: a spare takes a slot only if one is free now, never waits. */
   slots: ProcessSlots;
@@ -61,13 +62,13 @@ export class Spares {
   }
 
   #auto(server: string): boolean {
-    const config = this.#opts.config.servers[server];
+    const config = this.#opts.servers[server];
     return config?.instances === 'per-session' && config.pool === 'auto';
   }
 
   /** Fills every fixed pool (`auto` ones fill when their server is first used). */
   startPools(): void {
-    for (const [server, config] of Object.entries(this.#opts.config.servers)) {
+    for (const [server, config] of Object.entries(this.#opts.servers)) {
       if (config.pool !== 'auto' && config.pool > 0 && config.instances === 'per-session') this.fill(server);
     }
   }
@@ -78,7 +79,7 @@ export class Spares {
   }
 
   #wanted(server: string): number {
-    const config = this.#opts.config.servers[server];
+    const config = this.#opts.servers[server];
     if (!config || config.instances !== 'per-session') return 0;
     if (config.pool !== 'auto') return config.pool;
     return this.#inUse(server) ? 1 : 0;
