@@ -263,6 +263,10 @@ describe('credentials', () => {
     const refused = await request('/api/s/echo', { method: 'POST', body: '{}' });
     expect(refused.headers.get('www-authenticate')).toContain('Bearer');
     expect(await restError(refused)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    // On an MCP route the same refusal is a JSON-RPC error, with the same challenge.
+    const mcp = await request('/s/mcp', { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } });
+    expect(mcp.headers.get('www-authenticate')).toContain('Bearer');
+    expect(await jsonRpcError(mcp)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     await request('/api/s/echo', { method: 'POST', body: '{}', headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });
     expect(hub.calls).toHaveLength(1);
     // The principal is a hash of the credential, never the credential or its place in a list.

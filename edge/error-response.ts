@@ -7,7 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { errorResponse, jsonRpcErrorResponse, type GatewayError } from '../shared/errors.ts';
+import { errorHeaders, errorResponse, jsonRpcErrorResponse, type GatewayError } from '../shared/errors.ts';
 
 export type ErrorShape = 'rest' | 'jsonrpc' | 'text';
 
@@ -33,11 +33,8 @@ export function errorResponseAs(shape: ErrorShape, err: GatewayError): Response 
   switch (shape) {
     case 'jsonrpc':
       return jsonRpcErrorResponse(err);
-    case 'text': {
-      const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-      if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-      return new Response(`${err.code}: ${err.message}\n`, { status: err.status, headers });
-    }
+    case 'text':
+      return new Response(`${err.code}: ${err.message}\n`, { status: err.status, headers: errorHeaders(err, 'text/plain; charset=utf-8') });
     default:
       return errorResponse(err);
   }

@@ -44,6 +44,8 @@ export class GatewayError extends Error {
   readonly retryAfter: number | undefined;
   /** Per-field problems (INVALID_ARGUMENTS). */
   readonly fields: { path: string; message: string }[] | undefined;
+  /** The WWW-Authenticate challenge of an UNAUTHORIZED answer (see `unauthorized`). */
+  challenge: string | undefined;
 
   constructor(code: ErrorCode, message: string, retryAfter?: number, fields?: { path: string; message: string }[]) {
     super(message);
@@ -66,11 +68,24 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; fields?: { path: string; message: string }[] };
 }
 
+/** An UNAUTHORIZED error that carries its WWW-Authenticate challenge to whichever response shape the route takes. */
+export function unauthorized(message: string, challenge: string): GatewayError {
+  const err = new GatewayError('UNAUTHORIZED', message);
+  err.challenge = challenge;
+  return err;
+}
+
+/** The headers every shape of error response carries: its type, Retry-After and WWW-Authenticate. */
+export function errorHeaders(err: GatewayError, contentType: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  if (err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
+  return headers;
+}
+
 /** A GatewayError as a REST JSON response (edge/error-response.ts picks the shape per route). */
 export function errorResponse(err: GatewayError): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
+  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: errorHeaders(err, 'application/json') });
 }
 
 /** JSON-RPC error codes for gateway errors on the MCP endpoints. */
@@ -89,7 +104,5 @@ const JSON_RPC_CODES: Partial<Record<ErrorCode, number>> = {
 /** A GatewayError as a JSON-RPC error response (MCP routes). */
 export function jsonRpcErrorResponse(err: GatewayError, id: string | number | null = null): Response {
   const body = { jsonrpc: '2.0', id, error: { code: JSON_RPC_CODES[err.code] ?? -32000, message: err.message, data: { code: err.code } } };
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  return new Response(JSON.stringify(body), { status: err.status, headers });
+  return new Response(JSON.stringify(body), { status: err.status, headers: errorHeaders(err, 'application/json') });
 }

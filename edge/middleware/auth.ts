@@ -6,7 +6,7 @@
  */
 import { createMiddleware } from 'hono/factory';
 import type { ClientAuth } from '../../shared/auth.ts';
-import { GatewayError } from '../../shared/errors.ts';
+import { GatewayError, unauthorized } from '../../shared/errors.ts';
 import { credentialId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { authSetupOf } from './client-auth-setup.ts';
@@ -88,10 +88,7 @@ export const clientAuth = createMiddleware<AppEnv>(async (c, next) => {
     if (oauth && 'forbidden' in oauth) return oauth.forbidden;
     principal = oauth?.principal;
   }
-  if (!principal) {
-    const err = new GatewayError('UNAUTHORIZED', 'valid credentials are required');
-    return c.json(err.toJSON(), 401, { 'www-authenticate': challenge(auth, oauthChallenge(c.env, c.req.url)) });
-  }
+  if (!principal) throw unauthorized('valid credentials are required', challenge(auth, oauthChallenge(c.env, c.req.url)));
   c.set('principal', principal);
   return next();
 });

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { GatewayError } from '../../shared/errors.ts';
+import { GatewayError, unauthorized } from '../../shared/errors.ts';
 import { hostClaimOf, parseHostTokens, type HostToken } from '../../shared/auth.ts';
 import { NAME_PATTERN } from '../../shared/constants.ts';
 import { credentialId, secretsEqual } from '../../shared/secure.ts';
@@ -22,11 +22,7 @@ export const agentRoute = new Hono<AppEnv>().get('/agent', errorsAs('rest'), asy
   const token = bearerToken(c.req.header('authorization')) ?? '';
   const matches = await Promise.all(hostTokens.map((t) => secretsEqual(token, t.token)));
   const granted = hostTokens[matches.indexOf(true)];
-  if (!token || !granted) {
-    return c.json(new GatewayError('UNAUTHORIZED', 'a valid host token is required on /agent').toJSON(), 401, {
-      'www-authenticate': 'Bearer realm="mcp-gateway-hosts"',
-    });
-  }
+  if (!token || !granted) throw unauthorized('a valid host token is required on /agent', 'Bearer realm="mcp-gateway-hosts"');
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new GatewayError('BAD_REQUEST', '/agent expects a WebSocket upgrade');
   }

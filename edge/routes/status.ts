@@ -5,7 +5,7 @@
  * /status with credentials.
  */
 import { Hono } from 'hono';
-import { GatewayError } from '../../shared/errors.ts';
+import { GatewayError, unauthorized } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
 import { errorsAs } from '../error-response.ts';
 import type { HistoryChoice } from '../hub/hub.ts';
@@ -44,6 +44,5 @@ export const statusPageRoute = new Hono<AppEnv>()
   .get('/status/page', errorsAs('text'), checkOrigin, (c) => c.html(STATUS_PAGE, 200, { 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }))
   .use('/status', errorsAs('rest'), checkOrigin, async (c, next) => {
     if (c.req.query('login') === undefined || c.req.header('authorization')) return next();
-    const err = new GatewayError('UNAUTHORIZED', 'sign in with a username and password');
-    return c.json(err.toJSON(), 401, { 'www-authenticate': 'Basic realm="mcp-gateway", charset="UTF-8"' });
+    throw unauthorized('sign in with a username and password', 'Basic realm="mcp-gateway", charset="UTF-8"');
   });
