@@ -10,6 +10,7 @@
 import { MODERN_FRAMES_SINCE } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode, jsonRpcErrorResponse } from '../../shared/errors.ts';
 import { randomId } from '../../shared/secure.ts';
+import { PendingRequests } from '../../shared/pending.ts';
 import { INPUT_METHODS, META_SERVER_INFO, MISSING_CLIENT_CAPABILITY, MODERN_PROTOCOL_VERSIONS, REMOVED_METHODS } from '../../shared/mcp2026.ts';
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
 import type { HostConnection, HubSql } from '../hub/types.ts';
@@ -65,13 +66,12 @@ interface AnswerContext {
   what: string;
 }
 
+/** What a waiting modern call carries (shared/pending.ts holds its promise and deadline). */
 interface Pending {
   connId: string;
   principal: string;
   server: string;
-  settle(outcome: Outcome): void;
   event(message: unknown): void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 const DISCOVER_TTL_MS = 60_000;
@@ -88,7 +88,7 @@ const SCHEMA = [
 export class ModernCalls {
   readonly #ports: ModernPorts;
   readonly #limits: ModernLimits;
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingRequests<string, Outcome, Pending>();
   readonly #states: RequestStates;
   readonly #listen: ListenStreams;
 
@@ -198,7 +198,7 @@ export class ModernCalls {
     const params = relayTo ? message.params : withoutEnvelope(message.params);
     const identity = requestIdentity(message.method, params);
     const cap = this.#limits.maxCallsPerPrincipal;
-    if ([...this.#pending.values()].filter((p) => p.principal === principal).length >= cap) {
+    if (this.#pending.entries().filter(([, p]) => p.principal === principal).length >= cap) {
       throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     }
     const callId = `m.${randomId()}`;
@@ -245,21 +245,16 @@ export class ModernCalls {
     const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const streamed = req.wantsSse && (progressToken !== undefined || meta.logLevel !== undefined);
     const stream = streamed ? new SseStream(this.#limits.sse) : undefined;
-    const answered = new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => {
-        if (!this.#pending.delete(callId)) return;
-        this.#ports.send(conn, { type: 'rpc.cancel', id: callId, reason: 'deadline passed' });
-        resolve({ kind: 'fault', error: new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${message.method} within ${this.#limits.requestTimeoutMs} ms`) });
-      }, this.#limits.requestTimeoutMs);
-      this.#pending.set(callId, {
-        connId: conn.connId,
-        principal,
-        server,
-        timer,
-        settle: resolve,
-        event: (event) => stream?.send(JSON.stringify(event)),
-      });
-    });
+    const answered = this.#pending
+      .wait(callId, {
+        meta: { connId: conn.connId, principal, server, event: (event) => stream?.send(JSON.stringify(event)) },
+        timeoutMs: this.#limits.requestTimeoutMs,
+        onTimeout: () => {
+          this.#ports.send(conn, { type: 'rpc.cancel', id: callId, reason: 'deadline passed' });
+          return new GatewayError('REQUEST_TIMEOUT', `server ${server} did not answer ${message.method} within ${this.#limits.requestTimeoutMs} ms`);
+        },
+      })
+      .catch((error: unknown): Outcome => ({ kind: 'fault', error: error instanceof GatewayError ? error : new GatewayError('INTERNAL', 'internal error') }));
     this.#ports.send(conn, frame);
     const context: AnswerContext = { id, server, method: message.method, principal, identity, host: conn.hostId, startedAt: this.#ports.now(), what: whatOf(message.method, params) };
     const finish = async (outcome: Outcome) => this.#answer(outcome, context);
@@ -268,14 +263,16 @@ export class ModernCalls {
       return new Response(body, { status, headers: { 'content-type': 'application/json' } });
     }
     // Closing the stream cancels the request upstream; nothing more is written for it.
+    let cancelled = false;
     stream.onClose(() => {
-      const pending = this.#pending.get(callId);
-      if (!pending) return;
-      this.#pending.delete(callId);
-      clearTimeout(pending.timer);
+      if (!this.#pending.has(callId)) return;
+      cancelled = true;
+      this.#pending.reject(callId, new GatewayError('BAD_REQUEST', 'the client closed the stream'));
       this.#ports.send(conn, { type: 'rpc.cancel', id: callId, reason: 'the client closed the stream' });
     });
-    void answered.then(finish).then(({ body }) => {
+    void answered.then(async (outcome) => {
+      if (cancelled) return;
+      const { body } = await finish(outcome);
       stream.send(body);
       stream.close();
     });
@@ -313,48 +310,42 @@ export class ModernCalls {
 
   /** An `rpc.response` for a modern call: true if it was one. */
   onResponse(conn: HostConnection, frame: FrameOf<'rpc.response'>): boolean {
-    const pending = this.#take(conn, frame.id);
-    if (!pending) return frame.id.startsWith('m.');
+    if (!this.#owns(conn, frame.id)) return frame.id.startsWith('m.');
     if (frame.fault) {
       const code = isErrorCode(frame.fault.code) ? frame.fault.code : 'UPSTREAM_ERROR';
-      pending.settle({ kind: 'fault', error: new GatewayError(code, frame.fault.message) });
+      this.#pending.resolve(frame.id, { kind: 'fault', error: new GatewayError(code, frame.fault.message) });
     } else if (frame.error) {
-      pending.settle({ kind: 'error', error: frame.error });
+      this.#pending.resolve(frame.id, { kind: 'error', error: frame.error });
     } else {
-      pending.settle({ kind: 'result', result: frame.result });
+      this.#pending.resolve(frame.id, { kind: 'result', result: frame.result });
     }
     return true;
   }
 
   onInput(conn: HostConnection, frame: FrameOf<'modern.input'>): void {
-    this.#take(conn, frame.id)?.settle({ kind: 'input', park: frame.park, inputRequests: frame.inputRequests, hostId: conn.hostId });
+    if (this.#owns(conn, frame.id)) this.#pending.resolve(frame.id, { kind: 'input', park: frame.park, inputRequests: frame.inputRequests, hostId: conn.hostId });
   }
 
   onEvent(conn: HostConnection, frame: FrameOf<'modern.event'>): void {
-    const pending = this.#pending.get(frame.id);
+    const pending = this.#pending.meta(frame.id);
     if (pending && pending.connId === conn.connId) pending.event(frame.message);
   }
 
-  /** A host connection closed: its calls fail at once. */
   /** Whether any request waits for its host (the Hub's heartbeat sweep runs meanwhile). */
   get busy(): boolean {
     return this.#pending.size > 0;
   }
 
+  /** A host connection closed: its calls fail at once. */
   onConnectionClosed(connId: string): void {
-    for (const [id, pending] of this.#pending) {
-      if (pending.connId !== connId) continue;
-      this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.settle({ kind: 'fault', error: new GatewayError('HOST_OFFLINE', `the host running server ${pending.server} disconnected during the call`) });
-    }
+    this.#pending.rejectAll(
+      (pending) => new GatewayError('HOST_OFFLINE', `the host running server ${pending.server} disconnected during the call`),
+      (pending) => pending.connId === connId,
+    );
   }
 
-  #take(conn: HostConnection, id: string): Pending | undefined {
-    const pending = this.#pending.get(id);
-    if (!pending || pending.connId !== conn.connId) return undefined;
-    this.#pending.delete(id);
-    clearTimeout(pending.timer);
-    return pending;
+  /** Whether call `id` waits for an answer from this connection (a frame from another is dropped). */
+  #owns(conn: HostConnection, id: string): boolean {
+    return this.#pending.meta(id)?.connId === conn.connId;
   }
 }
