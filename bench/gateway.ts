@@ -58,28 +58,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (lines.length > 40) lines.splice(0, lines.length - 40);
   };
   child.stderr!.on('data', keep);
-  // Pids seen under the gateway: servers run in process groups of their own, so killing the
-  // gateway's group alone would not reach them if the gateway could not stop them itself.
-  const known = new Set<number>([pid]);
-  const remember = () => { for (const p of descendants(pid)) known.add(p.pid); };
+  const tree = processTree(pid, 5000);
   const tail = () => lines.join('\n');
-
-  const kill = () => {
-    remember();
-    for (const p of known) {
-      try { process.kill(-p, 'SIGKILL'); } catch { /* not a group leader, or gone */ }
-      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-    }
-  };
+  const kill = tree.kill;
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= (async () => {
-    remember();
-    try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && [...known].some(alive)) await sleep(50);
-    if ([...known].some(alive)) kill();
-    rmSync(dir, { recursive: true, force: true });
-  })());
+  const stop = () => (stopped ??= tree.stop().then(() => rmSync(dir, { recursive: true, force: true })));
 
   try {
     const url = await waitForReady(child, keep, opts.startTimeoutMs ?? 30_000, tail);
@@ -114,6 +97,32 @@ function waitForReady(child: ChildProcess, keep: (chunk: Buffer) => void, timeou
     child.stdout!.on('data', onData);
     child.once('exit', onExit);
   });
+}
+
+/**
+ * A process and every pid seen under it: servers run in process groups of their own, so killing
+ * the root's group alone would not reach them if the root could not stop them itself. `stop`
+ * asks the root's group to end (SIGTERM), waits up to `graceMs`, then kills whatever is left.
+ */
+export function processTree(pid: number, graceMs: number): { kill(): void; stop(): Promise<void> } {
+  const known = new Set<number>([pid]);
+  const remember = () => { for (const p of descendants(pid)) known.add(p.pid); };
+  const kill = () => {
+    remember();
+    for (const p of known) {
+      try { process.kill(-p, 'SIGKILL'); } catch { /* not a group leader, or gone */ }
+      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= (async () => {
+    remember();
+    try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && [...known].some(alive)) await sleep(25);
+    if ([...known].some(alive)) kill();
+  })());
+  return { kill, stop };
 }
 
 export function alive(pid: number): boolean {

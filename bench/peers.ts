@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { alive, sleep } from './gateway.ts';
-import { descendants } from './proc.ts';
+import { processTree, sleep } from './gateway.ts';
+import { freePort } from '../scripts/procs.ts';
 
 export interface Service {
   name: string;
@@ -59,17 +59,6 @@ export const PEERS: PeerSpec[] = [
   },
 ];
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -94,23 +83,7 @@ export async function startPeer(spec: PeerSpec, root: string, server: string[], 
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const known = new Set<number>([pid]);
-  const remember = () => { for (const p of descendants(pid)) known.add(p.pid); };
-  const kill = () => {
-    remember();
-    for (const p of known) {
-      try { process.kill(-p, 'SIGKILL'); } catch { /* not a group leader, or gone */ }
-      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-    }
-  };
-  let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= (async () => {
-    remember();
-    try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && [...known].some(alive)) await sleep(25);
-    kill();
-  })());
+  const { kill, stop } = processTree(pid, 3000);
   const tail = () => lines.join('\n');
   const deadline = Date.now() + timeoutMs;
   while (!(await accepts(port))) {

@@ -18,7 +18,7 @@ import { openSession, type Endpoint } from './clients.ts';
 import { monotonicUs, topFunctions, type CpuProfile } from './cpuprofile.ts';
 import { sleep, startGateway, type Gateway } from './gateway.ts';
 import { fixed, formatTable, runLoad } from './load.ts';
-import { freePort } from './peers.ts';
+import { freePort } from '../scripts/procs.ts';
 import { clockTicksPerSecond, gatewayRoles, sampleSysTicks, sampleTicks } from './proc.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -21,6 +21,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, GatewayProcess, killLeftovers, ROOT, tempDir, waitUntil, writeConfig } from './harness.ts';
 import { signInOnPage, TestOAuthProvider } from './oauth-client.ts';
+import { freePort } from '../../scripts/procs.ts';
 
 const marker = randomUUID();
 const PASSWORD = `pw-${randomUUID()}`;
@@ -80,15 +81,6 @@ afterAll(async () => {
   killLeftovers(marker);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('mcp-remote', () => {
   it.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('signs in through the page in headless Chromium, then calls tools', { timeout: 90_000 }, async () => {

@@ -7,11 +7,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type http from 'node:http';
-import net from 'node:net';
 import Provider from 'oidc-provider';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, GatewayProcess, killLeftovers, tempDir, writeConfig } from './harness.ts';
+import { freePort } from '../../scripts/procs.ts';
 
 const marker = randomUUID();
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,15 +23,6 @@ let issuer: string;
 let idp: http.Server;
 let browser: Browser;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   const [gatewayPort, idpPort] = [await freePort(), await freePort()];

@@ -13,12 +13,12 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EVERYTHING, GatewayProcess, killLeftovers, MAIN, ROOT, tempDir, waitUntil, writeConfig } from './harness.ts';
 import { signInOnPage, TestOAuthProvider } from './oauth-client.ts';
+import { freePort } from '../../scripts/procs.ts';
 
 const marker = randomUUID();
 const PASSWORD = `pw-${randomUUID()}`;
@@ -340,15 +340,6 @@ describe('a pre-registered confidential client (a custom GPT Action)', () => {
 /** The conformance package's 0.2 line (npm alias conformance-next), which has authorization-server checks. */
 const CONFORMANCE_NEXT = path.join(ROOT, 'node_modules/conformance-next/dist/index.js');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('the MCP conformance suite, authorization server checks', () => {
   it('passes its metadata (CIMD included) and authorization-code-grant checks, signing in on the page', { timeout: 60_000 }, async () => {
