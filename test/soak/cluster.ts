@@ -4,7 +4,8 @@
  * its link) running server-everything, every process tagged so nothing can be left behind.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { descendants, freePort, processTable } from '../../scripts/procs.ts';
 import { EVERYTHING, GatewayProcess, health, killLeftovers, processesWithMarker, tempDir, waitUntil, writeConfig } from '../e2e/harness.ts';
 import { TcpProxy } from '../e2e/tcp-proxy.ts';
@@ -141,6 +142,16 @@ export class Cluster {
     return { edgeKiB, hostsKiB };
   }
 
+  /**
+   * Where the edge's memory is: the CLI process alone, its workerd alone, and the bytes of the
+   * Durable Objects' SQLite files in the state folder (what the storage holds on disk).
+   */
+  edgeDetail(): { cliKiB: number; workerdKiB: number; storageKiB: number } {
+    const edgePid = this.#edge!.pid;
+    const workerdKiB = descendants(edgePid).reduce((sum, pid) => sum + rssKiB(pid), 0);
+    return { cliKiB: rssKiB(edgePid), workerdKiB, storageKiB: Math.round(folderBytes(this.#stateDir) / 1024) };
+  }
+
   /** Server processes now running under all hosts. */
   serverProcesses(): number {
     const table = processTable();
@@ -177,6 +188,19 @@ function startTicks(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      total += statSync(path.join(entry.parentPath, entry.name)).size;
+    } catch {
+      // removed meanwhile (a SQLite journal)
+    }
+  }
+  return total;
 }
 
 function rssKiB(pid: number): number {

@@ -93,7 +93,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const progress = setInterval(() => {
       const m = cluster.memory();
       const hosts = Object.values(m.hostsKiB).map((k) => Math.round(k / 1024)).join('/');
-      opts.log(`  ${tally.calls.length} calls answered, ${tally.inFlight} in flight; memory MiB: edge ${Math.round(m.edgeKiB / 1024)}, hosts ${hosts}`);
+      const d = cluster.edgeDetail();
+      opts.log(`  ${tally.calls.length} calls answered, ${tally.inFlight} in flight; memory MiB: edge ${Math.round(m.edgeKiB / 1024)} (workerd ${Math.round(d.workerdKiB / 1024)}, storage ${(d.storageKiB / 1024).toFixed(1)}), hosts ${hosts}`);
     }, 10_000);
     const notes: string[] = [];
     try {
