@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- --calls N --minutes M [--rounds R]`: the load-and-fault run against the real
+ * `npm run soak -- --calls N --minutes M [--rounds R] [--warmup W] [--faults a,b]`: the load-and-fault run against the real
  * edge on workerd, three real host agents and real servers. Prints the fault schedule, then the
  * counts per transport, the faults' timings, memory and orphans. Exits 1 if any call was lost
  * or mismatched, or any process was left behind.
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     json: { type: 'string' },
     faults: { type: 'string' },
+    warmup: { type: 'string' },
   },
 });
 const number = (name: string, text: string) => {
@@ -33,6 +34,7 @@ const report = await runSoak({
   minutes: number('minutes', values.minutes!),
   rounds: number('rounds', values.rounds!),
   ...(values.faults ? { faults: values.faults.split(',') } : {}),
+  ...(values.warmup ? { warmupCalls: number('warmup', values.warmup) } : {}),
   log: (line) => console.log(line),
 });
 console.log(`\n${formatReport(report)}`);

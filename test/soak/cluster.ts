@@ -9,6 +9,7 @@ import path from 'node:path';
 import { descendants, freePort, processTable } from '../../scripts/procs.ts';
 import { EVERYTHING, GatewayProcess, health, killLeftovers, processesWithMarker, tempDir, waitUntil, writeConfig } from '../e2e/harness.ts';
 import { TcpProxy } from '../e2e/tcp-proxy.ts';
+import { liveHeapBytes, nodeDebuggerUrl, workerdDebuggerUrl } from './heap.ts';
 
 export const HOST_IDS = ['host-a', 'host-b', 'host-c'] as const;
 export type HostId = (typeof HOST_IDS)[number];
@@ -51,9 +52,15 @@ export class Cluster {
   proxy: TcpProxy | undefined;
   #proxyUrl = '';
   readonly #hosts = new Map<HostId, HostSlot>();
+  /** Where workerd's inspector listens (the same across edge restarts): for its live heap. */
+  #inspector = '';
+  /** How many times the edge has been started (a restart makes a new workerd). */
+  edgeStarts = 0;
+  readonly #hostStarts = new Map<HostId, number>();
 
   async start(): Promise<void> {
     const port = await freePort();
+    this.#inspector = `127.0.0.1:${await freePort()}`;
     this.#edgeConfig = writeConfig(tempDir(), `hostname: 127.0.0.1\nport: ${port}\nservers: {}\nlimits:\n  maxSessionsPerPrincipal: 100000\n  maxCallsPerPrincipal: 100000\n`);
     await this.startEdge();
     this.proxy = new TcpProxy(this.base);
@@ -62,7 +69,10 @@ export class Cluster {
   }
 
   async startEdge(): Promise<void> {
-    this.#edge = new GatewayProcess(['edge', '--config', this.#edgeConfig, '--token', this.#token, '--state', this.#stateDir], this.marker);
+    this.#edge = new GatewayProcess(['edge', '--config', this.#edgeConfig, '--token', this.#token, '--state', this.#stateDir], this.marker, {
+      MCP_GATEWAY_WORKERD_INSPECTOR: this.#inspector,
+    });
+    this.edgeStarts++;
     const match = await this.#edge.waitForOutput(/edge ready at (http:\/\/\S+)/, 60_000);
     this.base = match[1]!;
   }
@@ -78,8 +88,12 @@ export class Cluster {
     const generation = slot?.generation ?? 1;
     const configFile = slot?.configFile ?? writeConfig(tempDir(), hostConfig(generation));
     const edge = id === PROXIED ? this.#proxyUrl : this.base;
-    const process = new GatewayProcess(['host', '--config', configFile, '--edge', edge, '--token', this.#token, '--host-id', id, '--retry'], this.marker);
+    // An inspector on a free port, for the agent's live heap (its servers do not inherit NODE_OPTIONS).
+    const process = new GatewayProcess(['host', '--config', configFile, '--edge', edge, '--token', this.#token, '--host-id', id, '--retry'], this.marker, {
+      NODE_OPTIONS: '--inspect=127.0.0.1:0',
+    });
     this.#hosts.set(id, { id, configFile, process, generation });
+    this.#hostStarts.set(id, (this.#hostStarts.get(id) ?? 0) + 1);
     await this.waitForHost(id);
   }
 
@@ -124,6 +138,10 @@ export class Cluster {
     return slot.generation;
   }
 
+  hostStarts(id: HostId): number {
+    return this.#hostStarts.get(id) ?? 0;
+  }
+
   hostPid(id: HostId): number {
     return this.#hosts.get(id)!.process.pid;
   }
@@ -150,6 +168,15 @@ export class Cluster {
     const edgePid = this.#edge!.pid;
     const workerdKiB = descendants(edgePid).reduce((sum, pid) => sum + rssKiB(pid), 0);
     return { cliKiB: rssKiB(edgePid), workerdKiB, storageKiB: Math.round(folderBytes(this.#stateDir) / 1024) };
+  }
+
+  /** Live JS heap after a full collection, in KiB: workerd's, and each host agent's (undefined if unread). */
+  async liveHeaps(): Promise<{ edgeKiB?: number; hostsKiB: Record<HostId, number | undefined> }> {
+    const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round(bytes / 1024));
+    const edgeKiB = kib(await liveHeapBytes(await workerdDebuggerUrl(this.#inspector)));
+    const hostsKiB = {} as Record<HostId, number | undefined>;
+    for (const id of HOST_IDS) hostsKiB[id] = kib(await liveHeapBytes(nodeDebuggerUrl(this.#hosts.get(id)!.process.stderr)));
+    return { edgeKiB, hostsKiB };
   }
 
   /** Server processes now running under all hosts. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FAULTS } from './faults.ts';
 import { formatReport, runSoak, SHORT_RUN } from './run.ts';
 
-const CALLS = Number(process.env.SOAK_CALLS) || 2000;
+const CALLS = Number(process.env.SOAK_CALLS) || 5000;
 
 describe('soak: load with faults', () => {
   it(`${CALLS} calls (or 4 minutes) over three transports with every fault once: none lost, none mismatched, no orphans`, { timeout: 300_000 }, async () => {
