@@ -219,6 +219,12 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const openedAt = attachmentOf(ws).openedAt ?? Date.now();
     return {
       ...conn,
+      // A socket the Hub closes (a silent host above all) may never have its close reported:
+      // its last frame time is forgotten now, not at a close event that may not come.
+      close: (code, reason) => {
+        this.#lastFrame.delete(conn.connId);
+        conn.close(code, reason);
+      },
       lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(conn.connId) ?? 0),
     };
   }
