@@ -4,12 +4,12 @@
  * its link) running server-everything, every process tagged so nothing can be left behind.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { descendants, freePort, processTable } from '../../scripts/procs.ts';
 import { EVERYTHING, GatewayProcess, health, killLeftovers, processesWithMarker, tempDir, waitUntil, writeConfig } from '../e2e/harness.ts';
 import { TcpProxy } from '../e2e/tcp-proxy.ts';
-import { liveHeapBytes, nodeDebuggerUrl, workerdDebuggerUrl } from './heap.ts';
+import { liveHeap, nodeDebuggerUrl, workerdDebuggerUrl } from './heap.ts';
 
 export const HOST_IDS = ['host-a', 'host-b', 'host-c'] as const;
 export type HostId = (typeof HOST_IDS)[number];
@@ -45,7 +45,9 @@ function hostConfig(generation: number): string {
 export class Cluster {
   readonly marker = randomUUID();
   readonly #token = `soak-${randomUUID()}`;
-  readonly #stateDir = tempDir('mcp-gateway-soak-state-');
+  /** Every temp folder of the run (state, configs): removed when it stops. */
+  readonly #dirs: string[] = [];
+  readonly #stateDir = this.#tempDir('mcp-gateway-soak-state-');
   #edgeConfig = '';
   #edge: GatewayProcess | undefined;
   base = '';
@@ -61,7 +63,7 @@ export class Cluster {
   async start(): Promise<void> {
     const port = await freePort();
     this.#inspector = `127.0.0.1:${await freePort()}`;
-    this.#edgeConfig = writeConfig(tempDir(), `hostname: 127.0.0.1\nport: ${port}\nservers: {}\nlimits:\n  maxSessionsPerPrincipal: 100000\n  maxCallsPerPrincipal: 100000\n`);
+    this.#edgeConfig = writeConfig(this.#tempDir(), `hostname: 127.0.0.1\nport: ${port}\nservers: {}\nlimits:\n  maxSessionsPerPrincipal: 100000\n  maxCallsPerPrincipal: 100000\n`);
     await this.startEdge();
     this.proxy = new TcpProxy(this.base);
     this.#proxyUrl = await this.proxy.listen();
@@ -86,7 +88,7 @@ export class Cluster {
   async startHost(id: HostId): Promise<void> {
     const slot = this.#hosts.get(id);
     const generation = slot?.generation ?? 1;
-    const configFile = slot?.configFile ?? writeConfig(tempDir(), hostConfig(generation));
+    const configFile = slot?.configFile ?? writeConfig(this.#tempDir(), hostConfig(generation));
     const edge = id === PROXIED ? this.#proxyUrl : this.base;
     // An inspector on a free port, for the agent's live heap (its servers do not inherit NODE_OPTIONS).
     const process = new GatewayProcess(['host', '--config', configFile, '--edge', edge, '--token', this.#token, '--host-id', id, '--retry'], this.marker, {
@@ -170,13 +172,16 @@ export class Cluster {
     return { cliKiB: rssKiB(edgePid), workerdKiB, storageKiB: Math.round(folderBytes(this.#stateDir) / 1024) };
   }
 
-  /** Live JS heap after a full collection, in KiB: workerd's, and each host agent's (undefined if unread). */
-  async liveHeaps(): Promise<{ edgeKiB?: number; hostsKiB: Record<HostId, number | undefined> }> {
+  /**
+   * Live JS heap after a full collection, in KiB: workerd's (and what V8 has committed for it),
+   * and each host agent's; undefined where the inspector did not answer.
+   */
+  async liveHeaps(): Promise<{ edgeKiB?: number; edgeCommittedKiB?: number; hostsKiB: Record<HostId, number | undefined> }> {
     const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round(bytes / 1024));
-    const edgeKiB = kib(await liveHeapBytes(await workerdDebuggerUrl(this.#inspector)));
+    const edge = await liveHeap(await workerdDebuggerUrl(this.#inspector));
     const hostsKiB = {} as Record<HostId, number | undefined>;
-    for (const id of HOST_IDS) hostsKiB[id] = kib(await liveHeapBytes(nodeDebuggerUrl(this.#hosts.get(id)!.process.stderr)));
-    return { edgeKiB, hostsKiB };
+    for (const id of HOST_IDS) hostsKiB[id] = kib((await liveHeap(nodeDebuggerUrl(this.#hosts.get(id)!.process.stderr)))?.used);
+    return { edgeKiB: kib(edge?.used), edgeCommittedKiB: kib(edge?.total), hostsKiB };
   }
 
   /** Server processes now running under all hosts. */
@@ -195,7 +200,15 @@ export class Cluster {
     await this.#edge?.kill('SIGTERM');
     const deadline = Date.now() + 5000;
     while (processesWithMarker(this.marker).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    return killLeftovers(this.marker);
+    const orphans = killLeftovers(this.marker);
+    for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true });
+    return orphans;
+  }
+
+  #tempDir(prefix?: string): string {
+    const dir = tempDir(prefix);
+    this.#dirs.push(dir);
+    return dir;
   }
 }
 

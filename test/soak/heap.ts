@@ -9,18 +9,27 @@ import WebSocket from 'ws';
 
 const TIMEOUT_MS = 15_000;
 
-/** Bytes of live JS heap after a full collection, or undefined if the inspector did not answer. */
-export async function liveHeapBytes(debuggerUrl: string | undefined): Promise<number | undefined> {
+export interface HeapUsage {
+  /** Bytes of live objects after a full collection. */
+  used: number;
+  /** Bytes V8 has committed for its heap (live or not): what it keeps of the system's memory. */
+  total: number;
+}
+
+type HeapResult = { usedSize?: number; totalSize?: number } | undefined;
+
+/** The heap after a full collection, or undefined if the inspector did not answer. */
+export async function liveHeap(debuggerUrl: string | undefined): Promise<HeapUsage | undefined> {
   if (!debuggerUrl) return undefined;
   const ws = new WebSocket(debuggerUrl, { perMessageDeflate: false });
-  const waiting = new Map<number, (result: { usedSize?: number } | undefined) => void>();
+  const waiting = new Map<number, (result: HeapResult) => void>();
   ws.on('message', (data) => {
-    const msg = JSON.parse(data.toString()) as { id?: number; result?: { usedSize?: number } };
+    const msg = JSON.parse(data.toString()) as { id?: number; result?: HeapResult };
     if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
   });
   let next = 0;
   const send = (method: string) =>
-    new Promise<{ usedSize?: number } | undefined>((resolve) => {
+    new Promise<HeapResult>((resolve) => {
       const id = ++next;
       waiting.set(id, resolve);
       ws.send(JSON.stringify({ id, method }));
@@ -32,7 +41,8 @@ export async function liveHeapBytes(debuggerUrl: string | undefined): Promise<nu
       ws.once('error', reject);
     });
     await send('HeapProfiler.collectGarbage');
-    return (await send('Runtime.getHeapUsage'))?.usedSize;
+    const usage = await send('Runtime.getHeapUsage');
+    return usage?.usedSize === undefined || usage.totalSize === undefined ? undefined : { used: usage.usedSize, total: usage.totalSize };
   };
   try {
     return await Promise.race([read(), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), TIMEOUT_MS)))]);

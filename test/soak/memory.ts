@@ -21,6 +21,8 @@ export interface MemorySample {
   hostsKiB: Record<HostId, number>;
   /** Live JS heaps (undefined when the inspector did not answer). */
   edgeHeapKiB: number | undefined;
+  /** What V8 has committed for workerd's heap, live or not. */
+  edgeCommittedKiB: number | undefined;
   hostHeapsKiB: Record<HostId, number | undefined>;
   /** Which process each was: bumped by every start, so a restart in between shows. */
   edgeStart: number;
@@ -40,6 +42,7 @@ export async function sampleMemory(cluster: Cluster, label: string, calls: numbe
     storageKiB: detail.storageKiB,
     hostsKiB: rss.hostsKiB,
     edgeHeapKiB: heaps.edgeKiB,
+    edgeCommittedKiB: heaps.edgeCommittedKiB,
     hostHeapsKiB: heaps.hostsKiB,
     edgeStart: cluster.edgeStarts,
     hostStarts: Object.fromEntries(HOST_IDS.map((id) => [id, cluster.hostStarts(id)])) as Record<HostId, number>,
@@ -79,7 +82,7 @@ export function formatMemory(samples: MemorySample[]): string[] {
   const lines = [
     'memory at quiet moments (no call in flight), MiB: RSS, and live JS heap after a full collection; * = a new process since the sample before',
     '',
-    `| when | calls | edge RSS | workerd RSS | edge heap | state on disk | ${HOST_IDS.map((id) => `${id} RSS | ${id} heap`).join(' | ')} |`,
+    `| when | calls | edge RSS | workerd RSS | edge heap (committed) | state on disk | ${HOST_IDS.map((id) => `${id} RSS | ${id} heap`).join(' | ')} |`,
     `|---|---|---|---|---|---|${HOST_IDS.map(() => '---|---|').join('')}`,
   ];
   samples.forEach((s, i) => {
@@ -89,10 +92,25 @@ export function formatMemory(samples: MemorySample[]): string[] {
       const mark = prev && prev.hostStarts[id] !== s.hostStarts[id] ? '*' : '';
       return `${mib(s.hostsKiB[id])}${mark} | ${mib(s.hostHeapsKiB[id])}${mark}`;
     });
-    lines.push(`| ${s.label} | ${s.calls} | ${mib(s.edgeKiB)}${edgeMark} | ${mib(s.workerdKiB)}${edgeMark} | ${mib(s.edgeHeapKiB)}${edgeMark} | ${mib(s.storageKiB)} | ${hosts.join(' | ')} |`);
+    lines.push(`| ${s.label} | ${s.calls} | ${mib(s.edgeKiB)}${edgeMark} | ${mib(s.workerdKiB)}${edgeMark} | ${mib(s.edgeHeapKiB)} (${mib(s.edgeCommittedKiB)})${edgeMark} | ${mib(s.storageKiB)} | ${hosts.join(' | ')} |`);
   });
   const start = samples[0]!;
   const end = samples.at(-1)!;
+  const middle = samples.length === 3 ? samples[1]! : undefined;
+  if (middle) {
+    // Resident memory that rose in the first half and stops rising in the second is kept, not leaked.
+    const grew = (pick: (s: MemorySample) => number, restarted: (a: MemorySample, b: MemorySample) => boolean) => {
+      const half = (a: MemorySample, b: MemorySample) => `${restarted(a, b) ? '*' : ''}${(pick(b) - pick(a)) / 1024 >= 0 ? '+' : ''}${((pick(b) - pick(a)) / 1024).toFixed(1)}`;
+      return `${half(start, middle)} / ${half(middle, end)}`;
+    };
+    const edgeRestarted = (a: MemorySample, b: MemorySample) => a.edgeStart !== b.edgeStart;
+    const parts = [
+      `edge ${grew((s) => s.edgeKiB, edgeRestarted)}`,
+      `workerd ${grew((s) => s.workerdKiB, edgeRestarted)}`,
+      ...HOST_IDS.map((id) => `${id} ${grew((s) => s.hostsKiB[id], (a, b) => a.hostStarts[id] !== b.hostStarts[id])}`),
+    ];
+    lines.push('', `RSS growth, first half / second half, MiB (* = across a restart): ${parts.join(', ')}`);
+  }
   lines.push('');
   for (const c of heapChecks(start, end)) {
     const verdict = c.ok === undefined ? 'not read' : c.ok ? 'within' : 'OVER';
