@@ -85,6 +85,15 @@ describe('mistakes', () => {
     expect((await mistake(['host', '--edge', 'http://127.0.0.1:1'])).message).toBe('--token is required');
   });
 
+  it('edge with a host token too short for the edge to accept, before it starts', async () => {
+    const file = path.join(dir, 'edge.yaml');
+    writeFileSync(file, 'port: 0\nservers: {}\n');
+    const err = await mistake(['edge', '--token', 'tok', '--config', file]);
+    expect(err.message).toBe('the host token is too weak: host tokens need at least 16 characters');
+    expect(err.fix).toMatch(/longer --token/);
+    expect((await mistake(['edge', '--config', file], { HOST_TOKEN: 'short' })).message).toMatch(/too weak/);
+  });
+
   it('an option without its value', async () => {
     expect((await mistake(['host', '--edge'])).message).toBe('--edge needs a value');
   });
