@@ -15,7 +15,7 @@ import { HostAgent } from '../host/agent.ts';
 import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
 import { deploy, edgeVars } from './deploy.ts';
 import { listenError } from './cli-report.ts';
-import { clientAuthBinding, configSecrets, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
+import { clientAuthBinding, configSecrets, credentialPrincipals, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
 import { checkAddress, startLocalEdge } from '../local/local-edge.ts';
 import { formatGrants, listGrants, revokeGrant } from './oauth-cli.ts';
 import { Logger, type LoggerOptions } from '../host/logger.ts';
@@ -149,7 +149,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       if (rest.length > 1) unexpected(rest[1]!, 'config');
       const loaded = loadConfig(configFile, env);
-      process.stdout.write(configSummary(loaded, env));
+      process.stdout.write(configSummary(loaded, env, await credentialPrincipals(loaded.config)));
       return undefined;
     }
     case 'oauth': {
