@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, startEdge, startHost, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { hostSide } from '../soak/faults.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
 const marker = randomUUID();
@@ -76,7 +77,7 @@ describe('a stalled host link (no close, no data)', () => {
     await waitUntil(async () => ((await health(base)).hosts.some((h) => h.id === 'proxied') ? true : undefined), 20_000, 'the proxied host back at the edge');
     // The figures (asserted only loosely above: timings belong in the soak and the benchmark).
     const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    console.info(`stalled link: first 503 after ${seconds(Math.min(...answeredAt) - stalledAt)}, the host back at the edge after ${seconds(Date.now() - stalledAt)} (at most)`);
+    console.info(`stalled link: first 503 after ${seconds(Math.min(...answeredAt) - stalledAt)}${hostSide(behindProxy.stdout + behindProxy.stderr, stalledAt)}`);
     const tags = new Set<string>();
     for (let i = 0; i < 12 && tags.size < 2; i++) tags.add(await tagOf(await newSession(base)));
     expect(tags).toEqual(new Set(['direct', 'proxied']));
