@@ -1,10 +1,12 @@
 /**
- * `npm run soak:churn -- --rounds R --sessions S`: does the gateway's memory grow with sessions
- * opened and ended? The soak's cluster (real edge on workerd, three real hosts), no faults. Each
- * round opens S sessions of each kind (Streamable HTTP, HTTP+SSE, REST), makes a few calls on
- * each, ends them, and then samples memory with nothing in flight: RSS, the live JS heaps after
- * a full collection, and the size of the Durable Object's state on disk. Memory that keeps
- * growing round after round is held per session; memory that stops growing is not.
+ * `npm run soak:churn -- --rounds R --sessions S` (or `--calls C`): does the gateway's memory
+ * grow with sessions opened and ended, or with calls? The soak's cluster (real edge on workerd,
+ * three real hosts), no faults. Each round opens S sessions of each kind (Streamable HTTP,
+ * HTTP+SSE, REST), makes a few calls on each and ends them; or, with `--calls`, makes C small
+ * REST calls on one session, 32 at a time. After each round it samples memory with nothing in
+ * flight: RSS, the live JS heaps after a full collection, and the Durable Object's state on disk.
+ * Memory that keeps growing round after round is held per session (or per call); memory that
+ * stops growing is not.
  */
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,11 +15,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Cluster } from '../test/soak/cluster.ts';
 import { formatMemory, sampleMemory, type MemorySample } from '../test/soak/memory.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, sessions: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, sessions: { type: 'string', default: '100' }, calls: { type: 'string' } } });
 const rounds = Number(values.rounds);
 const sessions = Number(values.sessions);
-if (!Number.isInteger(rounds) || rounds <= 0 || !Number.isInteger(sessions) || sessions <= 0) {
-  console.error('--rounds and --sessions must be positive whole numbers');
+const calls = values.calls === undefined ? undefined : Number(values.calls);
+if (![rounds, sessions, calls ?? 1].every((n) => Number.isInteger(n) && n > 0)) {
+  console.error('--rounds, --sessions and --calls must be positive whole numbers');
   process.exit(2);
 }
 process.env.WRANGLER_SEND_METRICS ??= 'false';
@@ -52,11 +55,19 @@ async function restSession(base: string, tag: string): Promise<void> {
   await end.text();
 }
 
-async function inParallel(count: number, work: (i: number) => Promise<void>): Promise<void> {
+async function inParallel(count: number, work: (i: number) => Promise<void>, parallel = IN_PARALLEL): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: IN_PARALLEL }, async () => {
+  await Promise.all(Array.from({ length: parallel }, async () => {
     while (next < count) await work(next++);
   }));
+}
+
+async function restCalls(base: string, sessionId: string, count: number, tag: string): Promise<void> {
+  await inParallel(count, async (i) => {
+    const res = await fetch(`${base}/api/everything/echo?sessionId=${sessionId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `${tag}-${i}` }) });
+    if (res.status !== 200) throw new Error(`REST call: HTTP ${res.status}`);
+    await res.text();
+  }, 32);
 }
 
 const cluster = new Cluster();
@@ -65,15 +76,21 @@ let failed = false;
 try {
   console.log('starting the edge and 3 hosts');
   await cluster.start();
-  samples.push(await sampleMemory(cluster, 'before any session', 0));
+  samples.push(await sampleMemory(cluster, calls ? 'before any call' : 'before any session', 0));
+  const sessionId = ((await (await fetch(`${cluster.base}/api/sessionid`)).json()) as { sessionId: string }).sessionId;
   for (let round = 1; round <= rounds; round++) {
     const started = Date.now();
-    await inParallel(sessions, (i) => mcpSession(cluster.base, 'streamable', `s${round}-${i}`));
-    await inParallel(sessions, (i) => mcpSession(cluster.base, 'sse', `e${round}-${i}`));
-    await inParallel(sessions, (i) => restSession(cluster.base, `r${round}-${i}`));
-    const sample = await sampleMemory(cluster, `after round ${round}`, round * sessions * 3 * CALLS_PER_SESSION);
+    if (calls) {
+      await restCalls(cluster.base, sessionId, calls, `c${round}`);
+    } else {
+      await inParallel(sessions, (i) => mcpSession(cluster.base, 'streamable', `s${round}-${i}`));
+      await inParallel(sessions, (i) => mcpSession(cluster.base, 'sse', `e${round}-${i}`));
+      await inParallel(sessions, (i) => restSession(cluster.base, `r${round}-${i}`));
+    }
+    const sample = await sampleMemory(cluster, `after round ${round}`, round * (calls ?? sessions * 3 * CALLS_PER_SESSION));
     samples.push(sample);
-    console.log(`round ${round}: ${sessions * 3} sessions opened and ended in ${((Date.now() - started) / 1000).toFixed(1)} s; edge RSS ${(sample.edgeKiB / 1024).toFixed(0)} MiB, workerd heap ${((sample.edgeHeapKiB ?? 0) / 1024).toFixed(1)} MiB`);
+    const what = calls ? `${calls} calls` : `${sessions * 3} sessions opened and ended`;
+    console.log(`round ${round}: ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s; workerd RSS ${(sample.workerdKiB / 1024).toFixed(1)} MiB, heap ${((sample.edgeHeapKiB ?? 0) / 1024).toFixed(1)} MiB`);
   }
 } catch (err) {
   failed = true;

@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- --calls N --minutes M [--rounds R] [--warmup W] [--faults a,b]`: the
+ * `npm run soak -- --calls N --minutes M [--rounds R] [--warmup W] [--faults a,b] [--large-bytes B]`: the
  * load-and-fault run against the real edge on workerd, three real host agents and real servers. Prints the fault schedule, then the
  * counts per transport, the faults' timings, memory and orphans. Exits 1 if any call was lost
  * or mismatched, any process was left behind, or a live heap ended past its bound.
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     faults: { type: 'string' },
     warmup: { type: 'string' },
+    'large-bytes': { type: 'string' },
   },
 });
 const number = (name: string, text: string) => {
@@ -36,6 +37,7 @@ const report = await runSoak({
   rounds: number('rounds', values.rounds!),
   ...(values.faults ? { faults: values.faults.split(',') } : {}),
   ...(values.warmup ? { warmupCalls: number('warmup', values.warmup) } : {}),
+  ...(values['large-bytes'] ? { largeBytes: number('large-bytes', values['large-bytes']) } : {}),
   log: (line) => console.log(line),
 });
 console.log(`\n${formatReport(report)}`);
