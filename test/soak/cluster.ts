@@ -178,7 +178,7 @@ export class Cluster {
    */
   async liveHeaps(): Promise<{ edgeKiB?: number; edgeCommittedKiB?: number; hostsKiB: Record<HostId, number | undefined> }> {
     const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round(bytes / 1024));
-    const edge = await liveHeap(await workerdDebuggerUrl(this.#inspector));
+    const edge = await liveHeap(await workerdDebuggerUrl(this.#inspector), async () => void (await (await fetch(`${this.base}/health`)).text()));
     const hostsKiB = {} as Record<HostId, number | undefined>;
     for (const id of HOST_IDS) hostsKiB[id] = kib((await liveHeap(nodeDebuggerUrl(this.#hosts.get(id)!.process.stderr)))?.used);
     return { edgeKiB: kib(edge?.used), edgeCommittedKiB: kib(edge?.total), hostsKiB };

@@ -18,8 +18,12 @@ export interface HeapUsage {
 
 type HeapResult = { usedSize?: number; totalSize?: number } | undefined;
 
-/** The heap after a full collection, or undefined if the inspector did not answer. */
-export async function liveHeap(debuggerUrl: string | undefined): Promise<HeapUsage | undefined> {
+/**
+ * The heap after a full collection, or undefined if the inspector did not answer. workerd runs
+ * an inspector's collection only when its isolate next has an event to handle: `poke` gives it
+ * one (a request to the Worker) while the collection waits.
+ */
+export async function liveHeap(debuggerUrl: string | undefined, poke?: () => Promise<void>): Promise<HeapUsage | undefined> {
   if (!debuggerUrl) return undefined;
   const ws = new WebSocket(debuggerUrl, { perMessageDeflate: false });
   const waiting = new Map<number, (result: HeapResult) => void>();
@@ -40,7 +44,13 @@ export async function liveHeap(debuggerUrl: string | undefined): Promise<HeapUsa
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    await send('HeapProfiler.collectGarbage');
+    let done = false;
+    const collected = send('HeapProfiler.collectGarbage').finally(() => (done = true));
+    while (poke && !done) {
+      await poke().catch(() => {});
+      await Promise.race([collected, new Promise((resolve) => setTimeout(resolve, 100))]);
+    }
+    await collected;
     const usage = await send('Runtime.getHeapUsage');
     return usage?.usedSize === undefined || usage.totalSize === undefined ? undefined : { used: usage.usedSize, total: usage.totalSize };
   };
