@@ -1,4 +1,4 @@
-/** Starts the gateway (`node cli/main.ts start`) in its own process group, and stops it with every child. */
+/** Starts the gateway (`node bin/mcp-gateway.js start`, as `npm start` does) in its own process group, and stops it with every child. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,6 +16,9 @@ export interface Gateway {
   /** Synchronous last resort (process 'exit' handler): SIGKILL everything we know of. */
   kill(): void;
 }
+
+/** Node flags of the gateway process, as `npm start` and the `mcp-gateway` command (its shebang) give them. */
+export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 export interface GatewayOptions {
   root: string;
@@ -45,7 +48,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root, 'cli/main.ts'), 'start', '--config', configFile], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, ...(opts.nodeArgs ?? []), path.join(opts.root, 'bin/mcp-gateway.js'), 'start', '--config', configFile], {
     cwd: opts.root,
     env: opts.env,
     detached: true,

@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
+import { MCP_PROTOCOL_VERSIONS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { PendingRequests } from '../shared/pending.ts';
 import { childEnv } from './child-env.ts';
@@ -55,6 +55,8 @@ export class RpcError extends Error {
 }
 
 const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
+/** The newest MCP revision, offered in the host's own `initialize` (not read from the MCP SDK, which the agent does not load). */
+const LATEST_PROTOCOL_VERSION = MCP_PROTOCOL_VERSIONS[MCP_PROTOCOL_VERSIONS.length - 1]!;
 
 /** util-linux's setpriv, to give server processes a parent-death signal. */
 const PDEATHSIG = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
