@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HEARTBEAT_TIMEOUT_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { chunkFrameText, DEFAULT_LIMITS, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
@@ -281,9 +281,10 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const text = JSON.stringify(frame);
     let messages: string[];
     try {
-      messages = encodeFrame(frame, this.#framing);
+      messages = chunkFrameText(text, this.#framing);
     } catch (err) {
       if (!(err instanceof GatewayError) || err.code !== 'FRAME_TOO_LARGE') throw err;
       // Refused here, before sending: the edge would close the connection over it.
@@ -292,7 +293,7 @@ export class HostAgent extends EventEmitter {
       if (standIn) this.#send(standIn);
       return;
     }
-    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(messages)) {
+    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(text)) {
       const instead = refusal(frame);
       this.#log.warn('a server answer nests too deeply for the edge', { type: frame.type, replacedBy: instead ? 'an error' : 'nothing' });
       if (instead) this.#send(instead);

@@ -38,7 +38,11 @@ const chunkPrefix = Math.random().toString(36).slice(2, 8);
 
 /** The messages that carry one frame: the frame itself, or chunks of its JSON text. */
 export function encodeFrame(frame: Frame, limits: FramingLimits = DEFAULT_LIMITS): string[] {
-  const text = JSON.stringify(frame);
+  return chunkFrameText(JSON.stringify(frame), limits);
+}
+
+/** The messages that carry one frame already serialized (`JSON.stringify` of a Frame). */
+export function chunkFrameText(text: string, limits: FramingLimits = DEFAULT_LIMITS): string[] {
   if (text.length <= limits.chunkChars) return [text];
   if (text.length > limits.maxMessageChars) {
     throw new GatewayError('FRAME_TOO_LARGE', `frame of ${text.length} chars exceeds the ${limits.maxMessageChars} limit`);
