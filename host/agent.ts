@@ -16,6 +16,7 @@ import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
+import { hotFrame } from './hot-frames.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
 
@@ -305,7 +306,8 @@ export class HostAgent extends EventEmitter {
   #onMessage(text: string): void {
     let frame: Frame | null;
     try {
-      frame = this.#decoder.decode(text);
+      // A call's request or a session's message is checked by hand; the rest goes through the schema.
+      frame = hotFrame(text) ?? this.#decoder.decode(text);
     } catch (err) {
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
       this.#log.warn('bad frame from the edge', { code: error.code, reason: error.message });
