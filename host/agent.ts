@@ -17,6 +17,7 @@ import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
 import { hotFrame } from './hot-frames.ts';
+import { frameText } from './raw-json.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
 
@@ -282,7 +283,7 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    const text = JSON.stringify(frame);
+    const text = frameText(frame);
     let messages: string[];
     try {
       messages = chunkFrameText(text, this.#framing);

@@ -10,6 +10,7 @@ import { MCP_PROTOCOL_VERSIONS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { PendingRequests } from '../shared/pending.ts';
 import { childEnv } from './child-env.ts';
+import { memberText, RAW_MIN_CHARS, rememberText } from './raw-json.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 
@@ -274,6 +275,7 @@ export class Instance {
       return;
     }
     if (isResponse && message.id !== undefined && message.id !== null && this.#relayed.delete(message.id)) {
+      if (trimmed.length >= RAW_MIN_CHARS) rememberText(message, trimmed);
       this.#opts.onMessage?.(message);
       return;
     }
@@ -283,9 +285,16 @@ export class Instance {
       // A server that asked for input a REST call cannot give answered whatever it made of the refusal.
       if (waiter.asked !== undefined) this.#waiters.reject(id, this.#inputRequired(waiter.asked));
       else if (message.error) this.#waiters.reject(id, new RpcError(message.error.code, message.error.message, message.error.data));
-      else this.#waiters.resolve(id, message.result);
+      else {
+        if (trimmed.length >= RAW_MIN_CHARS) {
+          const result = memberText(trimmed, 'result');
+          if (result !== undefined) rememberText(message.result, result);
+        }
+        this.#waiters.resolve(id, message.result);
+      }
       return;
     }
+    if (trimmed.length >= RAW_MIN_CHARS) rememberText(message, trimmed);
     this.#opts.onMessage?.(message);
   }
 
