@@ -17,7 +17,7 @@ import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
 import { hotFrame } from './hot-frames.ts';
-import { frameText } from './raw-json.ts';
+import { frameText, RAW_MIN_CHARS, rememberFrameText } from './raw-json.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
 
@@ -304,18 +304,26 @@ export class HostAgent extends EventEmitter {
     for (const message of messages) ws.send(message);
   }
 
-  #onMessage(text: string): void {
-    let frame: Frame | null;
+  #onMessage(message: string): void {
+    let frame: Frame | undefined;
     try {
       // A call's request or a session's message is checked by hand; the rest goes through the schema.
-      frame = hotFrame(text) ?? this.#decoder.decode(text);
+      frame = hotFrame(message);
+      let text = message;
+      if (!frame) {
+        const decoded = this.#decoder.decodeWithText(message);
+        if (!decoded) return;
+        ({ frame, text } = decoded);
+      }
+      // A large request's params (or session message) go to the server as the edge's own text.
+      if (text.length >= RAW_MIN_CHARS) rememberFrameText(frame, text);
     } catch (err) {
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
       this.#log.warn('bad frame from the edge', { code: error.code, reason: error.message });
       this.#send({ type: 'frame.error', code: error.code, message: error.message });
       return;
     }
-    if (frame) this.#dispatch(frame);
+    this.#dispatch(frame);
   }
 
   #dispatch(frame: Frame): void {

@@ -10,7 +10,7 @@ import { MCP_PROTOCOL_VERSIONS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { PendingRequests } from '../shared/pending.ts';
 import { childEnv } from './child-env.ts';
-import { memberText, RAW_MIN_CHARS, rememberText } from './raw-json.ts';
+import { memberText, messageText, RAW_MIN_CHARS, rememberText } from './raw-json.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 
@@ -227,7 +227,7 @@ export class Instance {
   #write(message: JsonRpcMessage): void {
     if (this.#exitReason || !this.child.stdin?.writable) return;
     if (this.#log.enabled('verbose')) this.#log.verbose('to server', { method: message.method, id: message.id });
-    this.child.stdin.write(JSON.stringify(message) + '\n');
+    this.child.stdin.write(messageText(message) + '\n');
   }
 
   #onStdout(data: string): void {

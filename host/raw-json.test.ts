@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../shared/protocol.ts';
-import { frameText, memberText, rememberText } from './raw-json.ts';
+import { frameText, memberText, messageText, rememberFrameText, rememberText } from './raw-json.ts';
 
 describe('memberText', () => {
   it('is the text of the value JSON.parse gives for the key, however the object is written', () => {
@@ -51,5 +51,32 @@ describe('frameText', () => {
     rememberText(result, '{"content":[{"type":"text","text":"raw"}]}');
     expect(frameText({ type: 'rpc.response', id: 'a', result: { ...result } })).toBe(JSON.stringify({ type: 'rpc.response', id: 'a', result }));
     expect(frameText({ type: 'rpc.response', id: 'a', error: { code: 1, message: 'no' } })).toBe('{"type":"rpc.response","id":"a","error":{"code":1,"message":"no"}}');
+  });
+});
+
+describe('messageText', () => {
+  it("writes a large request's params, or a session's whole message, as the edge sent them, meaning what JSON.stringify gave", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 4 })), fc.option(fc.integer(), { nil: undefined }), (params, id) => {
+        const frameJson = JSON.stringify({ type: 'rpc.request', id: 'c', server: 's', session: 'x', method: 'tools/call', params, timeoutMs: 5 });
+        const frame = JSON.parse(frameJson) as Frame & { params: object };
+        rememberFrameText(frame, frameJson);
+        const message = id === undefined ? { jsonrpc: '2.0' as const, method: 'tools/call', params: frame.params } : { jsonrpc: '2.0' as const, id, method: 'tools/call', params: frame.params };
+        expect(JSON.parse(messageText(message))).toEqual(JSON.parse(JSON.stringify(message)));
+
+        const sessionJson = JSON.stringify({ type: 'mcp.message', server: 's', session: 'x', message: { jsonrpc: '2.0', id: 1, method: 'm', params } });
+        const relayed = JSON.parse(sessionJson) as Frame & { message: { jsonrpc: '2.0' } };
+        rememberFrameText(relayed, sessionJson);
+        expect(JSON.parse(messageText(relayed.message))).toEqual(JSON.parse(JSON.stringify(relayed.message)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('serializes anything else as usual', () => {
+    const params = { a: 1 };
+    rememberText(params, '{"a":1}');
+    expect(messageText({ jsonrpc: '2.0', id: 1, method: 'm', params: { a: 1 } })).toBe('{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1}}');
+    expect(messageText({ jsonrpc: '2.0', id: 1, method: 'm', params, extra: true } as never)).toBe('{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1},"extra":true}');
   });
 });

@@ -3,7 +3,9 @@
  * again: the host still parses every line (to check it and to find its id), but the frame for
  * the edge is put together around the line's own text for the result (REST calls) or the whole
  * message (MCP sessions). For a 1 MiB answer that saves a 1 MiB `JSON.stringify` and its garbage.
- * Small lines go the plain way: for them the difference is nothing.
+ * The same goes the other way for a large request from the edge: its params (or the session's
+ * whole message) reach the server's stdin as the text the edge sent. Small lines go the plain
+ * way: for them the difference is nothing.
  */
 import type { Frame, FrameOf } from '../shared/protocol.ts';
 
@@ -46,6 +48,26 @@ export function memberText(text: string, key: string): string | undefined {
     i = skipSpace(text, i + 1);
   }
   return found;
+}
+
+/** Notes the text of what a large frame from the edge carries for a server: a call's params, a session's message. */
+export function rememberFrameText(frame: Frame, text: string): void {
+  if (frame.type === 'rpc.request' && frame.params !== undefined) {
+    const params = memberText(text, 'params');
+    if (params !== undefined) rememberText(frame.params, params);
+  } else if (frame.type === 'mcp.message') {
+    const message = memberText(text, 'message');
+    if (message !== undefined) rememberText(frame.message, message);
+  }
+}
+
+/** A JSON-RPC message for a server's stdin: around the edge's own text for its params, or the whole message. */
+export function messageText(message: { jsonrpc: '2.0'; id?: unknown; method?: string; params?: unknown }): string {
+  const whole = texts.get(message);
+  if (whole !== undefined) return whole;
+  const params = typeof message.params === 'object' && message.params !== null ? texts.get(message.params) : undefined;
+  if (params === undefined || message.method === undefined || Object.keys(message).length !== (message.id === undefined ? 3 : 4)) return JSON.stringify(message);
+  return `{"jsonrpc":"2.0",${message.id === undefined ? '' : `"id":${JSON.stringify(message.id)},`}"method":${JSON.stringify(message.method)},"params":${params}}`;
 }
 
 /** The frame's JSON text: around the server's own text where the frame carries it unchanged. */
