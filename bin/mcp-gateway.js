@@ -16,3 +16,5 @@ if (!process.env.NODE_COMPILE_CACHE) {
   module.enableCompileCache?.();
 }
 await import('../cli/main.ts');
+// Written now, not only at exit: a start that is killed later still leaves the cache behind.
+module.flushCompileCache?.();
