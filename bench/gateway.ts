@@ -17,9 +17,6 @@ export interface Gateway {
   kill(): void;
 }
 
-/** Node flags of the gateway process, as `npm start` and the `mcp-gateway` command (its shebang) give them. */
-export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=1'];
-
 export interface GatewayOptions {
   root: string;
   serverCommand: string;
@@ -50,7 +47,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   );
   // As on any start after the first, Node's compile cache holds the stripped sources (see the README).
   spawnSync(process.execPath, [path.join(opts.root, 'bin/mcp-gateway.js'), '--version'], { cwd: opts.root, env: opts.env, stdio: 'ignore' });
-  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, ...(opts.nodeArgs ?? []), path.join(opts.root, 'bin/mcp-gateway.js'), 'start', '--config', configFile], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root, 'bin/mcp-gateway.js'), 'start', '--config', configFile], {
     cwd: opts.root,
     env: opts.env,
     detached: true,

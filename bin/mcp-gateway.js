@@ -1,12 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env node
 // The `mcp-gateway` command. Needs Node 22.18+ (runs the TypeScript sources directly).
 //
 // Node keeps the JavaScript it stripped from the TypeScript sources (and V8's compiled code) in
 // its compile cache, so a start after the first loads no type stripper: about 25 MiB less
 // resident memory for the life of the process, and a faster start. The cache lives with the
 // installed code (node_modules/.cache), writable by whoever installed it; NODE_COMPILE_CACHE
-// chooses another place and NODE_DISABLE_COMPILE_CACHE=1 turns it off. A young generation of
-// 1 MiB (the flag above, also in `npm start`) keeps another 10 MiB off an idle agent.
+// chooses another place and NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
