@@ -51,6 +51,8 @@ describe('frameText', () => {
     rememberText(result, '{"content":[{"type":"text","text":"raw"}]}');
     expect(frameText({ type: 'rpc.response', id: 'a', result: { ...result } })).toBe(JSON.stringify({ type: 'rpc.response', id: 'a', result }));
     expect(frameText({ type: 'rpc.response', id: 'a', error: { code: 1, message: 'no' } })).toBe('{"type":"rpc.response","id":"a","error":{"code":1,"message":"no"}}');
+    const extra = { type: 'rpc.response', id: 'a', result, note: 1 } as Frame;
+    expect(frameText(extra)).toBe(JSON.stringify(extra));
   });
 });
 

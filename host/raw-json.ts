@@ -73,7 +73,7 @@ export function messageText(message: { jsonrpc: '2.0'; id?: unknown; method?: st
 /** The frame's JSON text: around the server's own text where the frame carries it unchanged. */
 export function frameText(frame: Frame): string {
   if (frame.type === 'rpc.response' && frame.error === undefined && frame.fault === undefined) return responseText(frame) ?? JSON.stringify(frame);
-  if (frame.type === 'mcp.message') {
+  if (frame.type === 'mcp.message' && Object.keys(frame).length === 4) {
     const message = texts.get(frame.message);
     if (message !== undefined) return `{"type":"mcp.message","server":${JSON.stringify(frame.server)},"session":${JSON.stringify(frame.session)},"message":${message}}`;
   }
@@ -81,6 +81,7 @@ export function frameText(frame: Frame): string {
 }
 
 function responseText(frame: FrameOf<'rpc.response'>): string | undefined {
+  if (Object.keys(frame).length !== 3) return undefined; // type, id, result: anything more goes the plain way
   const result = typeof frame.result === 'object' && frame.result !== null ? texts.get(frame.result) : undefined;
   return result === undefined ? undefined : `{"type":"rpc.response","id":${JSON.stringify(frame.id)},"result":${result}}`;
 }
