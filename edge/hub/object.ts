@@ -41,6 +41,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
   /** connId -> when its last frame arrived (lost on hibernation; pings are counted by the runtime). */
   readonly #lastFrame = new Map<string, number>();
   readonly #callTimeoutMs: number;
+  /** The Hub's view of each host socket, by socket object. */
+  readonly #connections = new WeakMap<WebSocket, HostConnection>();
   readonly #maxResultChars: number;
   /** Alarm changes, one after another, so that the earliest asked for always wins. */
   #alarmChain: Promise<unknown> = Promise.resolve();
@@ -213,14 +215,22 @@ export class HubObject extends DurableObject<EdgeEnv> {
     this.#hub.onClose(conn, 1011, String(error));
   }
 
-  /** A host socket for the Hub; its last sign of life is the latest of ping, frame and opening. */
+  /**
+   * A host socket for the Hub; its last sign of life is the latest of ping, frame and opening.
+   * Made once per socket object (its attachment is read once), not on every frame and call.
+   */
   #connection(ws: WebSocket): HostConnection {
-    const conn = toConnection(ws);
-    const openedAt = attachmentOf(ws).openedAt ?? Date.now();
-    return {
-      ...conn,
-      lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(conn.connId) ?? 0),
+    let conn = this.#connections.get(ws);
+    if (conn) return conn;
+    const attachment = attachmentOf(ws);
+    const base = toConnection(ws, attachment);
+    const openedAt = attachment.openedAt ?? Date.now();
+    conn = {
+      ...base,
+      lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(base.connId) ?? 0),
     };
+    this.#connections.set(ws, conn);
+    return conn;
   }
 }
 
@@ -232,14 +242,9 @@ function attachmentOf(ws: WebSocket): Attachment {
   return ws.deserializeAttachment() as Attachment;
 }
 
-/** Connections by socket: an attachment is written once, at accept, so it is read once per socket object. */
-const connections = new WeakMap<WebSocket, HostConnection>();
-
-function toConnection(ws: WebSocket): HostConnection {
-  let conn = connections.get(ws);
-  if (conn) return conn;
-  const { hostId, connId, allowed, tokenId, hostClaim, mayShareServers } = attachmentOf(ws);
-  conn = {
+/** A socket as the Hub sees it, from its attachment (written once, at accept). */
+function toConnection(ws: WebSocket, { hostId, connId, allowed, tokenId, hostClaim, mayShareServers }: Attachment): HostConnection {
+  return {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
@@ -255,8 +260,6 @@ function toConnection(ws: WebSocket): HostConnection {
       }
     },
   };
-  connections.set(ws, conn);
-  return conn;
 }
 
 /** A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError` always. */

@@ -1,0 +1,35 @@
+/**
+ * What the middleware reads from the request URL, without a `new URL` per request where the URL
+ * text alone decides. workerd serializes request URLs with every control character, space and
+ * non-ASCII character percent-encoded, so a URL with no `%` and no `+` decodes to itself.
+ */
+
+/** The request's URL, parsed at most once per request however many checks ask for it. */
+const parsed = new WeakMap<Request, URL>();
+
+export function parsedUrl(request: Request): URL {
+  let url = parsed.get(request);
+  if (!url) parsed.set(request, (url = new URL(request.url)));
+  return url;
+}
+
+/** True when no part of `url` changes when percent-decoded (no `%`) or form-decoded (no `+`). */
+export function decodesToItself(url: string): boolean {
+  return !url.includes('%') && !url.includes('+');
+}
+
+/**
+ * The host name of an absolute `http(s)://host[:port]/...` URL, read from its text (lowercased,
+ * IPv6 brackets removed). It can differ from `new URL(url).hostname` for unusual authorities
+ * (user info, percent-encoding, a trailing dot): callers may only use a match with a known name
+ * as a fast yes, and must ask `new URL` otherwise.
+ */
+export function hostnameOf(url: string): string {
+  const start = url.indexOf('//') + 2;
+  let end = url.indexOf('/', start);
+  if (end < 0) end = url.length;
+  const authority = url.slice(start, end);
+  if (authority.startsWith('[')) return authority.slice(1, authority.indexOf(']')).toLowerCase();
+  const colon = authority.lastIndexOf(':');
+  return (colon < 0 ? authority : authority.slice(0, colon)).toLowerCase();
+}
