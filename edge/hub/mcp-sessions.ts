@@ -224,7 +224,7 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests() };
+    const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests({ oneTimer: true }) };
     this.#live.set(id, live);
     return live;
   }
@@ -241,7 +241,7 @@ export class McpSessions {
       principal: String(row.principal),
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
-      waiters: new PendingRequests(),
+      waiters: new PendingRequests({ oneTimer: true }),
     };
     this.#live.set(session, live);
     return live;
