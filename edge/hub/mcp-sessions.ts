@@ -12,6 +12,7 @@ import { GatewayError } from '../../shared/errors.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
+import { responseOf, toResponse, type Answer, type PlainAnswer } from './answer.ts';
 import { EventLog, type BacklogEntry } from './event-log.ts';
 import type { HostConnection } from './hub.ts';
 import {
@@ -55,6 +56,11 @@ export class McpSessions {
 
   /** A POST to /{server}/mcp: one JSON-RPC message. */
   post(req: PostRequest): Response | Promise<Response> {
+    return responseOf(this.answer(req));
+  }
+
+  /** `post`, with an answer that is not a stream as plain data (for Durable Object RPC; see answer.ts). */
+  answer(req: PostRequest): Answer | Promise<Answer> {
     const { message } = req;
     if (message.method === 'initialize' && isRequest(message)) {
       const conn = this.#ports.pickHost(req.server);
@@ -66,7 +72,7 @@ export class McpSessions {
     const conn = this.#connection(live);
     if (isRequest(message)) return this.#forwardRequest(live, conn, message, answerMode(req));
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
-    return new Response(null, { status: 202 });
+    return { status: 202, body: null };
   }
 
   /** A GET to /{server}/mcp: the session's stream for server-initiated messages. */
@@ -116,10 +122,15 @@ export class McpSessions {
 
   /** POST /{server}?sessionId=…: a client message for a legacy session; answers come on its stream. */
   postLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): Response {
+    return toResponse(this.answerLegacy(server, sessionId, principal, message));
+  }
+
+  /** `postLegacy`, with its answer as plain data. */
+  answerLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): PlainAnswer {
     const live = this.#resolve(server, sessionId, principal, 'sse');
     if (isRequest(message)) (live.started ??= new StartedRequests()).start(idKey(message.id), whatOf(message.method, message.params), this.#ports.now());
     this.#ports.send(this.#connection(live), { type: 'mcp.message', server: live.server, session: live.id, message });
-    return new Response('Accepted', { status: 202 });
+    return { status: 202, body: 'Accepted' };
   }
 
   // ---- from hosts --------------------------------------------------------------------------------
@@ -277,7 +288,7 @@ export class McpSessions {
     live.touchedAt = now;
   }
 
-  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, mode: AnswerMode, headers: Record<string, string> = {}): Response | Promise<Response> {
+  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, mode: AnswerMode, headers: Record<string, string> = {}): Answer | Promise<Answer> {
     const key = idKey(message.id);
     if (live.waiters.has(key)) {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
@@ -304,7 +315,7 @@ export class McpSessions {
       return sse(openStream());
     }
     const json = { 'content-type': 'application/json', ...headers };
-    return new Promise((resolve) => {
+    return new Promise<Answer>((resolve) => {
       if (mode === 'either') {
         // Most answers come alone: one JSON body then, with no stream, keepalive timer or priming event.
         waiter.upgrade = () => {
@@ -317,8 +328,8 @@ export class McpSessions {
       // Once upgraded, the answer goes on the stream (onServerMessage, #timeout, #end) and this
       // resolve is a no-op.
       answer.then(
-        (text) => resolve(new Response(text, { headers: json })),
-        (err: GatewayError) => resolve(new Response(errorText(message.id, err), { headers: json })),
+        (text) => resolve({ status: 200, headers: json, body: text }),
+        (err: GatewayError) => resolve({ status: 200, headers: json, body: errorText(message.id, err) }),
       );
     });
   }

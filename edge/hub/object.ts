@@ -19,6 +19,7 @@ import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { edgeLimits } from '../settings.ts';
 import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
+import type { Answer } from './answer.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
 import type { ModernRequest } from '../mcp2026/modern-calls.ts';
@@ -156,8 +157,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
   }
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
-  mcpPost(req: McpPost): Promise<HubResult<Response>> {
-    return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
+  mcpPost(req: McpPost): Promise<HubResult<Answer>> {
+    return settle(() => this.#hub.mcp.answer({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
   }
 
   /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
@@ -179,8 +180,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.mcp.openLegacy(server, principal, (id) => `${endpoint}${endpoint.includes('?') ? '&' : '?'}sessionId=${id}`));
   }
 
-  ssePost(target: McpTarget, message: JsonRpcMessage): Promise<HubResult<Response>> {
-    return settle(() => this.#hub.mcp.postLegacy(target.server, target.session ?? '', target.principal, message));
+  ssePost(target: McpTarget, message: JsonRpcMessage): Promise<HubResult<Answer>> {
+    return settle(() => this.#hub.mcp.answerLegacy(target.server, target.session ?? '', target.principal, message));
   }
 
   /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
