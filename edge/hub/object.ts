@@ -42,6 +42,11 @@ export class HubObject extends DurableObject<EdgeEnv> {
   /** connId -> when its last frame arrived (lost on hibernation; pings are counted by the runtime). */
   readonly #lastFrame = new Map<string, number>();
   readonly #callTimeoutMs: number;
+  /**
+   * Each host's sockets as the runtime lists them (asked for on every call otherwise); dropped
+   * when one of that host's sockets is accepted or closes. Readers still skip sockets not open.
+   */
+  readonly #sockets = new Map<string, WebSocket[]>();
   /** The Hub's view of each host socket, by socket object. */
   readonly #connections = new WeakMap<WebSocket, HostConnection>();
   readonly #maxResultChars: number;
@@ -57,7 +62,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const sql = ctx.storage.sql;
     this.#hub = new Hub({
       sql: { exec: (query: string, ...params: SqlValue[]) => sql.exec(query, ...params).toArray() as Record<string, SqlValue>[] },
-      connectionsOf: (hostId) => ctx.getWebSockets(hostId).filter(isOpen).map((ws) => this.#connection(ws)),
+      connectionsOf: (hostId) => this.#socketsOf(hostId).filter(isOpen).map((ws) => this.#connection(ws)),
       liveConnIds: () => ctx.getWebSockets().filter(isOpen).map((ws) => attachmentOf(ws).connId),
       now: Date.now,
       log: edgeLog,
@@ -189,6 +194,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     if (!NAME_PATTERN.test(hostId)) return new Response('host id must be 1 to 64 letters, digits, "_" or "-"', { status: 400 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
+    this.#sockets.delete(hostId);
     server.serializeAttachment({ hostId, connId: randomId(), allowed, openedAt: Date.now(), ...token } satisfies Attachment);
     this.#hub.onOpen(this.#connection(server));
     return new Response(null, { status: 101, webSocket: client });
@@ -206,14 +212,22 @@ export class HubObject extends DurableObject<EdgeEnv> {
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     const conn = this.#connection(ws);
+    this.#sockets.delete(conn.hostId);
     this.#lastFrame.delete(conn.connId);
     this.#hub.onClose(conn, code, reason);
   }
 
   override webSocketError(ws: WebSocket, error: unknown): void {
     const conn = this.#connection(ws);
+    this.#sockets.delete(conn.hostId);
     this.#lastFrame.delete(conn.connId);
     this.#hub.onClose(conn, 1011, String(error));
+  }
+
+  #socketsOf(hostId: string): WebSocket[] {
+    let sockets = this.#sockets.get(hostId);
+    if (!sockets) this.#sockets.set(hostId, (sockets = this.ctx.getWebSockets(hostId)));
+    return sockets;
   }
 
   /**
