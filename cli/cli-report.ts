@@ -5,6 +5,7 @@ import { isEnabled } from '../shared/config.ts';
 import type { ErrorCode, GatewayError } from '../shared/errors.ts';
 import type { ServerInfo } from '../shared/protocol.ts';
 import type { LoadedConfig } from './config.ts';
+import type { CredentialPrincipal } from './edge-secrets.ts';
 import type { StartCause } from '../host/start-failure.ts';
 import { UserError } from './user-error.ts';
 
@@ -66,7 +67,7 @@ export function printHostReady(hostId: string, edge: string, servers: readonly S
 }
 
 /** The summary `config check` prints. */
-export function configSummary(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): string {
+export function configSummary(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env, principals: readonly CredentialPrincipal[] = []): string {
   const { config, file, dir } = loaded;
   const lines = [`${file}: valid${loaded.format === 'claude-desktop' ? ' (a Claude Desktop config: its mcpServers; every other setting takes its default)' : ''}`];
   lines.push(`  local edge (mcp-gateway start): http://${config.hostname}:${config.port === 0 ? '<a free port>' : config.port}`);
@@ -80,6 +81,12 @@ export function configSummary(loaded: LoadedConfig, env: NodeJS.ProcessEnv = pro
       `OAuth sign-in (${auth.oauth.clients.length} pre-registered client${auth.oauth.clients.length === 1 ? '' : 's'}${auth.oauth.dynamicRegistration ? ', dynamic registration' : ''}${auth.oauth.upstream ? `, through ${auth.oauth.upstream.issuer}` : ''})`,
   ].filter(Boolean);
   lines.push(`  auth: ${methods.length ? methods.join(', ') : 'none: anyone who can reach the edge can call every tool'}`);
+  if (principals.length) lines.push('  principals (the ids auth.operators lists):', ...principals.map((p) => `    ${p.label}: ${p.id}`));
+  if (auth) {
+    const operators = auth.operators ?? [];
+    const named = operators.map((id) => principals.find((p) => p.id === id)?.label ?? id);
+    lines.push(`  /status: ${operators.length ? `operators only (${named.join(', ')})` : 'every credential (list auth.operators to narrow it)'}`);
+  }
   if (config.hostTokens.length) {
     const limited = config.hostTokens.filter((t) => t.servers);
     lines.push(`  host tokens: ${config.hostTokens.length}${limited.length ? ` (${limited.map((t) => `one for ${t.servers!.join(', ') || 'no server'}`).join('; ')})` : ''}`);

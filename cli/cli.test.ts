@@ -85,6 +85,15 @@ describe('mistakes', () => {
     expect((await mistake(['host', '--edge', 'http://127.0.0.1:1'])).message).toBe('--token is required');
   });
 
+  it('edge with a host token too short for the edge to accept, before it starts', async () => {
+    const file = path.join(dir, 'edge.yaml');
+    writeFileSync(file, 'port: 0\nservers: {}\n');
+    const err = await mistake(['edge', '--token', 'tok', '--config', file]);
+    expect(err.message).toBe('the host token is too weak: host tokens need at least 16 characters');
+    expect(err.fix).toMatch(/longer --token/);
+    expect((await mistake(['edge', '--config', file], { HOST_TOKEN: 'short' })).message).toMatch(/too weak/);
+  });
+
   it('an option without its value', async () => {
     expect((await mistake(['host', '--edge'])).message).toBe('--edge needs a value');
   });
@@ -112,6 +121,19 @@ describe('mistakes', () => {
 });
 
 describe('config check', () => {
+  it('names the operators by credential, and refuses an operator that is not a principal id', async () => {
+    const { credentialId } = await import('../shared/secure.ts');
+    const id = `basic:${await credentialId('basic', 'alice:pw-1')}`;
+    const file = path.join(dir, 'operators.yaml');
+    writeFileSync(file, `port: 0\nauth:\n  basic:\n    credentials: [{ username: alice, password: pw-1 }, { username: bob, password: pw-2 }]\n  operators: ["${id}"]\nservers: {}\n`);
+    const out = await stdoutOf(() => runCli(['config', 'check', '--config', file], {}));
+    expect(out).toContain(`basic alice: ${id}`);
+    expect(out).toContain('/status: operators only (basic alice)');
+    writeFileSync(file, 'port: 0\nauth:\n  basic:\n    credentials: [{ username: alice, password: pw-1 }]\n  operators: [alice]\nservers: {}\n');
+    const err = await mistake(['config', 'check', '--config', file]);
+    expect(err.detail).toContain('auth.operators.0: a principal id is basic:, bearer: or jwt: and 24 hex digits');
+  });
+
   it('summarizes a valid config and warns about what would fail here', async () => {
     const file = path.join(dir, 'good.yaml');
     writeFileSync(
@@ -141,6 +163,9 @@ servers:
     const out = await stdoutOf(() => runCli(['config', 'check', '--config', file], { PATH: '/usr/bin:/bin' }));
     expect(out).toContain(`${file}: valid`);
     expect(out).toContain('auth: bearer (2 tokens)');
+    expect(out).toMatch(/principals \(the ids auth\.operators lists\):\n {4}bearer token 1: bearer:[0-9a-f]{24}\n {4}bearer token 2: bearer:[0-9a-f]{24}\n/);
+    expect(out).not.toMatch(/\bt1\b|\bt2\b/);
+    expect(out).toContain('/status: every credential (list auth.operators to narrow it)');
     expect(out).toContain('host tokens: 1 (one for fs)');
     expect(out).toContain('servers: 3 (1 disabled)');
     expect(out).toContain(`fs: ${process.execPath} server.js`);

@@ -15,13 +15,14 @@ import { HostAgent } from '../host/agent.ts';
 import { defaultConfigPath, loadConfig, type LoadedConfig } from './config.ts';
 import { deploy, edgeVars } from './deploy.ts';
 import { listenError } from './cli-report.ts';
-import { clientAuthBinding, configSecrets, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
+import { clientAuthBinding, configSecrets, credentialPrincipals, hostTokensBinding, oauthBinding } from './edge-secrets.ts';
 import { checkAddress, startLocalEdge } from '../local/local-edge.ts';
 import { formatGrants, listGrants, revokeGrant } from './oauth-cli.ts';
 import { Logger, type LoggerOptions } from '../host/logger.ts';
 import { ConfigWatcher } from './reload.ts';
 import { ServerSet } from '../host/servers.ts';
 import { UserError } from './user-error.ts';
+import { HostTokenSchema } from '../shared/auth.ts';
 import { commandHelp, HELP, knownCommand, parseCliArgs, requireOption, unexpected, unknownCommand, VERSION } from './cli-args.ts';
 import { configSummary, fatalError, printHostReady, printReady, startFailureHint, unreachable } from './cli-report.ts';
 
@@ -91,6 +92,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       if (!token && config.hostTokens.length === 0) {
         throw new UserError('no host token', 'host agents need a token to connect to this edge', 'pass --token <token>, or list hostTokens in config.yaml');
       }
+      // The edge would refuse every host with a token its schema refuses (a 503 at /agent): say so now.
+      const tokenProblem = token === undefined ? undefined : HostTokenSchema.shape.token.safeParse(token).error?.issues[0]?.message;
+      if (tokenProblem) throw new UserError(`the host token is too weak: ${tokenProblem}`, 'host agents could not connect with it', 'pass a longer --token (for example the output of `openssl rand -hex 24`)');
       const logger = loggerFor(config);
       if (token) logger.addSecret(token);
       const edge = await startEdge(config, token, logger, values.state, Boolean(values.open));
@@ -145,7 +149,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       if (rest.length > 1) unexpected(rest[1]!, 'config');
       const loaded = loadConfig(configFile, env);
-      process.stdout.write(configSummary(loaded, env));
+      process.stdout.write(configSummary(loaded, env, await credentialPrincipals(loaded.config)));
       return undefined;
     }
     case 'oauth': {

@@ -2,13 +2,15 @@
 import type { ClientAuth, HostToken } from '../shared/auth.ts';
 import type { Config } from '../shared/config.ts';
 import type { OAuthSettings } from '../shared/oauth.ts';
+import { credentialId } from '../shared/secure.ts';
 
 /** Client credentials from config.yaml as the edge's CLIENT_AUTH secret; undefined without any. */
 export function clientAuthBinding(config: Config): string | undefined {
-  const { basic, bearer, jwt } = config.auth ?? {};
+  const { basic, bearer, jwt, operators } = config.auth ?? {};
   const value: ClientAuth = {
     basic: basic?.enabled ? basic.credentials : [],
     bearer: bearer?.enabled ? bearer.tokens : [],
+    ...(operators?.length ? { operators } : {}),
   };
   if (jwt?.enabled) {
     const { enabled: _enabled, ...rest } = jwt;
@@ -44,4 +46,18 @@ export function configSecrets(config: Config): string[] {
     ...(auth?.oauth?.upstream ? [auth.oauth.upstream.clientSecret] : []),
     ...config.hostTokens.map((t) => t.token),
   ];
+}
+
+/** A credential of the config and the principal id the edge gives it (what `auth.operators` lists). */
+export interface CredentialPrincipal {
+  label: string;
+  id: string;
+}
+
+/** The principal ids of the config's basic credentials and bearer tokens (JWT subjects are named at /status). */
+export async function credentialPrincipals(config: Config): Promise<CredentialPrincipal[]> {
+  const { basic, bearer } = config.auth ?? {};
+  const basics = (basic?.enabled ? basic.credentials : []).map(async (c) => ({ label: `basic ${c.username}`, id: `basic:${await credentialId('basic', `${c.username}:${c.password}`)}` }));
+  const bearers = (bearer?.enabled ? bearer.tokens : []).map(async (t, i) => ({ label: `bearer token ${i + 1}`, id: `bearer:${await credentialId('bearer', t)}` }));
+  return Promise.all([...basics, ...bearers]);
 }

@@ -6,6 +6,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import type { ErrorCode } from '../shared/errors.ts';
+import { credentialId } from '../shared/secure.ts';
 import { createApp } from './app.ts';
 import type { HubResult, WireError } from './hub/rpc.ts';
 
@@ -468,6 +469,27 @@ describe('status', () => {
     hub.fail = { code: 'SESSION_NOT_FOUND', message: 'no such session' };
     expect(await restError(await request('/status/sessions/0123abcd', { method: 'DELETE', headers: AUTH }))).toMatchObject({ status: 404, code: 'SESSION_NOT_FOUND' });
     expect(hub.calls.map((c) => c.args)).toEqual([['0123abcd'], ['0123abcd']]);
+  });
+
+  it('with auth.operators, only those principals read /status and end sessions; others get 403 naming their principal', async () => {
+    const operator = `basic:${await credentialId('basic', 'admin:password-0123456789')}`;
+    const client = `bearer:${await credentialId('bearer', CLIENT_TOKEN)}`;
+    const { request, hub } = gateway({ CLIENT_AUTH: JSON.stringify({ ...JSON.parse(auth.CLIENT_AUTH), operators: [operator] }) });
+    const refused = await restError(await request('/status', { headers: AUTH }));
+    expect(refused).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(refused.message).toContain(client);
+    expect(await restError(await request('/status/sessions/0123abcd', { method: 'DELETE', headers: AUTH }))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(hub.calls).toEqual([]);
+    const OPERATOR = { authorization: 'Basic ' + btoa('admin:password-0123456789') };
+    expect((await request('/status', { headers: OPERATOR })).status).toBe(200);
+    expect((await request('/status/sessions/0123abcd', { method: 'DELETE', headers: OPERATOR })).status).toBe(204);
+    // The rest of the API is the same for both.
+    expect((await request('/api/sessionid', { headers: AUTH })).status).not.toBe(403);
+  });
+
+  it('an operators list that is not principal ids closes the API (503), as any malformed CLIENT_AUTH does', async () => {
+    const { request } = gateway({ CLIENT_AUTH: JSON.stringify({ ...JSON.parse(auth.CLIENT_AUTH), operators: ['admin'] }) });
+    expect(await restError(await request('/status', { headers: AUTH }))).toMatchObject({ status: 503, code: 'MISCONFIGURED' });
   });
 
   it('browser sign-in at /status?login: a Basic challenge alone, then the page once signed in', async () => {

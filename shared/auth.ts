@@ -31,10 +31,16 @@ export const oneKeySource = (jwt: { secret?: string | undefined; jwksUrl?: strin
 export const JwtAuthSchema = JwtAuthFields.refine(oneKeySource, 'give exactly one of secret or jwksUrl');
 export type JwtAuth = z.infer<typeof JwtAuthSchema>;
 
+/** A principal's id as sessions, `/status` and the CLI show it: the kind of credential and a hash. */
+export const PRINCIPAL_ID = /^(basic|bearer|jwt):[0-9a-f]{24}$/;
+export const PrincipalIdSchema = z.string().regex(PRINCIPAL_ID, 'a principal id is basic:, bearer: or jwt: and 24 hex digits, as `mcp-gateway config check` and a refused /status name it');
+
 export const ClientAuthSchema = z.strictObject({
   basic: z.array(z.strictObject({ username: z.string().min(1), password: z.string().min(1) })).default([]),
   bearer: z.array(z.string().min(1)).default([]),
   jwt: JwtAuthSchema.optional(),
+  /** Principals that may read `/status` and end sessions there; absent or empty: every principal may. */
+  operators: z.array(PrincipalIdSchema).max(1000).optional(),
 });
 export type ClientAuth = z.infer<typeof ClientAuthSchema>;
 

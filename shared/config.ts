@@ -3,7 +3,7 @@
  * Strict: an unknown key is an error, never silently ignored.
  */
 import { z } from 'zod';
-import { HostTokenSchema, JwtAuthFields, oneKeySource } from './auth.ts';
+import { HostTokenSchema, JwtAuthFields, oneKeySource, PrincipalIdSchema } from './auth.ts';
 import { DEFAULT_MAX_PROCESSES, NAME_PATTERN, RESERVED_NAMES } from './constants.ts';
 import { OAuthConfigSchema } from './oauth.ts';
 import { LimitsConfigSchema, WholeNumber } from './settings.ts';
@@ -78,6 +78,8 @@ export const AuthConfigSchema = z
     .optional(),
   /** The gateway as an OAuth 2.1 authorization server (sign-in with the credentials above). */
   oauth: OAuthConfigSchema.optional(),
+  /** Who may read `/status` and end sessions there, by principal id; absent: every credential. */
+  operators: z.array(PrincipalIdSchema).max(1000).optional(),
   })
   .refine((auth) => Boolean(auth.basic?.enabled || auth.bearer?.enabled || auth.jwt?.enabled), {
     message: 'auth is present but every method is disabled: enable basic, bearer or jwt, or remove the auth section',

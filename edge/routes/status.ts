@@ -4,13 +4,14 @@
  * (so that a browser can load it to ask for a bearer token); everything it shows comes from
  * /status with credentials.
  */
-import { Hono } from 'hono';
+import { Hono, type Context, type Next } from 'hono';
 import { GatewayError, unauthorized } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
 import { errorsAs } from '../error-response.ts';
 import type { HistoryChoice } from '../hub/hub.ts';
 import { unwrap } from '../hub/rpc.ts';
 import { hubStub } from '../hub/stub.ts';
+import { authSetupOf } from '../middleware/client-auth-setup.ts';
 import { checkOrigin } from '../middleware/origin.ts';
 import { STATUS_PAGE } from '../status-page/html.ts';
 
@@ -18,7 +19,24 @@ const HISTORY_CHOICES = new Set<string>(['hour', 'day', 'both', 'none'] satisfie
 /** Session ids are 32 hex characters; this accepts any plausible id and nothing that needs escaping. */
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/**
+ * With `operators` in CLIENT_AUTH (config.yaml's `auth.operators`), only those principals see
+ * `/status` (every session, host and process) and end sessions there; anyone else gets 403 naming
+ * their own principal id, which is what an operator adds to the list.
+ */
+async function operatorsOnly(c: Context<AppEnv>, next: Next): Promise<void> {
+  const setup = authSetupOf(c.env.CLIENT_AUTH, c.env.OPEN_API);
+  const operators = setup.kind === 'checked' ? setup.auth.operators : undefined;
+  const principal = c.get('principal');
+  if (operators?.length && !operators.includes(principal)) {
+    throw new GatewayError('FORBIDDEN', `/status is for the gateway's operators (auth.operators), and ${principal} is not one of them`);
+  }
+  await next();
+}
+
 export const statusRoutes = new Hono<AppEnv>()
+  .use('/status', errorsAs('rest'), operatorsOnly)
+  .use('/status/sessions/*', errorsAs('rest'), operatorsOnly)
   .get('/status', errorsAs('rest'), async (c): Promise<Response> => {
     // Signed in by the browser (see statusPageRoute): on to the page.
     if (c.req.query('login') !== undefined) return c.redirect('/status/page', 303);

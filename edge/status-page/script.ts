@@ -64,6 +64,12 @@ async function refresh() {
       document.getElementById('basic-login').hidden = !/\bBasic\b/i.test(res.headers.get('www-authenticate') || '');
       return showSignin(hadToken ? 'That token was refused.' : 'Sign in to see the status.');
     }
+    if (res.status === 403) {
+      // Signed in, but not as one of auth.operators: the answer names the principal to add.
+      const body = await res.json().catch(function () { return {}; });
+      document.getElementById('signout').hidden = sessionStorage.getItem(TOKEN_KEY) === null;
+      return showSignin((body.error && body.error.message) || 'This credential may not see the status.');
+    }
     if (!res.ok) throw new Error('GET /status answered ' + res.status);
     last = await res.json();
     document.getElementById('signin').hidden = true;

@@ -10,6 +10,7 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EVERYTHING, GatewayProcess, killLeftovers, postExpectContinue, startEdge, startHost, tempDir, writeConfig, STANDARD_SERVERS } from './harness.ts';
+import { credentialId } from '../../shared/secure.ts';
 
 const marker = randomUUID();
 const HOST_TOKEN = `host-${randomUUID()}`;
@@ -54,6 +55,7 @@ auth:
     secret: "${JWT_SECRET}"
     issuer: ${ISSUER}
     audience: ${AUDIENCE}
+  operators: ["basic:${await credentialId('basic', `admin:${PASSWORD}`)}"]
 hostTokens:
   - token: "${HOST_TOKEN}"
   - token: "${LIMITED_HOST_TOKEN}"
@@ -158,6 +160,10 @@ describe('every request gets the status it should', () => {
     { name: 'health without credentials', path: '/health', status: 200 },
     { name: 'POST to /health is not an open route', method: 'POST', path: '/health?sessionId=x', headers: mcpHeaders, body: initialize, status: 401 },
     { name: 'status without credentials', path: '/status', status: 401 },
+    { name: 'status as an operator (auth.operators)', path: '/status?history=none', headers: { authorization: ADMIN }, status: 200 },
+    { name: 'status as a bearer token that is no operator', path: '/status', headers: { authorization: bearer(CLIENT_TOKEN) }, status: 403 },
+    { name: 'status as a JWT that is no operator', path: '/status', headers: { authorization: bearer(await jwt()) }, status: 403 },
+    { name: 'ending a session as no operator', method: 'DELETE', path: `/status/sessions/${foreign.mcp}`, headers: { authorization: bearer(CLIENT_TOKEN) }, status: 403 },
     { name: 'JWT without sub', path: '/api/sessionid', headers: { authorization: bearer(await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET))) }, status: 401 },
     { name: 'non-Latin-1 Basic username', path: '/api/sessionid', headers: { authorization: `Basic ${Buffer.from(`ŭser€:${PASSWORD}`).toString('base64')}` }, status: 401 },
     { name: 'CRLF in a tool name', method: 'POST', path: '/api/everything/ec%0D%0Aho', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{}', status: 400 },
