@@ -23,5 +23,16 @@ function limiterFor(maxSize: number): MiddlewareHandler {
   return limiter;
 }
 
-/** 413 for a body over MAX_BODY_BYTES, before any of it is parsed. */
-export const limitBody = createMiddleware<AppEnv>((c, next) => limiterFor(edgeLimits(c.env).maxBodyBytes)(c, next));
+/**
+ * 413 for a body over MAX_BODY_BYTES, before any of it is parsed. A declared Content-Length (and
+ * no Transfer-Encoding) is checked here directly, as Hono's limit does, without first making the
+ * body's stream object; anything else goes through Hono's limit, which counts the bytes.
+ */
+export const limitBody = createMiddleware<AppEnv>((c, next) => {
+  const maxSize = edgeLimits(c.env).maxBodyBytes;
+  const headers = c.req.raw.headers;
+  const length = headers.get('content-length');
+  if (length === null || headers.has('transfer-encoding')) return limiterFor(maxSize)(c, next);
+  if (Number.parseInt(length, 10) > maxSize) throw new GatewayError('PAYLOAD_TOO_LARGE', `request body is over ${maxSize} bytes`);
+  return next();
+});

@@ -20,7 +20,7 @@ export const mcpRoutes = new Hono<AppEnv>();
 const jsonRpc = errorsAs('jsonrpc');
 
 mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
-  const text = await c.req.text();
+  const text = await c.req.raw.text();
   // MCP 2026-07-28: stateless requests on the same endpoint, decided per request.
   const modern = serveModern(c, text);
   if (modern) return modern;
@@ -61,7 +61,7 @@ mcpRoutes.get('/:server', jsonRpc, async (c) => {
 mcpRoutes.post('/:server', jsonRpc, limitBody, async (c) => {
   const sessionId = c.req.query('sessionId');
   if (!sessionId) throw new GatewayError('SESSION_REQUIRED', 'sessionId query parameter is required: use the endpoint the SSE stream announced');
-  const message = parseMessage(await c.req.text());
+  const message = parseMessage(await c.req.raw.text());
   return toResponse(unwrap(await hubStub(c.env).ssePost({ server: c.req.param('server'), session: sessionId, principal: c.get('principal') }, message)));
 });
 
