@@ -17,5 +17,8 @@ describe('request URL helpers', () => {
     expect(decodesToItself('http://h/api/s/echo?sessionId=abc')).toBe(true);
     expect(decodesToItself('http://h/api/s%0a/echo')).toBe(false);
     expect(decodesToItself('http://h/api/s/echo?sessionId=a+b')).toBe(false);
+    expect(decodesToItself('http://h/api/s\u2028/echo')).toBe(false);
+    expect(decodesToItself('http://h/api/s\u0085/echo')).toBe(false);
+    expect(decodesToItself('http://h/api/s é/echo')).toBe(false);
   });
 });

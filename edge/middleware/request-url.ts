@@ -1,7 +1,8 @@
 /**
  * What the middleware reads from the request URL, without a `new URL` per request where the URL
- * text alone decides. workerd serializes request URLs with every control character, space and
- * non-ASCII character percent-encoded, so a URL with no `%` and no `+` decodes to itself.
+ * text alone decides: a URL of visible ASCII with no `%` and no `+` decodes to itself (request
+ * URLs normally come with control, space and non-ASCII characters percent-encoded; any that do
+ * not take the full path).
  */
 
 /** The request's URL, parsed at most once per request however many checks ask for it. */
@@ -13,9 +14,15 @@ export function parsedUrl(request: Request): URL {
   return url;
 }
 
-/** True when no part of `url` changes when percent-decoded (no `%`) or form-decoded (no `+`). */
+/** Anything but visible ASCII, and the characters that decoding changes. */
+const NOT_PLAIN = /[^\x21-\x7e]|[%+]/;
+
+/**
+ * True when `url` is visible ASCII only and no part of it changes when percent-decoded (no `%`)
+ * or form-decoded (no `+`): it then holds no control character, encoded or not.
+ */
 export function decodesToItself(url: string): boolean {
-  return !url.includes('%') && !url.includes('+');
+  return !NOT_PLAIN.test(url);
 }
 
 /**
