@@ -43,6 +43,8 @@ export class McpSessions {
   readonly #ports: McpPorts;
   readonly #limits: McpLimits;
   readonly #live = new Map<string, Live>();
+  /** The live sessions of each principal, so that a request counts its principal's calls in flight without a pass over every session. */
+  readonly #byPrincipal = new Map<string, Set<Live>>();
   /** Event ids and the replay backlog, in storage. */
   readonly #events: EventLog;
 
@@ -236,7 +238,7 @@ export class McpSessions {
       now,
     );
     const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests({ oneTimer: true }) };
-    this.#live.set(id, live);
+    this.#remember(live);
     return live;
   }
 
@@ -254,7 +256,7 @@ export class McpSessions {
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
       waiters: new PendingRequests({ oneTimer: true }),
     };
-    this.#live.set(session, live);
+    this.#remember(live);
     return live;
   }
 
@@ -295,7 +297,7 @@ export class McpSessions {
     }
     const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
     let inFlight = 0;
-    for (const other of this.#live.values()) if (other.principal === live.principal) inFlight += other.waiters.size;
+    for (const other of this.#byPrincipal.get(live.principal) ?? []) inFlight += other.waiters.size;
     if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
     const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
@@ -376,8 +378,18 @@ export class McpSessions {
     if (live.transport === 'streamable') this.#events.append(live.id, entry);
   }
 
+  #remember(live: Live): void {
+    this.#live.set(live.id, live);
+    const own = this.#byPrincipal.get(live.principal);
+    if (own) own.add(live);
+    else this.#byPrincipal.set(live.principal, new Set([live]));
+  }
+
   #end(live: Live, reason: string): void {
     this.#live.delete(live.id);
+    const own = this.#byPrincipal.get(live.principal);
+    own?.delete(live);
+    if (own?.size === 0) this.#byPrincipal.delete(live.principal);
     this.#ports.sql.exec('DELETE FROM mcp_sessions WHERE id = ?', live.id);
     this.#events.drop(live.id);
     const ended = new GatewayError('SESSION_NOT_FOUND', `session ended: ${reason}`);
