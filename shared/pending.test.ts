@@ -74,4 +74,55 @@ describe('PendingRequests', () => {
       { value: 'fine' },
     ]);
   });
+
+  describe('with one shared timer', () => {
+    it('fails each request at its own deadline, however many wait', async () => {
+      vi.useFakeTimers();
+      const pending = new PendingRequests<string, string>({ oneTimer: true });
+      const first = outcome(pending.wait('a', { meta: undefined, timeoutMs: 1000 }));
+      await vi.advanceTimersByTimeAsync(400);
+      const second = outcome(pending.wait('b', { meta: undefined, timeoutMs: 1000 }));
+      const shorter = outcome(pending.wait('c', { meta: undefined, timeoutMs: 100 }));
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await shorter).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+      await vi.advanceTimersByTimeAsync(499);
+      expect([pending.has('a'), pending.has('b')]).toEqual([true, true]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await first).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+      expect(pending.has('b')).toBe(true);
+      await vi.advanceTimersByTimeAsync(400);
+      expect(await second).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+    });
+
+    it('an answered request leaves no failure behind, and the timer stops once nothing waits', async () => {
+      vi.useFakeTimers();
+      const pending = new PendingRequests<string, string>({ oneTimer: true });
+      const onTimeout = vi.fn(() => new GatewayError('REQUEST_TIMEOUT', 'late'));
+      const answered = pending.wait('k', { meta: undefined, timeoutMs: 1000, onTimeout });
+      pending.resolve('k', 'ok');
+      expect(await answered).toBe('ok');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(onTimeout).not.toHaveBeenCalled();
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('a close that fails every request stops the timer at once', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const pending = new PendingRequests<string, string>({ oneTimer: true });
+      const waiting = outcome(pending.wait('k', { meta: undefined, timeoutMs: 60_000 }));
+      pending.rejectAll(() => new GatewayError('HOST_OFFLINE', 'closed'));
+      expect(await waiting).toMatchObject({ code: 'HOST_OFFLINE' });
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('works with timers whose clock runs ahead of Date', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const pending = new PendingRequests<string, string>({ oneTimer: true });
+      const slow = outcome(pending.wait('a', { meta: undefined, timeoutMs: 5000 }));
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(await slow).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+      expect(vi.getTimerCount()).toBe(0);
+    });
+  });
 });

@@ -20,10 +20,30 @@ interface Entry<T, M> {
   resolve(value: T): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** With one shared timer: when it is due (ms since the epoch), and how it fails then. */
+  deadline?: number;
+  expire?: () => void;
+}
+
+export interface PendingOptions {
+  /**
+   * One timer for every deadline instead of one per request (see `#arm`): a hot path saves a
+   * setTimeout and a clearTimeout per request. The timer may outlive the last request by up to
+   * one timeout, then stops; a connection's close (`rejectAll`) that leaves nothing stops it at once.
+   */
+  oneTimer?: boolean;
 }
 
 export class PendingRequests<K, T, M = undefined> {
   readonly #entries = new Map<K, Entry<T, M>>();
+  readonly #oneTimer: boolean;
+  /** The shared timer, and the deadline it was set for. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = 0;
+
+  constructor(options: PendingOptions = {}) {
+    this.#oneTimer = options.oneTimer === true;
+  }
 
   get size(): number {
     return this.#entries.size;
@@ -47,7 +67,11 @@ export class PendingRequests<K, T, M = undefined> {
     if (this.#entries.has(key)) return Promise.reject(new GatewayError('BAD_REQUEST', `request ${String(key)} is already waiting for an answer`));
     return new Promise<T>((resolve, reject) => {
       const entry: Entry<T, M> = { meta: options.meta, resolve, reject, timer: undefined };
-      if (options.timeoutMs !== undefined) {
+      if (options.timeoutMs !== undefined && this.#oneTimer) {
+        entry.deadline = Date.now() + options.timeoutMs;
+        entry.expire = () => reject(options.onTimeout?.(entry.meta) ?? new GatewayError('REQUEST_TIMEOUT', `no answer within ${options.timeoutMs} ms`));
+        this.#arm(entry.deadline);
+      } else if (options.timeoutMs !== undefined) {
         entry.timer = setTimeout(() => {
           if (this.#entries.get(key) !== entry) return;
           this.#entries.delete(key);
@@ -81,7 +105,47 @@ export class PendingRequests<K, T, M = undefined> {
       entry.reject(why(entry.meta, key));
       count++;
     }
+    if (this.#entries.size === 0) this.#disarm();
     return count;
+  }
+
+  /** The shared timer runs for `deadline` or earlier; a later deadline finds it set already. */
+  #arm(deadline: number): void {
+    if (this.#timer !== undefined) {
+      if (this.#timerAt <= deadline) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, deadline - Date.now()));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Fails every request whose deadline has come, then sets the timer for the next one. "Now" is
+   * never before the deadline the timer was set for (a timer fires at or after it), so a clock
+   * that lags the timers (a test's) cannot make it fire again and again for the same request.
+   */
+  #sweep(): void {
+    const now = Math.max(this.#timerAt, Date.now());
+    this.#timer = undefined;
+    let next: number | undefined;
+    for (const [key, entry] of this.#entries) {
+      if (entry.deadline === undefined) continue;
+      if (entry.deadline <= now) {
+        this.#entries.delete(key);
+        entry.expire!();
+      } else if (next === undefined || entry.deadline < next) {
+        next = entry.deadline;
+      }
+    }
+    if (next !== undefined && this.#timer === undefined) {
+      this.#timerAt = next;
+      this.#timer = setTimeout(() => this.#sweep(), next - now);
+    }
   }
 
   #take(key: K): Entry<T, M> | undefined {

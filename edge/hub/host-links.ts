@@ -4,6 +4,7 @@ import { GatewayError } from '../../shared/errors.ts';
 import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf } from '../../shared/protocol.ts';
 import type { Catalog } from './catalog.ts';
+import { hotFrame } from './fast-frames.ts';
 import type { HeartbeatWatch } from './heartbeat.ts';
 import type { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
@@ -61,7 +62,8 @@ export class HostLinks {
   }
 
   onMessage(conn: HostConnection, text: string): void {
-    let frame: Frame | null;
+    let frame: Frame | null | undefined = hotFrame(text);
+    if (frame) return this.#dispatch(conn, frame);
     try {
       frame = this.#p.guards.decoder(conn).decode(text);
     } catch (err) {

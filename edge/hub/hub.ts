@@ -51,7 +51,7 @@ interface CallMeta {
 
 export class Hub {
   readonly #rt: HubRuntime;
-  readonly #pending = new PendingRequests<string, unknown, CallMeta>();
+  readonly #pending = new PendingRequests<string, unknown, CallMeta>({ oneTimer: true });
   readonly #guards: HostGuards;
   readonly #trust: TrustPorts;
   /** REST calls in flight per principal. */

@@ -12,6 +12,7 @@ import { GatewayError } from '../../shared/errors.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
+import { responseOf, toResponse, type Answer, type PlainAnswer } from './answer.ts';
 import { EventLog, type BacklogEntry } from './event-log.ts';
 import type { HostConnection } from './hub.ts';
 import {
@@ -42,6 +43,8 @@ export class McpSessions {
   readonly #ports: McpPorts;
   readonly #limits: McpLimits;
   readonly #live = new Map<string, Live>();
+  /** The live sessions of each principal, so that a request counts its principal's calls in flight without a pass over every session. */
+  readonly #byPrincipal = new Map<string, Set<Live>>();
   /** Event ids and the replay backlog, in storage. */
   readonly #events: EventLog;
 
@@ -55,6 +58,11 @@ export class McpSessions {
 
   /** A POST to /{server}/mcp: one JSON-RPC message. */
   post(req: PostRequest): Response | Promise<Response> {
+    return responseOf(this.answer(req));
+  }
+
+  /** `post`, with an answer that is not a stream as plain data (for Durable Object RPC; see answer.ts). */
+  answer(req: PostRequest): Answer | Promise<Answer> {
     const { message } = req;
     if (message.method === 'initialize' && isRequest(message)) {
       const conn = this.#ports.pickHost(req.server);
@@ -66,7 +74,7 @@ export class McpSessions {
     const conn = this.#connection(live);
     if (isRequest(message)) return this.#forwardRequest(live, conn, message, answerMode(req));
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
-    return new Response(null, { status: 202 });
+    return { status: 202, body: null };
   }
 
   /** A GET to /{server}/mcp: the session's stream for server-initiated messages. */
@@ -116,10 +124,15 @@ export class McpSessions {
 
   /** POST /{server}?sessionId=…: a client message for a legacy session; answers come on its stream. */
   postLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): Response {
+    return toResponse(this.answerLegacy(server, sessionId, principal, message));
+  }
+
+  /** `postLegacy`, with its answer as plain data. */
+  answerLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): PlainAnswer {
     const live = this.#resolve(server, sessionId, principal, 'sse');
     if (isRequest(message)) (live.started ??= new StartedRequests()).start(idKey(message.id), whatOf(message.method, message.params), this.#ports.now());
     this.#ports.send(this.#connection(live), { type: 'mcp.message', server: live.server, session: live.id, message });
-    return new Response('Accepted', { status: 202 });
+    return { status: 202, body: 'Accepted' };
   }
 
   // ---- from hosts --------------------------------------------------------------------------------
@@ -224,8 +237,8 @@ export class McpSessions {
       now,
       now,
     );
-    const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests() };
-    this.#live.set(id, live);
+    const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests({ oneTimer: true }) };
+    this.#remember(live);
     return live;
   }
 
@@ -241,9 +254,9 @@ export class McpSessions {
       principal: String(row.principal),
       hostId: String(row.host_id),
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
-      waiters: new PendingRequests(),
+      waiters: new PendingRequests({ oneTimer: true }),
     };
-    this.#live.set(session, live);
+    this.#remember(live);
     return live;
   }
 
@@ -277,14 +290,14 @@ export class McpSessions {
     live.touchedAt = now;
   }
 
-  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, mode: AnswerMode, headers: Record<string, string> = {}): Response | Promise<Response> {
+  #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, mode: AnswerMode, headers: Record<string, string> = {}): Answer | Promise<Answer> {
     const key = idKey(message.id);
     if (live.waiters.has(key)) {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
     const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
     let inFlight = 0;
-    for (const other of this.#live.values()) if (other.principal === live.principal) inFlight += other.waiters.size;
+    for (const other of this.#byPrincipal.get(live.principal) ?? []) inFlight += other.waiters.size;
     if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
     const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
@@ -304,7 +317,7 @@ export class McpSessions {
       return sse(openStream());
     }
     const json = { 'content-type': 'application/json', ...headers };
-    return new Promise((resolve) => {
+    return new Promise<Answer>((resolve) => {
       if (mode === 'either') {
         // Most answers come alone: one JSON body then, with no stream, keepalive timer or priming event.
         waiter.upgrade = () => {
@@ -317,8 +330,8 @@ export class McpSessions {
       // Once upgraded, the answer goes on the stream (onServerMessage, #timeout, #end) and this
       // resolve is a no-op.
       answer.then(
-        (text) => resolve(new Response(text, { headers: json })),
-        (err: GatewayError) => resolve(new Response(errorText(message.id, err), { headers: json })),
+        (text) => resolve({ status: 200, headers: json, body: text }),
+        (err: GatewayError) => resolve({ status: 200, headers: json, body: errorText(message.id, err) }),
       );
     });
   }
@@ -365,8 +378,18 @@ export class McpSessions {
     if (live.transport === 'streamable') this.#events.append(live.id, entry);
   }
 
+  #remember(live: Live): void {
+    this.#live.set(live.id, live);
+    const own = this.#byPrincipal.get(live.principal);
+    if (own) own.add(live);
+    else this.#byPrincipal.set(live.principal, new Set([live]));
+  }
+
   #end(live: Live, reason: string): void {
     this.#live.delete(live.id);
+    const own = this.#byPrincipal.get(live.principal);
+    own?.delete(live);
+    if (own?.size === 0) this.#byPrincipal.delete(live.principal);
     this.#ports.sql.exec('DELETE FROM mcp_sessions WHERE id = ?', live.id);
     this.#events.drop(live.id);
     const ended = new GatewayError('SESSION_NOT_FOUND', `session ended: ${reason}`);

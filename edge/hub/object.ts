@@ -19,6 +19,7 @@ import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { edgeLimits } from '../settings.ts';
 import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
+import type { Answer } from './answer.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
 import type { ModernRequest } from '../mcp2026/modern-calls.ts';
@@ -41,6 +42,13 @@ export class HubObject extends DurableObject<EdgeEnv> {
   /** connId -> when its last frame arrived (lost on hibernation; pings are counted by the runtime). */
   readonly #lastFrame = new Map<string, number>();
   readonly #callTimeoutMs: number;
+  /**
+   * Each host's sockets as the runtime lists them (asked for on every call otherwise); dropped
+   * when one of that host's sockets is accepted or closes. Readers still skip sockets not open.
+   */
+  readonly #sockets = new Map<string, WebSocket[]>();
+  /** The Hub's view of each host socket, by socket object. */
+  readonly #connections = new WeakMap<WebSocket, HostConnection>();
   readonly #maxResultChars: number;
   /** Alarm changes, one after another, so that the earliest asked for always wins. */
   #alarmChain: Promise<unknown> = Promise.resolve();
@@ -54,7 +62,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const sql = ctx.storage.sql;
     this.#hub = new Hub({
       sql: { exec: (query: string, ...params: SqlValue[]) => sql.exec(query, ...params).toArray() as Record<string, SqlValue>[] },
-      connectionsOf: (hostId) => ctx.getWebSockets(hostId).filter(isOpen).map((ws) => this.#connection(ws)),
+      connectionsOf: (hostId) => this.#socketsOf(hostId).filter(isOpen).map((ws) => this.#connection(ws)),
       liveConnIds: () => ctx.getWebSockets().filter(isOpen).map((ws) => attachmentOf(ws).connId),
       now: Date.now,
       log: edgeLog,
@@ -154,8 +162,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
   }
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
-  mcpPost(req: McpPost): Promise<HubResult<Response>> {
-    return settle(() => this.#hub.mcp.post({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
+  mcpPost(req: McpPost): Promise<HubResult<Answer>> {
+    return settle(() => this.#hub.mcp.answer({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
   }
 
   /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
@@ -177,8 +185,8 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.mcp.openLegacy(server, principal, (id) => `${endpoint}${endpoint.includes('?') ? '&' : '?'}sessionId=${id}`));
   }
 
-  ssePost(target: McpTarget, message: JsonRpcMessage): Promise<HubResult<Response>> {
-    return settle(() => this.#hub.mcp.postLegacy(target.server, target.session ?? '', target.principal, message));
+  ssePost(target: McpTarget, message: JsonRpcMessage): Promise<HubResult<Answer>> {
+    return settle(() => this.#hub.mcp.answerLegacy(target.server, target.session ?? '', target.principal, message));
   }
 
   /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
@@ -186,6 +194,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     if (!NAME_PATTERN.test(hostId)) return new Response('host id must be 1 to 64 letters, digits, "_" or "-"', { status: 400 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [hostId]);
+    this.#sockets.delete(hostId);
     server.serializeAttachment({ hostId, connId: randomId(), allowed, openedAt: Date.now(), ...token } satisfies Attachment);
     this.#hub.onOpen(this.#connection(server));
     return new Response(null, { status: 101, webSocket: client });
@@ -203,30 +212,46 @@ export class HubObject extends DurableObject<EdgeEnv> {
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     const conn = this.#connection(ws);
+    this.#sockets.delete(conn.hostId);
     this.#lastFrame.delete(conn.connId);
     this.#hub.onClose(conn, code, reason);
   }
 
   override webSocketError(ws: WebSocket, error: unknown): void {
     const conn = this.#connection(ws);
+    this.#sockets.delete(conn.hostId);
     this.#lastFrame.delete(conn.connId);
     this.#hub.onClose(conn, 1011, String(error));
   }
 
-  /** A host socket for the Hub; its last sign of life is the latest of ping, frame and opening. */
+  #socketsOf(hostId: string): WebSocket[] {
+    let sockets = this.#sockets.get(hostId);
+    if (!sockets) this.#sockets.set(hostId, (sockets = this.ctx.getWebSockets(hostId)));
+    return sockets;
+  }
+
+  /**
+   * A host socket for the Hub; its last sign of life is the latest of ping, frame and opening.
+   * Made once per socket object (its attachment is read once), not on every frame and call.
+   */
   #connection(ws: WebSocket): HostConnection {
-    const conn = toConnection(ws);
-    const openedAt = attachmentOf(ws).openedAt ?? Date.now();
-    return {
-      ...conn,
+    let conn = this.#connections.get(ws);
+    if (conn) return conn;
+    const attachment = attachmentOf(ws);
+    const base = toConnection(ws, attachment);
+    const openedAt = attachment.openedAt ?? Date.now();
+    conn = {
+      ...base,
       // A socket the Hub closes (a silent host above all) may never have its close reported:
       // its last frame time is forgotten now, not at a close event that may not come.
       close: (code, reason) => {
-        this.#lastFrame.delete(conn.connId);
-        conn.close(code, reason);
+        this.#lastFrame.delete(base.connId);
+        base.close(code, reason);
       },
-      lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(conn.connId) ?? 0),
+      lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(base.connId) ?? 0),
     };
+    this.#connections.set(ws, conn);
+    return conn;
   }
 }
 
@@ -238,14 +263,9 @@ function attachmentOf(ws: WebSocket): Attachment {
   return ws.deserializeAttachment() as Attachment;
 }
 
-/** Connections by socket: an attachment is written once, at accept, so it is read once per socket object. */
-const connections = new WeakMap<WebSocket, HostConnection>();
-
-function toConnection(ws: WebSocket): HostConnection {
-  let conn = connections.get(ws);
-  if (conn) return conn;
-  const { hostId, connId, allowed, tokenId, hostClaim, mayShareServers } = attachmentOf(ws);
-  conn = {
+/** A socket as the Hub sees it, from its attachment (written once, at accept). */
+function toConnection(ws: WebSocket, { hostId, connId, allowed, tokenId, hostClaim, mayShareServers }: Attachment): HostConnection {
+  return {
     hostId,
     connId,
     allowedServers: allowed ?? undefined,
@@ -261,8 +281,6 @@ function toConnection(ws: WebSocket): HostConnection {
       }
     },
   };
-  connections.set(ws, conn);
-  return conn;
 }
 
 /** A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError` always. */

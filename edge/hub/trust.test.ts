@@ -359,4 +359,27 @@ describe('Hub: MCP requests in flight per principal', () => {
     for (const m of encodeFrame({ type: 'mcp.message', server: 'echo', session, message: { jsonrpc: '2.0', id: 4, result: { ok: true } } })) hub.onMessage(conn, m);
     expect(await (await third).json()).toMatchObject({ result: { ok: true } });
   });
+
+  it("counts every session of the principal, and only the principal's", async () => {
+    const world = new World();
+    const hub = new Hub(world.runtime, { ...LIMITS, maxCallsPerPrincipal: 2 });
+    const conn = new Conn('laptop', 'c1', 'token-a');
+    world.conns.push(conn);
+    for (const m of encodeFrame({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: 'laptop', servers: [ECHO] })) hub.onMessage(conn, m);
+    const post = async (principal: string, id: number, session: string | null, method = 'tools/list') =>
+      await Promise.resolve(hub.mcp.post({ server: 'echo', sessionId: session, principal, message: { jsonrpc: '2.0', id, method, params: {} }, wantsSse: false }));
+    const sessionOf = async (principal: string, n: number) => {
+      void post(principal, 1, null, 'initialize');
+      return vi.waitFor(() => conn.ofType('mcp.message')[n]!.session);
+    };
+    const first = await sessionOf('alice', 0);
+    const second = await sessionOf('alice', 1);
+    await expect(post('alice', 2, first)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    const bob = await sessionOf('bob', 2);
+    void post('bob', 2, bob);
+    await vi.waitFor(() => expect(conn.ofType('mcp.message')).toHaveLength(4));
+    for (const m of encodeFrame({ type: 'mcp.message', server: 'echo', session: second, message: { jsonrpc: '2.0', id: 1, result: {} } })) hub.onMessage(conn, m);
+    void post('alice', 2, first);
+    await vi.waitFor(() => expect(conn.ofType('mcp.message')).toHaveLength(5));
+  });
 });

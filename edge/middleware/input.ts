@@ -8,6 +8,7 @@
 import { createMiddleware } from 'hono/factory';
 import { GatewayError } from '../../shared/errors.ts';
 import type { AppEnv } from '../app.ts';
+import { decodesToItself, parsedUrl } from './request-url.ts';
 
 /** Control characters: C0, DEL, C1, and the line and paragraph separators. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -25,15 +26,25 @@ function decoded(value: string, what: string): string {
   return text;
 }
 
+function checkToken(name: string, value: string | null | undefined): void {
+  if (value !== null && value !== undefined && value !== '' && !TOKEN.test(value)) throw new GatewayError('BAD_REQUEST', `${name} must be 1 to 256 visible ASCII characters`);
+}
+
 export const checkInput = createMiddleware<AppEnv>(async (c, next) => {
-  const url = new URL(c.req.url);
-  decoded(url.pathname, 'the path');
-  const sessionId = url.searchParams.get('sessionId');
-  if (sessionId !== null && sessionId !== '' && !TOKEN.test(sessionId)) throw new GatewayError('BAD_REQUEST', 'sessionId must be 1 to 256 visible ASCII characters');
-  for (const name of ['mcp-session-id', 'last-event-id']) {
-    const value = c.req.header(name);
-    if (value !== undefined && !TOKEN.test(value)) throw new GatewayError('BAD_REQUEST', `${name} must be 1 to 256 visible ASCII characters`);
+  const headers = c.req.raw.headers;
+  const sessionHeader = headers.get('mcp-session-id');
+  if (sessionHeader !== null && !TOKEN.test(sessionHeader)) throw new GatewayError('BAD_REQUEST', 'mcp-session-id must be 1 to 256 visible ASCII characters');
+  const eventId = headers.get('last-event-id');
+  if (eventId !== null && !TOKEN.test(eventId)) throw new GatewayError('BAD_REQUEST', 'last-event-id must be 1 to 256 visible ASCII characters');
+  // A URL that decodes to itself has no control characters to find (see request-url.ts): the
+  // path and query need no decoding; only the session id's length is left to check.
+  if (decodesToItself(c.req.url)) {
+    checkToken('sessionId', c.req.query('sessionId'));
+    return next();
   }
+  const url = parsedUrl(c.req.raw);
+  decoded(url.pathname, 'the path');
+  checkToken('sessionId', url.searchParams.get('sessionId'));
   for (const [name, value] of url.searchParams) {
     if (UNSAFE.test(name) || (name !== 'uri' && UNSAFE.test(value))) throw new GatewayError('BAD_REQUEST', 'a query parameter contains control characters');
   }

@@ -10,6 +10,7 @@ import { nestsDeeperThan } from '../../shared/json-depth.ts';
 import type { AppEnv } from '../app.ts';
 import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { errorsAs } from '../error-response.ts';
+import { toResponse } from '../hub/answer.ts';
 import { unwrap, type McpTarget } from '../hub/rpc.ts';
 import { hubStub } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
@@ -19,7 +20,7 @@ export const mcpRoutes = new Hono<AppEnv>();
 const jsonRpc = errorsAs('jsonrpc');
 
 mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
-  const text = await c.req.text();
+  const text = await c.req.raw.text();
   // MCP 2026-07-28: stateless requests on the same endpoint, decided per request.
   const modern = serveModern(c, text);
   if (modern) return modern;
@@ -32,7 +33,7 @@ mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
   const wantsSse = accept.includes('text/event-stream');
   // A client that takes either gets JSON unless its request's stream is needed (see McpSessions).
   const jsonToo = /application\/json|\*\/\*/.test(accept);
-  return unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse, jsonToo }));
+  return toResponse(unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse, jsonToo })));
 });
 
 mcpRoutes.get('/:server/mcp', jsonRpc, async (c) => {
@@ -60,8 +61,8 @@ mcpRoutes.get('/:server', jsonRpc, async (c) => {
 mcpRoutes.post('/:server', jsonRpc, limitBody, async (c) => {
   const sessionId = c.req.query('sessionId');
   if (!sessionId) throw new GatewayError('SESSION_REQUIRED', 'sessionId query parameter is required: use the endpoint the SSE stream announced');
-  const message = parseMessage(await c.req.text());
-  return unwrap(await hubStub(c.env).ssePost({ server: c.req.param('server'), session: sessionId, principal: c.get('principal') }, message));
+  const message = parseMessage(await c.req.raw.text());
+  return toResponse(unwrap(await hubStub(c.env).ssePost({ server: c.req.param('server'), session: sessionId, principal: c.get('principal') }, message)));
 });
 
 /** The session the request names in Mcp-Session-Id (Streamable HTTP). */

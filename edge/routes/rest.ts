@@ -41,9 +41,10 @@ restRoutes.post('/:server/prompts/:name', rest, limitBody, async (c) => {
 });
 
 restRoutes.post('/:server/:tool', rest, limitBody, async (c) => {
-  const args = argumentsOf(await c.req.text());
+  // The body is read once, here: no other handler of this route reads it.
+  const args = argumentsOf(await c.req.raw.text());
   const result = unwrap(await hubStub(c.env).callTool({ ...targetOf(c), tool: c.req.param('tool'), args }));
-  return c.body(result, 200, { 'content-type': 'application/json' });
+  return new Response(result, { headers: { 'content-type': 'application/json' } });
 });
 
 function targetOf(c: Context<AppEnv>): RestTarget {
