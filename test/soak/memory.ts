@@ -110,6 +110,10 @@ export function formatMemory(samples: MemorySample[]): string[] {
       ...HOST_IDS.map((id) => `${id} ${grew((s) => s.hostsKiB[id], (a, b) => a.hostStarts[id] !== b.hostStarts[id])}`),
     ];
     lines.push('', `RSS growth, first half / second half, MiB (* = across a restart): ${parts.join(', ')}`);
+    // With two rounds or more, half-way comes after every fault ran once: a warm-up of every path.
+    const pct = (pick: (s: MemorySample) => number) => ((pick(end) / pick(middle) - 1) * 100).toFixed(1);
+    const rss = [`edge ${pct((s) => s.edgeKiB)}%`, `workerd ${pct((s) => s.workerdKiB)}%`, ...HOST_IDS.map((id) => `${id} ${pct((s) => s.hostsKiB[id])}%`)];
+    lines.push(`RSS at the end against half-way: ${rss.join(', ')}`);
   }
   lines.push('');
   for (const c of heapChecks(start, end)) {
