@@ -335,6 +335,17 @@ describe('Hub: calls', () => {
     expect(error.message).toContain('text must be a string');
   });
 
+  it("maps MCP's -32002 (no such resource) to NOT_FOUND", async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const pending = call(hub, hub.createRestSession('alice'));
+    respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32002, message: 'Resource not found' } });
+    const error = await rejection(pending);
+    expect(error.code).toBe('NOT_FOUND');
+    expect(error.status).toBe(404);
+  });
+
   it('maps any other JSON-RPC error to UPSTREAM_ERROR', async () => {
     const world = new World();
     const hub = world.hub();

@@ -40,6 +40,9 @@ export type { HubFullStatus } from './traffic.ts';
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
+/** MCP's error for a resource the server does not have (resources/read). */
+const RESOURCE_NOT_FOUND = -32002;
+
 
 /** A REST call waiting for its host's answer: which connection it went to, for which server. */
 interface CallMeta {
@@ -194,7 +197,9 @@ export class Hub {
         frame.id,
         code === -32602
           ? new GatewayError('INVALID_ARGUMENTS', `server ${call.server} rejected the arguments: ${message}`)
-          : new GatewayError('UPSTREAM_ERROR', `server ${call.server} answered with error ${code}: ${message}`),
+          : code === RESOURCE_NOT_FOUND
+            ? new GatewayError('NOT_FOUND', `server ${call.server} has no such resource: ${message}`)
+            : new GatewayError('UPSTREAM_ERROR', `server ${call.server} answered with error ${code}: ${message}`),
       );
     } else {
       this.#pending.resolve(frame.id, frame.result);

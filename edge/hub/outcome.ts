@@ -23,6 +23,7 @@ export function callOutcome(result: unknown): OutcomeCode | null {
 /** The code of a JSON-RPC error a server (or the Hub's own deadline) answered an MCP request with. */
 export function jsonRpcErrorCode(code: number): OutcomeCode {
   if (code === -32602) return 'INVALID_ARGUMENTS';
+  if (code === -32002) return 'NOT_FOUND'; // no such resource
   if (code === -32001) return 'REQUEST_TIMEOUT';
   return 'UPSTREAM_ERROR';
 }
