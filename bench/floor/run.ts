@@ -7,6 +7,7 @@
  *   npm run bench:floor                       # 2,000 calls a row, 2 rounds
  *   npm run bench:floor -- --calls 1000 --rounds 3
  *   npm run bench:floor -- --rows rpc,rpc/json,rpc/json+timer+sql,gateway
+ *   FLOOR_COMPAT_DATE=2024-09-23 npm run bench:floor   # the floor at another compatibility date
  *   npm run bench:floor -- --auth              # the gateway with one bearer token, sent on every call
  *
  * Rows, comma-separated: `direct` (the Worker alone answers), `rpc` (typed RPC), `fetch` (stub.fetch), `rpc/<op>+<op>` (rpc plus some of the gateway's
@@ -71,7 +72,7 @@ function options(argv: string[]): Options {
 interface Floor {
   pid: number;
   port: number;
-  echo: WebSocket;
+  echo: WebSocket[];
   stop(): Promise<void>;
 }
 
@@ -92,7 +93,7 @@ async function startFloor(): Promise<Floor> {
   mkdirSync(path.join(dir, 'do'));
   writeFileSync(path.join(dir, 'floor.js'), bundled.outputFiles[0]!.text);
   const gateway = readEdgeSettings(path.join(ROOT, 'wrangler.toml'));
-  const settings = { ...gateway, name: 'floor', vars: {}, durableObjects: [{ binding: 'FLOOR', className: 'Floor', sql: true }] };
+  const settings = { ...gateway, ...(process.env.FLOOR_COMPAT_DATE ? { compatibilityDate: process.env.FLOOR_COMPAT_DATE } : {}), name: 'floor', vars: {}, durableObjects: [{ binding: 'FLOOR', className: 'Floor', sql: true }] };
   writeFileSync(path.join(dir, 'floor.capnp'), workerdConfig({ settings, moduleFile: 'floor.js', envBindings: {}, trustedCertificates: [], storageDir: path.join(dir, 'do'), address: '127.0.0.1:0' }));
   const workerd = (createRequire(import.meta.url)('workerd') as { default: string }).default;
   const child = spawn(workerd, ['serve', '--experimental', '--control-fd=3', path.join(dir, 'floor.capnp')], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
@@ -105,13 +106,17 @@ async function startFloor(): Promise<Floor> {
   };
   try {
     const port = await listening(child);
-    const echo = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-    await new Promise((resolve, reject) => {
-      echo.once('open', resolve);
-      echo.once('error', reject);
-    });
-    echo.on('message', (data, isBinary) => echo.send(data, { binary: isBinary }));
-    return { pid: child.pid!, port, echo, stop: async () => { echo.terminate(); await stop(); } };
+    // The hibernatable socket and the accept()ed one (row `rpc/plainws`), each echoing.
+    const echo = await Promise.all(['ws', 'ws-plain'].map(async (p) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/${p}`);
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+      return socket;
+    }));
+    return { pid: child.pid!, port, echo, stop: async () => { for (const s of echo) s.terminate(); await stop(); } };
   } catch (err) {
     await stop();
     throw err;

@@ -9,6 +9,7 @@
  *
  * Paths (the bench's client picks one per row):
  *   GET  /ws                  the echo client's WebSocket, accepted by the object (hibernation API)
+ *   GET  /ws-plain            a second one, accepted with `accept()` and a message listener
  *   POST /direct              the Worker answers with the body itself: HTTP in and out, nothing else
  *   POST /rpc                 body -> typed RPC `call(text)` -> WebSocket -> echo -> Response
  *   POST /fetch               the request itself passed on with `stub.fetch`, answered by the object
@@ -20,6 +21,7 @@
  *     hono     the Worker's routing done by a Hono app (one route, no middleware)
  *     stubs    a new stub per request, as the gateway (the floor otherwise reuses none either)
  *     headers  the Worker reads 4 request headers and the query string (auth, origin, session)
+ *     plainws  the message goes over the `accept()`ed socket instead of the hibernatable one
  *     nows     no WebSocket: the object answers the RPC with the body itself (Worker + RPC only)
  *     digest   three SHA-256 digests with crypto.subtle in the Worker (the auth middleware's, per
  *              request, with one bearer token: secretsEqual's two and the principal's id)
@@ -30,6 +32,8 @@ import { Hono } from 'hono';
 export class Floor extends DurableObject {
   /** @type {WebSocket | undefined} */
   #socket;
+  /** @type {WebSocket | undefined} */
+  #plain;
   /** @type {Map<number, (text: string) => void>} */
   #waiting = new Map();
   #next = 0;
@@ -43,6 +47,13 @@ export class Floor extends DurableObject {
 
   /** @param {Request} request */
   async fetch(request) {
+    if (request.headers.get('upgrade') === 'websocket' && request.url.endsWith('/ws-plain')) {
+      const pair = new WebSocketPair();
+      pair[1].accept();
+      pair[1].addEventListener('message', (event) => this.webSocketMessage(pair[1], event.data));
+      this.#plain = pair[1];
+      return new Response(null, { status: 101, webSocket: pair[0] });
+    }
     if (request.headers.get('upgrade') === 'websocket') {
       const pair = new WebSocketPair();
       this.ctx.acceptWebSocket(pair[1]);
@@ -67,6 +78,7 @@ export class Floor extends DurableObject {
     if (ops.includes('timer')) timer = setTimeout(() => {}, 60_000);
     try {
       if (ops.includes('nows')) return JSON.stringify(call.args);
+      if (ops.includes('plainws')) return await this.#roundTrip(/** @type {string} */ (call.args), this.#plain);
       if (!ops.includes('json')) return await this.#roundTrip(/** @type {string} */ (call.args));
       const id = this.#next + 1;
       const frame = JSON.stringify({ type: 'rpc.request', id: `b.${id}`, server: 'everything', session: 's1', method: 'tools/call', params: { name: 'echo', arguments: call.args }, timeoutMs: 60_000 });
@@ -77,9 +89,9 @@ export class Floor extends DurableObject {
     }
   }
 
-  /** @param {string} text @returns {Promise<string>} */
-  #roundTrip(text) {
-    const socket = this.#socket ?? (this.#socket = this.ctx.getWebSockets()[0]);
+  /** @param {string} text @param {WebSocket} [via] @returns {Promise<string>} */
+  #roundTrip(text, via) {
+    const socket = via ?? this.#socket ?? (this.#socket = this.ctx.getWebSockets()[0]);
     if (!socket) return Promise.reject(new Error('no echo client'));
     const id = ++this.#next;
     socket.send(`${id} ${text}`);
@@ -145,7 +157,7 @@ export default {
       return new Response(await stubOf(env).call(text), { headers: { 'content-type': 'application/json' } });
     }
     if (path === '/direct') return new Response(await request.text(), { headers: { 'content-type': 'application/json' } });
-    if (path === '/fetch' || path === '/ws') return stubOf(env).fetch(request);
+    if (path === '/fetch' || path === '/ws' || path === '/ws-plain') return stubOf(env).fetch(request);
     if (path.startsWith('/rpc/')) {
       const ops = path.slice(5).split(',');
       return ops.includes('hono') ? hono.fetch(request, env) : rpcWith(request, env, ops);
