@@ -1,5 +1,5 @@
-/** Starts the gateway (`node cli/main.ts start`) in its own process group, and stops it with every child. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Starts the gateway (`node bin/mcp-gateway.js start`, as `npm start` does) in its own process group, and stops it with every child. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -48,7 +48,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root, 'cli/main.ts'), 'start', '--config', configFile], {
+  // As on any start after the first, Node's compile cache holds the stripped sources (see the README).
+  spawnSync(process.execPath, [path.join(opts.root, 'bin/mcp-gateway.js'), '--version'], { cwd: opts.root, env: opts.env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(opts.root, 'bin/mcp-gateway.js'), 'start', '--config', configFile], {
     cwd: opts.root,
     env: opts.env,
     detached: true,

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       calls: { type: 'string', default: '3000' },
       concurrency: { type: 'string', default: '1' },
       top: { type: 'string', default: '20' },
+      size: { type: 'string', default: '0' },
     },
   });
   const transport = values.transport as 'rest' | 'streamable' | 'sse';
@@ -80,6 +81,8 @@ async function main(): Promise<void> {
   const calls = Number(values.calls);
   const concurrency = Number(values.concurrency);
   const top = Number(values.top);
+  // Characters added to each measured call's message (1048576: the 1 MiB echo of the comparison).
+  const padding = 'x'.repeat(Number(values.size));
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-profile-'));
   const hostDir = path.join(dir, 'host');
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
   const sysBefore = sampleSysTicks(roles.keys());
   await cdp.send('Profiler.start');
   const fromUs = monotonicUs();
-  const load = await runLoad((i) => session.echo(`profiled-${i}`, 15_000), concurrency, calls);
+  const load = await runLoad((i) => session.echo(`profiled-${i}${padding}`, 15_000), concurrency, calls);
   const toUs = monotonicUs();
   const { profile: edgeProfile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
   const after = sampleTicks(roles.keys());
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
     if (!hostProfile) await sleep(50);
   }
 
-  console.log(`${load.ok} ${transport} echo calls at c=${concurrency}, ${load.errors} errors, ${fixed((load.ok / load.wallMs) * 1000, 0)} calls/s`);
+  console.log(`${load.ok} ${transport} echo calls at c=${concurrency}${padding ? ` of ${padding.length} chars` : ''}, ${load.errors} errors, ${fixed((load.ok / load.wallMs) * 1000, 0)} calls/s`);
   console.log(`CPU per call from /proc: ${[...perRole].map(([role, ms]) => `${role} ${fixed(ms.all / load.calls, 3)} ms (kernel ${fixed(ms.sys / load.calls, 3)})`).join(', ')}\n`);
   const show = (title: string, profile: CpuProfile, from?: number, to?: number) => {
     const { busyMs, top: entries } = topFunctions(profile, top, from, to);

@@ -1,6 +1,6 @@
 /**
  * REST echo benchmark: latency (p50, p99), throughput and CPU per call through the gateway
- * (`node cli/main.ts start`: workerd edge + host agent + server-everything), side by side with
+ * (`node bin/mcp-gateway.js start`: workerd edge + host agent + server-everything), side by side with
  * the same echo made directly over stdio to a freshly spawned server-everything.
  *
  *   npm run bench                 # full run (2000 calls at c=1, 10000 at c=16 and c=64)

@@ -32,8 +32,8 @@ describe('the two-machine example', () => {
 describe('deploy/mcp-gateway-host.service', () => {
   it("runs `host` with flags the CLI accepts, the edge and token coming from the environment file", async () => {
     const unit = readFileSync(path.join(DEPLOY, 'mcp-gateway-host.service'), 'utf8');
-    const exec = /^ExecStart=(\S+) cli\/main\.ts (.+)$/m.exec(unit);
-    expect(exec, 'an ExecStart running cli/main.ts').not.toBeNull();
+    const exec = /^ExecStart=(\S+) bin\/mcp-gateway\.js (.+)$/m.exec(unit);
+    expect(exec, 'an ExecStart running bin/mcp-gateway.js as npm start does').not.toBeNull();
     expect(exec![1]).toBe('/opt/mcp-gateway/node_modules/.bin/node');
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/mcp-gateway\/host\.env$/m);
     const args = exec![2]!.split(' ');

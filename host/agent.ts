@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HEARTBEAT_TIMEOUT_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { chunkFrameText, DEFAULT_LIMITS, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
@@ -16,6 +16,8 @@ import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 import { Bridge } from './bridge.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
+import { hotFrame } from './hot-frames.ts';
+import { frameText, RAW_MIN_CHARS, rememberFrameText } from './raw-json.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
 
@@ -281,9 +283,10 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const text = frameText(frame);
     let messages: string[];
     try {
-      messages = encodeFrame(frame, this.#framing);
+      messages = chunkFrameText(text, this.#framing);
     } catch (err) {
       if (!(err instanceof GatewayError) || err.code !== 'FRAME_TOO_LARGE') throw err;
       // Refused here, before sending: the edge would close the connection over it.
@@ -292,7 +295,7 @@ export class HostAgent extends EventEmitter {
       if (standIn) this.#send(standIn);
       return;
     }
-    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(messages)) {
+    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(text)) {
       const instead = refusal(frame);
       this.#log.warn('a server answer nests too deeply for the edge', { type: frame.type, replacedBy: instead ? 'an error' : 'nothing' });
       if (instead) this.#send(instead);
@@ -301,17 +304,26 @@ export class HostAgent extends EventEmitter {
     for (const message of messages) ws.send(message);
   }
 
-  #onMessage(text: string): void {
-    let frame: Frame | null;
+  #onMessage(message: string): void {
+    let frame: Frame | undefined;
     try {
-      frame = this.#decoder.decode(text);
+      // A call's request or a session's message is checked by hand; the rest goes through the schema.
+      frame = hotFrame(message);
+      let text = message;
+      if (!frame) {
+        const decoded = this.#decoder.decodeWithText(message);
+        if (!decoded) return;
+        ({ frame, text } = decoded);
+      }
+      // A large request's params (or session message) go to the server as the edge's own text.
+      if (text.length >= RAW_MIN_CHARS) rememberFrameText(frame, text);
     } catch (err) {
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
       this.#log.warn('bad frame from the edge', { code: error.code, reason: error.message });
       this.#send({ type: 'frame.error', code: error.code, message: error.message });
       return;
     }
-    if (frame) this.#dispatch(frame);
+    this.#dispatch(frame);
   }
 
   #dispatch(frame: Frame): void {

@@ -7,11 +7,9 @@ import { MAX_FRAME_JSON_DEPTH } from '../shared/constants.ts';
 import { nestsDeeperThan } from '../shared/json-depth.ts';
 import type { Frame } from '../shared/protocol.ts';
 
-/** Whether the frame these messages carry nests deeper than the edge accepts. */
-export function tooDeep(messages: string[]): boolean {
-  if (messages.length === 1) return nestsDeeperThan(messages[0]!, MAX_FRAME_JSON_DEPTH);
-  // Chunked: the pieces' data concatenate to the frame's text.
-  return nestsDeeperThan(messages.map((m) => (JSON.parse(m) as { data: string }).data).join(''), MAX_FRAME_JSON_DEPTH);
+/** Whether a frame's JSON text nests deeper than the edge accepts (checked once, before it is cut into chunks). */
+export function tooDeep(text: string): boolean {
+  return nestsDeeperThan(text, MAX_FRAME_JSON_DEPTH);
 }
 
 const WHY = `the server's answer nests arrays and objects deeper than ${MAX_FRAME_JSON_DEPTH} levels`;

@@ -5,11 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../shared/config.ts';
+import { MCP_PROTOCOL_VERSIONS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { PendingRequests } from '../shared/pending.ts';
 import { childEnv } from './child-env.ts';
+import { memberText, messageText, RAW_MIN_CHARS, rememberText } from './raw-json.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 
@@ -55,6 +56,8 @@ export class RpcError extends Error {
 }
 
 const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
+/** The newest MCP revision, offered in the host's own `initialize` (not read from the MCP SDK, which the agent does not load). */
+const LATEST_PROTOCOL_VERSION = MCP_PROTOCOL_VERSIONS[MCP_PROTOCOL_VERSIONS.length - 1]!;
 
 /** util-linux's setpriv, to give server processes a parent-death signal. */
 const PDEATHSIG = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
@@ -224,7 +227,7 @@ export class Instance {
   #write(message: JsonRpcMessage): void {
     if (this.#exitReason || !this.child.stdin?.writable) return;
     if (this.#log.enabled('verbose')) this.#log.verbose('to server', { method: message.method, id: message.id });
-    this.child.stdin.write(JSON.stringify(message) + '\n');
+    this.child.stdin.write(messageText(message) + '\n');
   }
 
   #onStdout(data: string): void {
@@ -272,6 +275,7 @@ export class Instance {
       return;
     }
     if (isResponse && message.id !== undefined && message.id !== null && this.#relayed.delete(message.id)) {
+      if (trimmed.length >= RAW_MIN_CHARS) rememberText(message, trimmed);
       this.#opts.onMessage?.(message);
       return;
     }
@@ -281,9 +285,16 @@ export class Instance {
       // A server that asked for input a REST call cannot give answered whatever it made of the refusal.
       if (waiter.asked !== undefined) this.#waiters.reject(id, this.#inputRequired(waiter.asked));
       else if (message.error) this.#waiters.reject(id, new RpcError(message.error.code, message.error.message, message.error.data));
-      else this.#waiters.resolve(id, message.result);
+      else {
+        if (trimmed.length >= RAW_MIN_CHARS) {
+          const result = memberText(trimmed, 'result');
+          if (result !== undefined) rememberText(message.result, result);
+        }
+        this.#waiters.resolve(id, message.result);
+      }
       return;
     }
+    if (trimmed.length >= RAW_MIN_CHARS) rememberText(message, trimmed);
     this.#opts.onMessage?.(message);
   }
 

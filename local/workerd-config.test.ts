@@ -6,6 +6,7 @@ describe('workerdConfig', () => {
     const config = workerdConfig({
       settings: { name: 'w', compatibilityDate: '2026-01-01', compatibilityFlags: [], vars: { A: 'say "hi"\\\n', J: { n: 1 }, S: 'overridden' }, durableObjects: [{ className: 'Hub', binding: 'HUB', sql: true }] },
       moduleFile: 'index.js',
+      textModules: [{ name: 'pkg/a "b".js', file: 'text-0.txt' }],
       envBindings: { S: 'ENV_S' },
       trustedCertificates: ['-----BEGIN CERTIFICATE-----\nAB==\n-----END CERTIFICATE-----'],
       storageDir: '/tmp/x',
@@ -16,6 +17,7 @@ describe('workerdConfig', () => {
     expect(config).toContain('(name = "S", fromEnvironment = "ENV_S")');
     expect(config).not.toContain('overridden');
     expect(config).toContain('(className = "Hub", uniqueKey = "w-Hub", enableSql = true)');
+    expect(config).toContain('modules = [(name = "index.js", esModule = embed "index.js"), (name = "pkg/a \\"b\\".js", text = embed "text-0.txt")]');
     expect(config).toContain('trustedCertificates = ["-----BEGIN CERTIFICATE-----\\x0aAB==\\x0a-----END CERTIFICATE-----"]');
   });
 });

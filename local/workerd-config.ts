@@ -11,6 +11,8 @@ export interface WorkerdConfigOptions {
   settings: EdgeSettings;
   /** File name of the bundled ES module, next to the config file. */
   moduleFile: string;
+  /** Modules the Worker imports as text: import name -> file next to the config file. */
+  textModules?: { name: string; file: string }[];
   /** Text bindings read by workerd from its environment: binding name -> variable name. */
   envBindings: Record<string, string>;
   /** Extra CA certificates (PEM) that the Worker's fetch() trusts besides the browsers' CAs. */
@@ -54,7 +56,7 @@ const config :Workerd.Config = (
 const edge :Workerd.Worker = (
   compatibilityDate = ${str(settings.compatibilityDate)},
   compatibilityFlags = [${settings.compatibilityFlags.map(str).join(', ')}],
-  modules = [(name = ${str(opts.moduleFile)}, esModule = embed ${str(opts.moduleFile)})],
+  modules = [${[`(name = ${str(opts.moduleFile)}, esModule = embed ${str(opts.moduleFile)})`, ...(opts.textModules ?? []).map((m) => `(name = ${str(m.name)}, text = embed ${str(m.file)})`)].join(', ')}],
   bindings = [
     ${bindings.join(',\n    ')}
   ],

@@ -38,7 +38,11 @@ const chunkPrefix = Math.random().toString(36).slice(2, 8);
 
 /** The messages that carry one frame: the frame itself, or chunks of its JSON text. */
 export function encodeFrame(frame: Frame, limits: FramingLimits = DEFAULT_LIMITS): string[] {
-  const text = JSON.stringify(frame);
+  return chunkFrameText(JSON.stringify(frame), limits);
+}
+
+/** The messages that carry one frame already serialized (`JSON.stringify` of a Frame). */
+export function chunkFrameText(text: string, limits: FramingLimits = DEFAULT_LIMITS): string[] {
   if (text.length <= limits.chunkChars) return [text];
   if (text.length > limits.maxMessageChars) {
     throw new GatewayError('FRAME_TOO_LARGE', `frame of ${text.length} chars exceeds the ${limits.maxMessageChars} limit`);
@@ -77,11 +81,16 @@ export class FrameDecoder {
   }
 
   decode(message: string): Frame | null {
+    return this.decodeWithText(message)?.frame ?? null;
+  }
+
+  /** As `decode`, with the whole frame's JSON text (the message itself, or its chunks joined). */
+  decodeWithText(message: string): { frame: Frame; text: string } | null {
     if (message.length > this.#limits.maxFrameChars) {
       throw new GatewayError('FRAME_TOO_LARGE', `message of ${message.length} chars exceeds the ${this.#limits.maxFrameChars} limit`);
     }
     const frame = parseFrame(message);
-    if (frame.type !== 'chunk') return frame;
+    if (frame.type !== 'chunk') return { frame, text: message };
 
     let partial = this.#open.get(frame.id);
     if (!partial) {
@@ -110,9 +119,10 @@ export class FrameDecoder {
     partial.parts.push(frame.data);
     if (!frame.last) return null;
     this.#drop(frame.id);
-    const inner = parseFrame(partial.parts.join(''));
+    const text = partial.parts.join('');
+    const inner = parseFrame(text);
     if (inner.type === 'chunk') throw new GatewayError('BAD_FRAME', 'a chunked frame may not contain another chunk');
-    return inner;
+    return { frame: inner, text };
   }
 
   /** Chunked frames still waiting for their last piece. */
