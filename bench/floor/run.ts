@@ -16,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -36,6 +36,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const SERVER_BIN = path.join(ROOT, 'node_modules/.bin/mcp-server-everything');
 const TIMEOUT_MS = 10_000;
+const SETPRIV = '/usr/bin/setpriv';
 
 class UsageError extends Error {}
 
@@ -96,7 +97,10 @@ async function startFloor(): Promise<Floor> {
   const settings = { ...gateway, ...(process.env.FLOOR_COMPAT_DATE ? { compatibilityDate: process.env.FLOOR_COMPAT_DATE } : {}), name: 'floor', vars: {}, durableObjects: [{ binding: 'FLOOR', className: 'Floor', sql: true }] };
   writeFileSync(path.join(dir, 'floor.capnp'), workerdConfig({ settings, moduleFile: 'floor.js', envBindings: {}, trustedCertificates: [], storageDir: path.join(dir, 'do'), address: '127.0.0.1:0' }));
   const workerd = (createRequire(import.meta.url)('workerd') as { default: string }).default;
-  const child = spawn(workerd, ['serve', '--experimental', '--control-fd=3', path.join(dir, 'floor.capnp')], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+  const args = ['serve', '--experimental', '--control-fd=3', path.join(dir, 'floor.capnp')];
+  // As the local edge: workerd dies with this process, however it ends.
+  const [command, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', workerd, ...args]] : [workerd, args];
+  const child = spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
