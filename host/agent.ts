@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HEARTBEAT_TIMEOUT_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { chunkFrameText, DEFAULT_LIMITS, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { standInFor } from './oversize.ts';
@@ -14,6 +14,7 @@ import { RpcError, type Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
+import { HostHeartbeat } from './heartbeat.ts';
 import { Bridge } from './bridge.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
 import { hotFrame } from './hot-frames.ts';
@@ -67,7 +68,7 @@ export class HostAgent extends EventEmitter {
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #statsSent = '';
   /** When the edge last showed it is alive (a pong or any frame). */
-  #lastHeard = 0;
+  #heartbeat = new HostHeartbeat();
 
   constructor(opts: AgentOptions) {
     super();
@@ -205,14 +206,14 @@ export class HostAgent extends EventEmitter {
     ws.on('open', () => {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
       this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
-      this.#lastHeard = Date.now();
+      this.#heartbeat = new HostHeartbeat();
       this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
       this.#statsSent = '';
       this.#statsTimer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
     });
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
-      this.#lastHeard = Date.now();
+      this.#heartbeat.heard();
       if (text === PONG_TEXT) return;
       this.#onMessage(text);
     });
@@ -244,13 +245,21 @@ export class HostAgent extends EventEmitter {
   }
 
   #ping(ws: WebSocket): void {
-    const silentMs = Date.now() - this.#lastHeard;
-    if (silentMs > HEARTBEAT_TIMEOUT_MS) {
-      this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
-      ws.terminate();
+    if (this.#heartbeat.silentFor() > 0) {
+      // A timer that fires late (after a blocked event loop) runs before what arrived meanwhile
+      // is read: look again once it has been (setImmediate runs after the I/O poll).
+      setImmediate(() => {
+        const silentMs = this.#heartbeat.silentFor();
+        if (this.#ws !== ws || silentMs === 0) return;
+        this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
+        ws.terminate();
+      });
       return;
     }
-    if (ws.readyState === WebSocket.OPEN) ws.send(PING_TEXT);
+    if (ws.readyState === WebSocket.OPEN) {
+      ws.send(PING_TEXT);
+      this.#heartbeat.pinged();
+    }
   }
 
   #onClose(ws: WebSocket, code: number, reason: string): void {

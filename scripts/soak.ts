@@ -1,10 +1,11 @@
 /**
- * `npm run soak -- --calls N --minutes M [--rounds R]`: the load-and-fault run against the real
- * edge on workerd, three real host agents and real servers. Prints the fault schedule, then the
+ * `npm run soak -- --calls N --minutes M [--rounds R] [--warmup W] [--faults a,b] [--large-bytes B]`: the
+ * load-and-fault run against the real edge on workerd, three real host agents and real servers. Prints the fault schedule, then the
  * counts per transport, the faults' timings, memory and orphans. Exits 1 if any call was lost
- * or mismatched, or any process was left behind.
+ * or mismatched, any process was left behind, or a live heap ended past its bound.
  */
 import { parseArgs } from 'node:util';
+import { heapChecks } from '../test/soak/memory.ts';
 import { formatReport, runSoak, SHORT_RUN } from '../test/soak/run.ts';
 
 const { values } = parseArgs({
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     json: { type: 'string' },
     faults: { type: 'string' },
+    warmup: { type: 'string' },
+    'large-bytes': { type: 'string' },
   },
 });
 const number = (name: string, text: string) => {
@@ -33,6 +36,8 @@ const report = await runSoak({
   minutes: number('minutes', values.minutes!),
   rounds: number('rounds', values.rounds!),
   ...(values.faults ? { faults: values.faults.split(',') } : {}),
+  ...(values.warmup ? { warmupCalls: number('warmup', values.warmup) } : {}),
+  ...(values['large-bytes'] ? { largeBytes: number('large-bytes', values['large-bytes']) } : {}),
   log: (line) => console.log(line),
 });
 console.log(`\n${formatReport(report)}`);
@@ -40,5 +45,6 @@ if (values.json) {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(values.json, JSON.stringify(report, null, 2));
 }
-const bad = Object.values(report.counts).some((c) => c.lost > 0 || c.mismatched > 0) || report.orphans > 0;
+const heapOver = report.memory.length > 1 && heapChecks(report.memory[0]!, report.memory.at(-1)!).some((c) => c.ok === false);
+const bad = Object.values(report.counts).some((c) => c.lost > 0 || c.mismatched > 0) || report.orphans > 0 || heapOver;
 process.exit(bad ? 1 : 0);

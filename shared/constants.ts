@@ -24,10 +24,13 @@ export const PONG_TEXT = 'pong';
 /**
  * Heartbeats, both ways: the host pings this often; the edge's auto-response costs no wake-up.
  * A link silent for HEARTBEAT_TIMEOUT_MS (no pong at the host, no ping at the edge) is dead:
- * each side notices within 5 s even when the TCP connection stalls without closing.
+ * each side notices within 5 s even when the TCP connection stalls without closing. A live
+ * link may miss pings for 2.5 s (a busy event loop, a loaded machine) before it counts as
+ * silent; a stalled one is noticed 2.5 to 3.25 s after its last ping on an idle machine, which
+ * leaves 1.75 s for a loaded one to be late.
  */
-export const PING_INTERVAL_MS = 1_000;
-export const HEARTBEAT_TIMEOUT_MS = 3_500;
+export const PING_INTERVAL_MS = 500;
+export const HEARTBEAT_TIMEOUT_MS = 3_000;
 
 /**
  * The edge owns a REST call's deadline (rpc.request's timeoutMs) and cancels the call when it

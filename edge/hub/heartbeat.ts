@@ -15,8 +15,11 @@ import type { HostConnection, HubRuntime } from './types.ts';
 /** A host of protocol 1.0 pings every 20 s and gave up after three silent intervals; judged the same. */
 export const LEGACY_HEARTBEAT_TIMEOUT_MS = 65_000;
 
-/** How often the sweep looks while something is in flight. */
-export const HEARTBEAT_SWEEP_MS = 500;
+/**
+ * How often the sweep looks while something is in flight: often, so that a sweep delayed by a
+ * busy object or a loaded machine still comes well within the 5 s a stalled link is allowed.
+ */
+export const HEARTBEAT_SWEEP_MS = 250;
 
 export interface HeartbeatPorts {
   now(): number;
@@ -35,6 +38,7 @@ export class HeartbeatWatch {
   readonly #ports: HeartbeatPorts;
   readonly #timeoutMs: number;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #sweptAt = 0;
 
   constructor(ports: HeartbeatPorts, timeoutMs = HEARTBEAT_TIMEOUT_MS) {
     this.#ports = ports;
@@ -76,7 +80,17 @@ export class HeartbeatWatch {
     this.#timer = setInterval(() => this.sweep(), HEARTBEAT_SWEEP_MS);
   }
 
+  /**
+   * Sweeps now if the armed sweep is overdue. Called on every frame from any host: under load a
+   * timer waits behind the frames queued before it, but a frame from another host is itself a
+   * moment to look, so a stalled link is not noticed later for the load on the others.
+   */
+  sweepIfDue(): void {
+    if (this.#timer !== undefined && this.#ports.now() - this.#sweptAt >= HEARTBEAT_SWEEP_MS) this.sweep();
+  }
+
   sweep(): void {
+    this.#sweptAt = this.#ports.now();
     for (const conn of this.#ports.connections()) this.checkOne(conn);
     if (!this.#ports.busy()) this.stop();
   }

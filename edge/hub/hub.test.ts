@@ -809,6 +809,28 @@ describe('Hub: heartbeats', () => {
     for (let i = 0; i < 4; i++) expect(await callAndAnswer(hub, [a, b], hub.createRestSession('alice'))).toBe(b);
   });
 
+  it("a stalled host is dropped on the next frame from another host, without waiting for the sweep's timer", async () => {
+    const world = new World();
+    const hub = world.hub();
+    const a = world.helloHost(hub, 'a');
+    const b = world.helloHost(hub, 'b');
+    a.pingedAt = b.pingedAt = world.clock;
+    // One call on each host (sessions are spread at random: make them until both have one).
+    const calls: Promise<unknown>[] = [];
+    while (a.ofType('rpc.request').length === 0 || b.ofType('rpc.request').length === 0) {
+      calls.push(call(hub, hub.createRestSession('alice')).catch((e: GatewayError) => e.code));
+      await vi.waitFor(() => expect(a.ofType('rpc.request').length + b.ofType('rpc.request').length).toBe(calls.length));
+    }
+    world.clock += HEARTBEAT_TIMEOUT_MS + 1;
+    b.pingedAt = world.clock;
+    expect(a.closed).toBeUndefined();
+    // b's answer is a frame: the Hub looks at its hosts then and there (no await in between).
+    respond(hub, b, b.ofType('rpc.request')[0]!.id, { result: { content: [] } });
+    expect(a.closed?.code).toBe(CLOSE_SILENT);
+    expect(hub.health().hosts.map((h) => h.id)).toEqual(['b']);
+    await Promise.all(calls);
+  });
+
   it('a silent host is skipped when a new session is routed, even with nothing in flight', async () => {
     const world = new World();
     const hub = world.hub();

@@ -171,6 +171,7 @@ export class Hub {
 
   onMessage(conn: HostConnection, text: string): void {
     this.#links.onMessage(conn, text);
+    this.#heartbeat.sweepIfDue();
   }
 
   onClose(conn: HostConnection, code: number, reason: string): void {

@@ -242,6 +242,12 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const openedAt = attachment.openedAt ?? Date.now();
     conn = {
       ...base,
+      // A socket the Hub closes (a silent host above all) may never have its close reported:
+      // its last frame time is forgotten now, not at a close event that may not come.
+      close: (code, reason) => {
+        this.#lastFrame.delete(base.connId);
+        base.close(code, reason);
+      },
       lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(base.connId) ?? 0),
     };
     this.#connections.set(ws, conn);

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, startEdge, startHost, tempDir, waitUntil, writeConfig } from './harness.ts';
+import { hostSide } from '../soak/faults.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
 const marker = randomUUID();
@@ -53,11 +54,13 @@ describe('a stalled host link (no close, no data)', () => {
     // Calls on the proxied host would take 25 s (the call deadline is 30 s); the others 4 s.
     const burst = placed.map(async ({ session, tag }) => ({ tag, res: await postJson(`${base}/api/test/sleep?sessionId=${session}`, { ms: tag === 'proxied' ? 25_000 : 4000 }) }));
     await waitUntil(async () => ((await (await fetch(`${base}/status`)).json()) as { callsInFlight: number }).callsInFlight >= placed.length || undefined, 10_000, 'the burst in flight');
+    const stalledAt = Date.now();
     const stalled = proxy.stall();
     expect(stalled).toBe(1);
 
+    const answeredAt: number[] = [];
     const results = await Promise.race([
-      Promise.all(burst.filter((_, i) => placed[i]!.tag === 'proxied')),
+      Promise.all(burst.filter((_, i) => placed[i]!.tag === 'proxied').map((p) => p.then((r) => (answeredAt.push(Date.now()), r)))),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('calls on the stalled host still waiting after 15 s')), 15_000)),
     ]);
     for (const { res } of results) {
@@ -72,6 +75,9 @@ describe('a stalled host link (no close, no data)', () => {
     // The host noticed the silence by itself and came back over a fresh connection.
     await behindProxy.waitForOutput(/the edge stopped answering pings; reconnecting/, 15_000);
     await waitUntil(async () => ((await health(base)).hosts.some((h) => h.id === 'proxied') ? true : undefined), 20_000, 'the proxied host back at the edge');
+    // The figures (asserted only loosely above: timings belong in the soak and the benchmark).
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    console.info(`stalled link: first 503 after ${seconds(Math.min(...answeredAt) - stalledAt)}${hostSide(behindProxy.stdout + behindProxy.stderr, stalledAt)}`);
     const tags = new Set<string>();
     for (let i = 0; i < 12 && tags.size < 2; i++) tags.add(await tagOf(await newSession(base)));
     expect(tags).toEqual(new Set(['direct', 'proxied']));

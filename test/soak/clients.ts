@@ -20,6 +20,8 @@ const PAUSE_AFTER_ERROR_MS = 200;
 export interface LoopControl {
   base(): string;
   running(): boolean;
+  /** Resolves when the next call may start (the run holds calls back to sample memory at a quiet moment). */
+  gate(): Promise<void>;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,6 +81,7 @@ async function newRestSession(base: string): Promise<string> {
 
 export async function restLoop(control: LoopControl, tally: Tally, sessions: RestSessions, largeBytes: number): Promise<void> {
   while (control.running()) {
+    await control.gate();
     const op = nextOperation(largeBytes);
     const slot = sessions.pick();
     const done = tally.start('rest', `${op.server}/${op.tool}`);
@@ -136,6 +139,7 @@ export async function mcpLoop(control: LoopControl, tally: Tally, opts: McpLoopO
         }
         opts.onSession();
       }
+      await control.gate();
       const op = opts.server === 'private' ? nextPrivateOperation() : nextOperation(opts.largeBytes);
       const done = tally.start(opts.transport, `${op.server}/${op.tool}`);
       const outcome = await withDeadline(mcpCall(session, op));

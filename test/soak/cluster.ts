@@ -4,10 +4,12 @@
  * its link) running server-everything, every process tagged so nothing can be left behind.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { descendants, freePort, processTable } from '../../scripts/procs.ts';
 import { EVERYTHING, GatewayProcess, health, killLeftovers, processesWithMarker, tempDir, waitUntil, writeConfig } from '../e2e/harness.ts';
 import { TcpProxy } from '../e2e/tcp-proxy.ts';
+import { liveHeap, nodeDebuggerUrl, workerdDebuggerUrl } from './heap.ts';
 
 export const HOST_IDS = ['host-a', 'host-b', 'host-c'] as const;
 export type HostId = (typeof HOST_IDS)[number];
@@ -43,17 +45,25 @@ function hostConfig(generation: number): string {
 export class Cluster {
   readonly marker = randomUUID();
   readonly #token = `soak-${randomUUID()}`;
-  readonly #stateDir = tempDir('mcp-gateway-soak-state-');
+  /** Every temp folder of the run (state, configs): removed when it stops. */
+  readonly #dirs: string[] = [];
+  readonly #stateDir = this.#tempDir('mcp-gateway-soak-state-');
   #edgeConfig = '';
   #edge: GatewayProcess | undefined;
   base = '';
   proxy: TcpProxy | undefined;
   #proxyUrl = '';
   readonly #hosts = new Map<HostId, HostSlot>();
+  /** Where workerd's inspector listens (the same across edge restarts): for its live heap. */
+  #inspector = '';
+  /** How many times the edge has been started (a restart makes a new workerd). */
+  edgeStarts = 0;
+  readonly #hostStarts = new Map<HostId, number>();
 
   async start(): Promise<void> {
     const port = await freePort();
-    this.#edgeConfig = writeConfig(tempDir(), `hostname: 127.0.0.1\nport: ${port}\nservers: {}\nlimits:\n  maxSessionsPerPrincipal: 100000\n  maxCallsPerPrincipal: 100000\n`);
+    this.#inspector = `127.0.0.1:${await freePort()}`;
+    this.#edgeConfig = writeConfig(this.#tempDir(), `hostname: 127.0.0.1\nport: ${port}\nservers: {}\nlimits:\n  maxSessionsPerPrincipal: 100000\n  maxCallsPerPrincipal: 100000\n`);
     await this.startEdge();
     this.proxy = new TcpProxy(this.base);
     this.#proxyUrl = await this.proxy.listen();
@@ -61,7 +71,10 @@ export class Cluster {
   }
 
   async startEdge(): Promise<void> {
-    this.#edge = new GatewayProcess(['edge', '--config', this.#edgeConfig, '--token', this.#token, '--state', this.#stateDir], this.marker);
+    this.#edge = new GatewayProcess(['edge', '--config', this.#edgeConfig, '--token', this.#token, '--state', this.#stateDir], this.marker, {
+      MCP_GATEWAY_WORKERD_INSPECTOR: this.#inspector,
+    });
+    this.edgeStarts++;
     const match = await this.#edge.waitForOutput(/edge ready at (http:\/\/\S+)/, 60_000);
     this.base = match[1]!;
   }
@@ -75,10 +88,14 @@ export class Cluster {
   async startHost(id: HostId): Promise<void> {
     const slot = this.#hosts.get(id);
     const generation = slot?.generation ?? 1;
-    const configFile = slot?.configFile ?? writeConfig(tempDir(), hostConfig(generation));
+    const configFile = slot?.configFile ?? writeConfig(this.#tempDir(), hostConfig(generation));
     const edge = id === PROXIED ? this.#proxyUrl : this.base;
-    const process = new GatewayProcess(['host', '--config', configFile, '--edge', edge, '--token', this.#token, '--host-id', id, '--retry'], this.marker);
+    // An inspector on a free port, for the agent's live heap (its servers do not inherit NODE_OPTIONS).
+    const process = new GatewayProcess(['host', '--config', configFile, '--edge', edge, '--token', this.#token, '--host-id', id, '--retry'], this.marker, {
+      NODE_OPTIONS: '--inspect=127.0.0.1:0',
+    });
     this.#hosts.set(id, { id, configFile, process, generation });
+    this.#hostStarts.set(id, (this.#hostStarts.get(id) ?? 0) + 1);
     await this.waitForHost(id);
   }
 
@@ -123,6 +140,10 @@ export class Cluster {
     return slot.generation;
   }
 
+  hostStarts(id: HostId): number {
+    return this.#hostStarts.get(id) ?? 0;
+  }
+
   hostPid(id: HostId): number {
     return this.#hosts.get(id)!.process.pid;
   }
@@ -141,6 +162,28 @@ export class Cluster {
     return { edgeKiB, hostsKiB };
   }
 
+  /**
+   * Where the edge's memory is: the CLI process alone, its workerd alone, and the bytes of the
+   * Durable Objects' SQLite files in the state folder (what the storage holds on disk).
+   */
+  edgeDetail(): { cliKiB: number; workerdKiB: number; storageKiB: number } {
+    const edgePid = this.#edge!.pid;
+    const workerdKiB = descendants(edgePid).reduce((sum, pid) => sum + rssKiB(pid), 0);
+    return { cliKiB: rssKiB(edgePid), workerdKiB, storageKiB: Math.round(folderBytes(this.#stateDir) / 1024) };
+  }
+
+  /**
+   * Live JS heap after a full collection, in KiB: workerd's (and what V8 has committed for it),
+   * and each host agent's; undefined where the inspector did not answer.
+   */
+  async liveHeaps(): Promise<{ edgeKiB?: number; edgeCommittedKiB?: number; hostsKiB: Record<HostId, number | undefined> }> {
+    const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round(bytes / 1024));
+    const edge = await liveHeap(await workerdDebuggerUrl(this.#inspector), async () => void (await (await fetch(`${this.base}/health`)).text()));
+    const hostsKiB = {} as Record<HostId, number | undefined>;
+    for (const id of HOST_IDS) hostsKiB[id] = kib((await liveHeap(nodeDebuggerUrl(this.#hosts.get(id)!.process.stderr)))?.used);
+    return { edgeKiB: kib(edge?.used), edgeCommittedKiB: kib(edge?.total), hostsKiB };
+  }
+
   /** Server processes now running under all hosts. */
   serverProcesses(): number {
     const table = processTable();
@@ -157,7 +200,15 @@ export class Cluster {
     await this.#edge?.kill('SIGTERM');
     const deadline = Date.now() + 5000;
     while (processesWithMarker(this.marker).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    return killLeftovers(this.marker);
+    const orphans = killLeftovers(this.marker);
+    for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true });
+    return orphans;
+  }
+
+  #tempDir(prefix?: string): string {
+    const dir = tempDir(prefix);
+    this.#dirs.push(dir);
+    return dir;
   }
 }
 
@@ -177,6 +228,19 @@ function startTicks(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      total += statSync(path.join(entry.parentPath, entry.name)).size;
+    } catch {
+      // removed meanwhile (a SQLite journal)
+    }
+  }
+  return total;
 }
 
 function rssKiB(pid: number): number {

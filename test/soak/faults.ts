@@ -57,9 +57,10 @@ export const FAULTS: Fault[] = [
     description: "stall host-c's link in the TCP proxy: no data, no close, either way",
     async run(cluster) {
       const before = await connectedAt(cluster);
+      const stalledAt = Date.now();
       const stalled = cluster.proxy!.stall();
       await reconnected(cluster, [PROXIED], before);
-      return `${stalled} connection(s) stalled; host-c back on a new one`;
+      return `${stalled} connection(s) stalled; host-c back on a new one${hostSide(cluster.hostOutput(PROXIED), stalledAt)}`;
     },
   },
   {
@@ -91,6 +92,24 @@ export const FAULTS: Fault[] = [
     run: slowReader,
   },
 ];
+
+/**
+ * The host's side of a stall, from its own log (each line starts with its ISO time): when it
+ * noticed the silence, and when the edge welcomed it back, in seconds after the stall.
+ */
+export function hostSide(log: string, stalledAt: number): string {
+  const after = (pattern: RegExp, from: number) => {
+    for (const line of log.split('\n')) {
+      const at = Date.parse(line.slice(0, 24));
+      if (at >= from && pattern.test(line)) return at;
+    }
+    return undefined;
+  };
+  const noticed = after(/the edge stopped answering pings/, stalledAt);
+  const welcomed = noticed === undefined ? undefined : after(/connected to the edge/, noticed);
+  if (noticed === undefined || welcomed === undefined) return '';
+  return ` (host: noticed after ${((noticed - stalledAt) / 1000).toFixed(2)} s, welcomed back after ${((welcomed - stalledAt) / 1000).toFixed(2)} s)`;
+}
 
 function environOf(pid: number): string {
   try {

@@ -3,8 +3,9 @@
  * clients at once, inject every fault on a printed schedule, then stop everything and count.
  */
 import { mcpLoop, restLoop, RestSessions, type LoopControl } from './clients.ts';
-import { Cluster, type HostId } from './cluster.ts';
+import { Cluster } from './cluster.ts';
 import { FAULTS } from './faults.ts';
+import { formatMemory, sampleMemory, type MemorySample } from './memory.ts';
 import { Tally, type FaultReport, type TransportCounts, type TransportName } from './tally.ts';
 
 export interface SoakOptions {
@@ -24,6 +25,12 @@ export interface SoakOptions {
   largeBytes: number;
   /** Only these faults (by name); all of them when absent. */
   faults?: string[];
+  /**
+   * Calls answered before memory is first sampled (and before the first fault): every path
+   * (each transport, tool, large results, sampling) has run by then, and the runtimes have
+   * sized their heaps to the load. Default: the calls before the first fault, at most 5,000.
+   */
+  warmupCalls?: number;
   log(line: string): void;
 }
 
@@ -50,8 +57,8 @@ export interface SoakReport {
   faults: (FaultReport & { note: string })[];
   mismatches: string[];
   lost: string[];
-  memoryStart: { edgeKiB: number; hostsKiB: Record<HostId, number> };
-  memoryEnd: { edgeKiB: number; hostsKiB: Record<HostId, number> };
+  /** After the warm-up, half-way (before the middle fault) and at the end, each with no call in flight. */
+  memory: MemorySample[];
   orphans: number;
 }
 
@@ -74,9 +81,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     let sessions = opts.restSessions;
     const endBy = Date.now() + opts.minutes * 60_000;
     let faultsLeft = schedule.length;
+    let gate: Promise<void> = Promise.resolve();
     const control: LoopControl = {
       base: () => cluster.base,
       running: () => (tally.sent < opts.calls || faultsLeft > 0) && Date.now() < endBy,
+      gate: () => gate,
+    };
+    const memory: MemorySample[] = [];
+    /** Holds the clients back, waits until nothing is in flight, samples memory, lets them go. */
+    const quiet = async (label: string) => {
+      let release!: () => void;
+      gate = new Promise((resolve) => (release = resolve));
+      try {
+        await until(() => tally.inFlight === 0, 60_000);
+        await until(async () => (await callsInFlight(cluster.base)) === 0, 10_000);
+        const sample = await sampleMemory(cluster, label, tally.calls.length);
+        memory.push(sample);
+        const hosts = Object.entries(sample.hostHeapsKiB).map(([id, k]) => `${id} ${k === undefined ? '?' : Math.round(k / 1024)}`).join(', ');
+        opts.log(`memory ${label} (${sample.calls} calls): edge RSS ${Math.round(sample.edgeKiB / 1024)} MiB; live heaps MiB: edge ${sample.edgeHeapKiB === undefined ? '?' : Math.round(sample.edgeHeapKiB / 1024)}, ${hosts}`);
+      } finally {
+        gate = Promise.resolve();
+        release();
+      }
     };
     const onSession = () => void sessions++;
     const loops: Promise<void>[] = [];
@@ -88,12 +114,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       loops.push(mcpLoop(control, tally, { transport: 'sse', server: 'private', largeBytes: 0, onSession }));
     }
 
-    await until(() => tally.calls.length >= Math.min(300, at[0] ?? 300) || !control.running());
-    const memoryStart = cluster.memory();
+    const warmup = opts.warmupCalls ?? Math.min(5000, at[0] ?? opts.calls);
+    opts.log(`warm-up: ${warmup} calls, then memory is sampled with no call in flight (again half-way and at the end)`);
+    await until(() => tally.calls.length >= warmup || !control.running());
+    await quiet('after the warm-up');
+    const middle = Math.floor(schedule.length / 2);
     const progress = setInterval(() => {
       const m = cluster.memory();
       const hosts = Object.values(m.hostsKiB).map((k) => Math.round(k / 1024)).join('/');
-      opts.log(`  ${tally.calls.length} calls answered, ${tally.inFlight} in flight; memory MiB: edge ${Math.round(m.edgeKiB / 1024)}, hosts ${hosts}`);
+      const d = cluster.edgeDetail();
+      opts.log(`  ${tally.calls.length} calls answered, ${tally.inFlight} in flight; memory MiB: edge ${Math.round(m.edgeKiB / 1024)} (workerd ${Math.round(d.workerdKiB / 1024)}, storage ${(d.storageKiB / 1024).toFixed(1)}), hosts ${hosts}`);
     }, 10_000);
     const notes: string[] = [];
     try {
@@ -102,6 +132,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const byTime = tally.startedAt + ((endBy - tally.startedAt) * (i + 1)) / (schedule.length + 1);
         await until(() => tally.sent >= at[i]! || Date.now() >= byTime);
         if (Date.now() >= endBy) break;
+        if (i === middle) await quiet('half-way');
         const fault = schedule[i]!;
         const record = tally.fault(fault.name, fault.description);
         opts.log(`fault ${i + 1}/${schedule.length} at call ${tally.sent} (+${((record.injectedAt - tally.startedAt) / 1000).toFixed(1)} s): ${fault.name}`);
@@ -114,12 +145,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         opts.log(`  ${fault.name}: ${note} (${record.doneAt - record.injectedAt} ms)`);
       }
       faultsLeft = 0;
+      if (schedule.length === 0) {
+        await until(() => tally.sent >= opts.calls / 2 || !control.running());
+        if (control.running()) await quiet('half-way');
+      }
       await Promise.all(loops);
     } finally {
       clearInterval(progress);
     }
-    await until(async () => ((await (await fetch(`${cluster.base}/status`)).json()) as { callsInFlight: number }).callsInFlight === 0, 10_000);
-    const memoryEnd = cluster.memory();
+    await until(async () => (await callsInFlight(cluster.base)) === 0, 10_000);
+    memory.push(await sampleMemory(cluster, 'end', tally.calls.length));
     report = {
       startedAt: startedAt.toISOString(),
       seconds: 0,
@@ -128,8 +163,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       faults: tally.faultReports().map((f, i) => ({ ...f, note: notes[i] ?? 'not run' })),
       mismatches: tally.mismatches,
       lost: tally.lostCalls,
-      memoryStart,
-      memoryEnd,
+      memory,
       orphans: 0,
     };
   } finally {
@@ -138,6 +172,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   }
   report.seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
   return report;
+}
+
+async function callsInFlight(base: string): Promise<number> {
+  return ((await (await fetch(`${base}/status`)).json()) as { callsInFlight: number }).callsInFlight;
 }
 
 /** Polls `check` every 50 ms; `timeoutMs` bounds the wait (then it returns anyway). */
@@ -167,11 +205,7 @@ export function formatReport(r: SoakReport): string {
     lines.push(`| ${f.name} | ${ms(f.firstErrorMs)} | ${ms(f.recoveredMs)} | ${f.errors} | ${ms(f.doneAt === undefined ? null : f.doneAt - f.injectedAt)} | ${f.note} |`);
   }
   lines.push('');
-  const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
-  lines.push(`memory, edge (CLI + workerd): ${mib(r.memoryStart.edgeKiB)} at the start, ${mib(r.memoryEnd.edgeKiB)} at the end`);
-  for (const id of Object.keys(r.memoryStart.hostsKiB) as HostId[]) {
-    lines.push(`memory, ${id} agent: ${mib(r.memoryStart.hostsKiB[id])} at the start, ${mib(r.memoryEnd.hostsKiB[id])} at the end`);
-  }
+  lines.push(...formatMemory(r.memory), '');
   lines.push(`server processes left after the run: ${r.orphans}`);
   if (r.lost.length) lines.push(`lost calls (first ${r.lost.length}):`, ...r.lost.map((m) => `  ${m}`));
   if (r.mismatches.length) lines.push(`mismatches (first ${r.mismatches.length}):`, ...r.mismatches.map((m) => `  ${m}`));
