@@ -25,6 +25,8 @@ export interface GatewayOptions {
   startTimeoutMs?: number;
   /** Node options for the gateway process itself (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** More top-level config.yaml lines (e.g. an `auth:` block). */
+  configLines?: string[];
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -38,6 +40,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       'debug: { level: warn }',
       // REST results are cut at 100,000 characters by default (GPT Actions); large echoes compare whole answers.
       'limits: { maxResultChars: 0 }',
+      ...(opts.configLines ?? []),
       'servers:',
       '  everything:',
       `    command: ${JSON.stringify(opts.serverCommand)}`,
@@ -141,9 +144,9 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** GET a JSON document. */
-export function getJson(agent: http.Agent, url: string): Promise<unknown> {
+export function getJson(agent: http.Agent, url: string, headers: http.OutgoingHttpHeaders = {}): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent }, (res) => {
+    const req = http.get(url, { agent, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -164,12 +167,12 @@ export function getJson(agent: http.Agent, url: string): Promise<unknown> {
  * One REST echo call through the gateway. Resolves when the answer is exactly the expected echo;
  * rejects with a short reason otherwise.
  */
-export function restEcho(agent: http.Agent, url: URL, message: string, timeoutMs: number): Promise<void> {
+export function restEcho(agent: http.Agent, url: URL, message: string, timeoutMs: number, headers: http.OutgoingHttpHeaders = {}): Promise<void> {
   const body = JSON.stringify({ message });
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

@@ -11,6 +11,7 @@ import { credentialId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { authSetupOf } from './client-auth-setup.ts';
 import { verifyJwt } from './jwt.ts';
+import { rememberedPrincipal, rememberPrincipal } from './principal-memo.ts';
 import { oauthAuthenticate, oauthChallenge } from '../oauth/authenticate.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -38,12 +39,22 @@ async function findSecret(given: string, candidates: readonly string[]): Promise
   return matches.indexOf(true);
 }
 
-/** Who the credentials belong to (a name for sessions, never the secret itself), or undefined. */
+/**
+ * Who the credentials belong to (a name for sessions, never the secret itself), or undefined.
+ * A static credential's header that passed this check before is found in a memo
+ * (principal-memo.ts); anything else takes the full check, every candidate compared.
+ */
 export async function principalOf(auth: ClientAuth, header: string | undefined): Promise<string | undefined> {
+  const remembered = rememberedPrincipal(auth, header);
+  if (remembered !== undefined) return remembered;
   const token = bearerToken(header);
   if (token) {
     const index = await findSecret(token, auth.bearer);
-    if (index >= 0) return `bearer:${await credentialId('bearer', token)}`;
+    if (index >= 0) {
+      const principal = `bearer:${await credentialId('bearer', token)}`;
+      rememberPrincipal(auth, header, principal);
+      return principal;
+    }
     if (auth.jwt) return verifyJwt(token, auth.jwt);
     return undefined;
   }
@@ -55,8 +66,10 @@ export async function principalOf(auth: ClientAuth, header: string | undefined):
         return user && pass;
       }),
     );
-    const index = checks.indexOf(true);
-    return index >= 0 ? `basic:${await credentialId('basic', `${basic.username}:${basic.password}`)}` : undefined;
+    if (!checks.includes(true)) return undefined;
+    const principal = `basic:${await credentialId('basic', `${basic.username}:${basic.password}`)}`;
+    rememberPrincipal(auth, header, principal);
+    return principal;
   }
   return undefined;
 }
