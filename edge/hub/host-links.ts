@@ -4,7 +4,7 @@ import { GatewayError } from '../../shared/errors.ts';
 import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf } from '../../shared/protocol.ts';
 import type { Catalog } from './catalog.ts';
-import { hotFrame } from './fast-frames.ts';
+import { hotFrame } from '../../shared/hot-frames.ts';
 import type { HeartbeatWatch } from './heartbeat.ts';
 import type { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';

@@ -106,3 +106,39 @@ export function errorText(id: unknown, err: GatewayError): string {
 }
 export const isRequest = (m: JsonRpcMessage) => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
 export const isResponse = (m: JsonRpcMessage) => m.method === undefined && m.id !== undefined && m.id !== null;
+
+/** The sessions held in memory, by id and by principal (so a request counts its principal's calls in flight without a pass over every session). */
+export class LiveSessions {
+  readonly #byId = new Map<string, Live>();
+  readonly #byPrincipal = new Map<string, Set<Live>>();
+
+  get(id: string): Live | undefined {
+    return this.#byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#byId.has(id);
+  }
+
+  values(): IterableIterator<Live> {
+    return this.#byId.values();
+  }
+
+  ofPrincipal(principal: string): Iterable<Live> {
+    return this.#byPrincipal.get(principal) ?? [];
+  }
+
+  add(live: Live): void {
+    this.#byId.set(live.id, live);
+    const own = this.#byPrincipal.get(live.principal);
+    if (own) own.add(live);
+    else this.#byPrincipal.set(live.principal, new Set([live]));
+  }
+
+  delete(live: Live): void {
+    this.#byId.delete(live.id);
+    const own = this.#byPrincipal.get(live.principal);
+    own?.delete(live);
+    if (own?.size === 0) this.#byPrincipal.delete(live.principal);
+  }
+}

@@ -22,6 +22,7 @@ import {
   isRequest,
   isResponse,
   LEGACY_PROBE_MS,
+  LiveSessions,
   RECONNECT_AFTER_MS,
   SSE_HEADERS,
   streamOf,
@@ -42,9 +43,7 @@ export type { McpLimits, McpPorts, PostRequest, Transport } from './mcp-session-
 export class McpSessions {
   readonly #ports: McpPorts;
   readonly #limits: McpLimits;
-  readonly #live = new Map<string, Live>();
-  /** The live sessions of each principal, so that a request counts its principal's calls in flight without a pass over every session. */
-  readonly #byPrincipal = new Map<string, Set<Live>>();
+  readonly #live = new LiveSessions();
   /** Event ids and the replay backlog, in storage. */
   readonly #events: EventLog;
 
@@ -238,7 +237,7 @@ export class McpSessions {
       now,
     );
     const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests({ oneTimer: true }) };
-    this.#remember(live);
+    this.#live.add(live);
     return live;
   }
 
@@ -256,7 +255,7 @@ export class McpSessions {
       transport: row.transport === 'sse' ? 'sse' : 'streamable',
       waiters: new PendingRequests({ oneTimer: true }),
     };
-    this.#remember(live);
+    this.#live.add(live);
     return live;
   }
 
@@ -297,7 +296,7 @@ export class McpSessions {
     }
     const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
     let inFlight = 0;
-    for (const other of this.#byPrincipal.get(live.principal) ?? []) inFlight += other.waiters.size;
+    for (const other of this.#live.ofPrincipal(live.principal)) inFlight += other.waiters.size;
     if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
     const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
@@ -378,18 +377,8 @@ export class McpSessions {
     if (live.transport === 'streamable') this.#events.append(live.id, entry);
   }
 
-  #remember(live: Live): void {
-    this.#live.set(live.id, live);
-    const own = this.#byPrincipal.get(live.principal);
-    if (own) own.add(live);
-    else this.#byPrincipal.set(live.principal, new Set([live]));
-  }
-
   #end(live: Live, reason: string): void {
-    this.#live.delete(live.id);
-    const own = this.#byPrincipal.get(live.principal);
-    own?.delete(live);
-    if (own?.size === 0) this.#byPrincipal.delete(live.principal);
+    this.#live.delete(live);
     this.#ports.sql.exec('DELETE FROM mcp_sessions WHERE id = ?', live.id);
     this.#events.drop(live.id);
     const ended = new GatewayError('SESSION_NOT_FOUND', `session ended: ${reason}`);

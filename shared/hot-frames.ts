@@ -1,20 +1,22 @@
 /**
- * The frames every call brings from the edge (a REST call's request, an MCP session's message),
- * checked by hand before the full schema: the same rules as `FrameSchema` for these two shapes,
- * without zod's generic walk. Anything else, or anything these checks are unsure of, returns
- * undefined and goes through the frame decoder and its schema as before, so nothing is accepted
- * here that the schema would refuse.
+ * The frames every call brings (the edge's `rpc.request` and `mcp.message` to a host, a host's
+ * `rpc.response` and `mcp.message` to the edge), checked by hand before the full schema: the same
+ * rules as `FrameSchema` for these shapes, without zod's generic walk (which cannot compile its
+ * parsers on workerd). Anything else, or anything these checks are unsure of (errors, faults,
+ * unusual fields), returns undefined and goes through the frame decoder and its schema as before,
+ * so no frame is accepted here that the schema would refuse, and each one taken is what the schema
+ * would give.
  */
-import { CHUNK_CHARS, MAX_FRAME_JSON_DEPTH, NAME_PATTERN } from '../shared/constants.ts';
-import { nestsDeeperThan } from '../shared/json-depth.ts';
-import type { Frame, FrameOf, JsonRpcMessage } from '../shared/protocol.ts';
+import { CHUNK_CHARS, MAX_FRAME_JSON_DEPTH, NAME_PATTERN } from './constants.ts';
+import { nestsDeeperThan } from './json-depth.ts';
+import type { Frame, FrameOf, JsonRpcMessage } from './protocol.ts';
 
 type Parsed = Record<string, unknown>;
 
 /** The longest deadline an `rpc.request` may carry (as RequestFrameSchema). */
 const MAX_TIMEOUT_MS = 3_600_000;
 
-/** A whole, small `rpc.request` or `mcp.message` frame; undefined for anything else. */
+/** A whole, small `rpc.request`, `rpc.response` (with a result) or `mcp.message` frame; undefined for anything else. */
 export function hotFrame(text: string): Frame | undefined {
   // Larger frames arrive in chunks, and the decoder's size rules apply to them.
   if (text.length > CHUNK_CHARS || nestsDeeperThan(text, MAX_FRAME_JSON_DEPTH)) return undefined;
@@ -25,8 +27,9 @@ export function hotFrame(text: string): Frame | undefined {
     return undefined;
   }
   if (!isObject(value)) return undefined;
-  if (value.type === 'rpc.request') return requestFrame(value);
   if (value.type === 'mcp.message') return messageFrame(value);
+  if (value.type === 'rpc.response') return responseFrame(value);
+  if (value.type === 'rpc.request') return requestFrame(value);
   return undefined;
 }
 
@@ -38,6 +41,11 @@ function requestFrame(value: Parsed): FrameOf<'rpc.request'> | undefined {
   const frame: FrameOf<'rpc.request'> = { type: 'rpc.request', id, server, session, method, timeoutMs };
   if ('params' in value) frame.params = value.params;
   return frame;
+}
+
+function responseFrame(value: Parsed): FrameOf<'rpc.response'> | undefined {
+  if (!isId(value.id) || value.error !== undefined || value.fault !== undefined) return undefined;
+  return 'result' in value ? { type: 'rpc.response', id: value.id, result: value.result } : { type: 'rpc.response', id: value.id };
 }
 
 function messageFrame(value: Parsed): FrameOf<'mcp.message'> | undefined {
