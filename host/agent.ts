@@ -207,7 +207,15 @@ export class HostAgent extends EventEmitter {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
       this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
       this.#heartbeat = new HostHeartbeat();
-      this.#pingTimer = setInterval(() => this.#ping(ws), PING_INTERVAL_MS);
+      const link = {
+        current: () => this.#ws === ws,
+        ping: () => ws.readyState === WebSocket.OPEN && (ws.send(PING_TEXT), true),
+        dead: (silentMs: number) => {
+          this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
+          ws.terminate();
+        },
+      };
+      this.#pingTimer = setInterval(() => this.#heartbeat.beat(link), PING_INTERVAL_MS);
       this.#statsSent = '';
       this.#statsTimer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
     });
@@ -242,24 +250,6 @@ export class HostAgent extends EventEmitter {
     if (text === this.#statsSent) return;
     this.#statsSent = text;
     this.#send({ type: 'host.stats', ...counts });
-  }
-
-  #ping(ws: WebSocket): void {
-    if (this.#heartbeat.silentFor() > 0) {
-      // A timer that fires late (after a blocked event loop) runs before what arrived meanwhile
-      // is read: look again once it has been (setImmediate runs after the I/O poll).
-      setImmediate(() => {
-        const silentMs = this.#heartbeat.silentFor();
-        if (this.#ws !== ws || silentMs === 0) return;
-        this.#log.warn('the edge stopped answering pings; reconnecting', { silentMs });
-        ws.terminate();
-      });
-      return;
-    }
-    if (ws.readyState === WebSocket.OPEN) {
-      ws.send(PING_TEXT);
-      this.#heartbeat.pinged();
-    }
   }
 
   #onClose(ws: WebSocket, code: number, reason: string): void {

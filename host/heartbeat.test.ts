@@ -48,4 +48,22 @@ describe('HostHeartbeat', () => {
     beat.heard();
     expect(beat.silentFor()).toBe(0);
   });
+
+  it('beat: pings while answered; past the limit gives the link up after what arrived meanwhile is read, unless something did', async () => {
+    const { clock, beat } = clocked();
+    const seen: string[] = [];
+    const link = { current: () => true, ping: () => (seen.push('ping'), true), dead: (ms: number) => seen.push(`dead ${ms}`) };
+    beat.beat(link);
+    expect(seen).toEqual(['ping']);
+    clock.now += HEARTBEAT_TIMEOUT_MS;
+    beat.beat(link);
+    beat.heard(); // a frame read before the second look
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual(['ping']);
+    beat.beat(link);
+    clock.now += HEARTBEAT_TIMEOUT_MS;
+    beat.beat(link);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual(['ping', 'ping', `dead ${HEARTBEAT_TIMEOUT_MS}`]);
+  });
 });

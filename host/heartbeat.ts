@@ -12,6 +12,16 @@ import { HEARTBEAT_TIMEOUT_MS, PING_INTERVAL_MS } from '../shared/constants.ts';
 
 export const UNANSWERED_LIMIT_MS = HEARTBEAT_TIMEOUT_MS - PING_INTERVAL_MS;
 
+/** The connection a heartbeat watches. */
+export interface HeartbeatLink {
+  /** Whether this is still the agent's connection. */
+  current(): boolean;
+  /** Sends a ping; false when the connection is not open. */
+  ping(): boolean;
+  /** The edge has been silent too long: give the connection up. */
+  dead(silentMs: number): void;
+}
+
 export class HostHeartbeat {
   readonly #now: () => number;
   #unansweredSince: number | undefined;
@@ -28,6 +38,20 @@ export class HostHeartbeat {
   /** A ping went out. */
   pinged(): void {
     this.#unansweredSince ??= this.#now();
+  }
+
+  /** One beat (every PING_INTERVAL_MS): a ping, or, past the limit, the link given up. */
+  beat(link: HeartbeatLink): void {
+    if (this.silentFor() === 0) {
+      if (link.ping()) this.pinged();
+      return;
+    }
+    // A timer that fires late (after a blocked event loop) runs before what arrived meanwhile is
+    // read: look again once it has been (setImmediate runs after the I/O poll).
+    setImmediate(() => {
+      const silentMs = this.silentFor();
+      if (link.current() && silentMs > 0) link.dead(silentMs);
+    });
   }
 
   /** How long the oldest unanswered ping has waited, once past the limit; otherwise 0. */
