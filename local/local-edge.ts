@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { build, stop as stopEsbuild } from 'esbuild';
+import { build, stop as stopEsbuild, type BuildOptions } from 'esbuild';
 import { SOCKET_NAME, workerdConfig } from './workerd-config.ts';
 import { readEdgeSettings } from './wrangler-toml.ts';
 
@@ -74,20 +74,25 @@ export async function bundleEdge(outfile: string): Promise<void> {
   }
 }
 
+/** How a Worker's code is bundled for workerd (as wrangler does it): the gateway's edge, and the benchmark's bare floor. */
+export const WORKER_BUNDLE = {
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2023',
+  conditions: ['workerd', 'worker', 'browser'],
+  mainFields: ['module', 'main'],
+  logLevel: 'silent',
+} satisfies BuildOptions;
+
 async function bundle(outfile: string): Promise<void> {
   await build({
+    ...WORKER_BUNDLE,
     entryPoints: [path.join(ROOT, 'edge/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2023',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
     // Swagger UI's files stay out of the bundle: workerd loads them as text modules of their own.
     external: ['cloudflare:*', ...TEXT_MODULES],
     outfile,
     write: true,
-    logLevel: 'silent',
   });
 }
 

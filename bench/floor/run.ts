@@ -28,6 +28,7 @@ import { build, stop as stopEsbuild } from 'esbuild';
 import WebSocket from 'ws';
 import { readEdgeSettings } from '../../local/wrangler-toml.ts';
 import { workerdConfig, SOCKET_NAME } from '../../local/workerd-config.ts';
+import { WORKER_BUNDLE } from '../../local/local-edge.ts';
 import { getJson, restEcho, startGateway, type Gateway } from '../gateway.ts';
 import { fixed, formatTable, percentile, runLoad, type Cell, type LoadResult } from '../load.ts';
 import { clockTicksPerSecond, gatewayRoles, machineBusyMs, sampleTicks } from '../proc.ts';
@@ -79,16 +80,10 @@ interface Floor {
 
 async function startFloor(): Promise<Floor> {
   const bundled = await build({
+    ...WORKER_BUNDLE,
     entryPoints: [path.join(HERE, 'worker.js')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2023',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
     external: ['cloudflare:*'],
     write: false,
-    logLevel: 'silent',
   }).finally(() => stopEsbuild());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-floor-'));
   mkdirSync(path.join(dir, 'do'));
