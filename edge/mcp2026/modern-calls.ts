@@ -13,24 +13,17 @@ import { randomId } from '../../shared/secure.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import { INPUT_METHODS, META_SERVER_INFO, MISSING_CLIENT_CAPABILITY, MODERN_PROTOCOL_VERSIONS, REMOVED_METHODS } from '../../shared/mcp2026.ts';
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
-import type { HostConnection, HubSql } from '../hub/types.ts';
+import type { HostConnection } from '../hub/types.ts';
 import { SseStream, type SseOptions } from '../hub/sse.ts';
 import { callOutcome, jsonRpcErrorCode, whatOf, type FinishedCall } from '../hub/outcome.ts';
+import type { McpPorts } from '../hub/mcp-session-parts.ts';
 import type { ModernMessage, ModernMeta } from './classify.ts';
 import { ListenStreams, type ListKind } from './listen.ts';
 import { digest, requestIdentity, RequestStates } from './request-state.ts';
 import { advertised, json, ok, rpcError, stamp, withoutEnvelope } from './shape.ts';
 
-export interface ModernPorts {
-  sql: HubSql;
-  now(): number;
-  /** A connected host that offers `server` (throws HOST_OFFLINE / SERVER_NOT_FOUND). */
-  pickHost(server: string): HostConnection;
-  connectionOf(hostId: string): HostConnection | undefined;
-  send(conn: HostConnection, frame: Frame): void;
-  /** Counts one answered request (for /status and its history). */
-  finished(call: FinishedCall): void;
-}
+/** What the 2026-07-28 calls need from the Hub: the same as MCP sessions. */
+export type ModernPorts = McpPorts;
 
 export interface ModernLimits {
   requestTimeoutMs: number;
