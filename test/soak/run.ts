@@ -198,11 +198,12 @@ export function formatReport(r: SoakReport): string {
     lines.push(`| ${name} | ${c.sent} | ${c.correct} | ${errors} | ${c.mismatched} | ${c.lost} | ${c.p50Ms} | ${c.p99Ms} |`);
   }
   lines.push('');
-  lines.push('| fault | first error after | errors stop after | error answers | done after | note |');
-  lines.push('|---|---|---|---|---|---|');
+  lines.push('| fault | first error after | errors stop after | error answers | in flight then, failed: last answered after | done after | note |');
+  lines.push('|---|---|---|---|---|---|---|');
   for (const f of r.faults) {
     const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${(v / 1000).toFixed(2)} s`);
-    lines.push(`| ${f.name} | ${ms(f.firstErrorMs)} | ${ms(f.recoveredMs)} | ${f.errors} | ${ms(f.doneAt === undefined ? null : f.doneAt - f.injectedAt)} | ${f.note} |`);
+    const struck = f.inFlightFailed ? `${f.inFlightFailed}: ${ms(f.inFlightAnsweredMs)}` : '0';
+    lines.push(`| ${f.name} | ${ms(f.firstErrorMs)} | ${ms(f.recoveredMs)} | ${f.errors} | ${struck} | ${ms(f.doneAt === undefined ? null : f.doneAt - f.injectedAt)} | ${f.note} |`);
   }
   lines.push('');
   lines.push(...formatMemory(r.memory), '');

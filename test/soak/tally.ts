@@ -38,6 +38,10 @@ export interface FaultReport extends FaultRecord {
   /** ms from injection to the last error answer before the next fault: after it, calls succeed. */
   recoveredMs: number | null;
   errors: number;
+  /** Calls already in flight when the fault struck that ended in an error or were lost (on a killed host: all of its calls). */
+  inFlightFailed: number;
+  /** ms from injection to the last of those answers; null if none. */
+  inFlightAnsweredMs: number | null;
 }
 
 export class Tally {
@@ -88,9 +92,12 @@ export class Tally {
       const errors = this.calls.filter((c) => (c.outcome === 'error' || c.outcome === 'lost') && c.endedAt >= fault.injectedAt && c.endedAt < until);
       const first = errors.length ? Math.min(...errors.map((c) => c.endedAt)) : null;
       const last = errors.length ? Math.max(...errors.map((c) => c.endedAt)) : null;
+      const struck = errors.filter((c) => c.startedAt < fault.injectedAt);
       return {
         ...fault,
         errors: errors.length,
+        inFlightFailed: struck.length,
+        inFlightAnsweredMs: struck.length ? Math.max(...struck.map((c) => c.endedAt)) - fault.injectedAt : null,
         firstErrorMs: first === null ? null : first - fault.injectedAt,
         recoveredMs: last === null ? null : Math.max(last, fault.doneAt ?? 0) - fault.injectedAt,
       };
