@@ -435,6 +435,34 @@ describe('OAuth (edge/oauth/) in process', () => {
   });
 });
 
+describe('OAuth sign-in attempts', () => {
+  const CLIENT_AUTH = JSON.stringify({ basic: [{ username: 'owner', password: 'pw' }], bearer: [CLIENT_TOKEN] });
+  const OAUTH = JSON.stringify({ accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 86_400, dynamicRegistration: true, clientIdMetadataDocuments: false, clients: [], servers: ['s'] });
+
+  it('past 10 failures from one address within a minute, the form answers 429 with Retry-After, whatever is typed; other addresses and a later minute are unaffected', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-30T12:00:00Z') });
+    try {
+      const store = new OAuthStoreDouble();
+      const { request } = gateway({ CLIENT_AUTH, OAUTH, PUBLIC_URL: 'https://gw.test', OAUTH_STORE: { idFromName: (n: string) => n, get: () => store } as never });
+      const reg = await request('/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'c', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' }) });
+      const { client_id } = (await reg.json()) as { client_id: string };
+      const query = new URLSearchParams({ response_type: 'code', client_id, redirect_uri: 'http://127.0.0.1/cb', state: 's', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256' }).toString();
+      const signIn = (password: string, ip = '203.0.113.7') =>
+        request('/authorize', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': ip }, body: new URLSearchParams({ request: query, username: 'owner', password }).toString() });
+      for (let i = 0; i < 10; i++) expect((await signIn(`wrong-${i}`)).status).toBe(401);
+      const refused = await signIn('pw');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.text()).toContain('Too many failed sign-ins');
+      expect((await signIn('pw', '198.51.100.2')).status).toBe(302);
+      vi.setSystemTime(Date.now() + 61_000);
+      expect((await signIn('pw')).status).toBe(302);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('status', () => {
   const auth = { CLIENT_AUTH: JSON.stringify({ bearer: [CLIENT_TOKEN], basic: [{ username: 'admin', password: 'password-0123456789' }] }) };
   const AUTH = { authorization: `Bearer ${CLIENT_TOKEN}` };

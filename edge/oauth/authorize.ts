@@ -14,6 +14,7 @@ import { grant, page, parseAuthorization } from './flow.ts';
 import { consentPage, errorPage } from './page.ts';
 import { grantedScopes } from './scopes.ts';
 import { beginUpstream } from './upstream.ts';
+import { noteFailedSignIn, signInBlockedFor, signInSource, WINDOW_SECONDS, MAX_FAILURES } from './sign-in-limit.ts';
 import type { GatewayOAuth } from './server.ts';
 
 /** Largest sign-in form accepted. */
@@ -61,8 +62,18 @@ export async function submitAuthorize(c: Ctx, oauth: GatewayOAuth): Promise<Resp
   if (form.get('action') === 'deny') return Response.redirect(authorizationErrorRedirect(request, 'access_denied', 'the owner declined'), 302);
   if (form.get('action') === 'upstream' && oauth.settings.upstream) return beginUpstream(oauth, oauth.settings.upstream, query);
 
+  const source = signInSource(c.req.header('cf-connecting-ip'));
+  const waitSeconds = await signInBlockedFor(oauth.env.OAUTH_KV, source);
+  if (waitSeconds !== undefined) {
+    const res = page(errorPage('Too many failed sign-ins', `${MAX_FAILURES} sign-ins from here failed within ${WINDOW_SECONDS} seconds. Try again in ${waitSeconds} seconds.`), 429);
+    res.headers.set('retry-after', String(waitSeconds));
+    return res;
+  }
   const principal = await signIn(c, form);
-  if (!principal) return render(c, oauth, request, query, 401, 'Those credentials are not valid here. Nothing was approved.');
+  if (!principal) {
+    await noteFailedSignIn(oauth.env.OAUTH_KV, source);
+    return render(c, oauth, request, query, 401, 'Those credentials are not valid here. Nothing was approved.');
+  }
   return grant(oauth, request, principal);
 }
 
