@@ -88,7 +88,7 @@ export const FAULTS: Fault[] = [
   },
   {
     name: 'slow-reader',
-    description: 'an HTTP+SSE client that stops reading while 24 MiB of answers are sent to it',
+    description: 'an HTTP+SSE client that stops reading while up to 60 MiB of answers are sent to it',
     run: slowReader,
   },
 ];
@@ -138,9 +138,11 @@ async function slowReader(cluster: Cluster): Promise<string> {
   const post = (message: object) => fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
   await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'slow-reader', version: '1' } } });
   await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  // Enough to pass the stream's 16 MiB queue plus what the socket buffers of both ends take in on
+  // loopback (several MiB each, as the kernel tunes them): up to 60 MiB, until the session is gone.
   const big = 'y'.repeat(400 * 1024);
   let status = 202;
-  for (let i = 1; i <= 60 && status === 202; i++) {
+  for (let i = 1; i <= 150 && status === 202; i++) {
     status = (await post({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { message: big } } })).status;
   }
   try {
