@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { principalId } from '../shared/auth.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { commandHelp, configSummary, fatalError, HELP, loggerFor, runCli, startFailureHint, unreachable, VERSION } from './cli.ts';
 import { loadConfig } from './config.ts';
@@ -122,8 +123,7 @@ describe('mistakes', () => {
 
 describe('config check', () => {
   it('names the operators by credential, and refuses an operator that is not a principal id', async () => {
-    const { credentialId } = await import('../shared/secure.ts');
-    const id = `basic:${await credentialId('basic', 'alice:pw-1')}`;
+    const id = await principalId.basic('alice', 'pw-1');
     const file = path.join(dir, 'operators.yaml');
     writeFileSync(file, `port: 0\nauth:\n  basic:\n    credentials: [{ username: alice, password: pw-1 }, { username: bob, password: pw-2 }]\n  operators: ["${id}"]\nservers: {}\n`);
     const out = await stdoutOf(() => runCli(['config', 'check', '--config', file], {}));

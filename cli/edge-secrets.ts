@@ -1,8 +1,7 @@
 /** The edge's secrets from config.yaml: CLIENT_AUTH (client credentials) and HOST_TOKENS (host agents). */
-import type { ClientAuth, HostToken } from '../shared/auth.ts';
+import { principalId, type ClientAuth, type HostToken } from '../shared/auth.ts';
 import type { Config } from '../shared/config.ts';
 import type { OAuthSettings } from '../shared/oauth.ts';
-import { credentialId } from '../shared/secure.ts';
 
 /** Client credentials from config.yaml as the edge's CLIENT_AUTH secret; undefined without any. */
 export function clientAuthBinding(config: Config): string | undefined {
@@ -57,7 +56,7 @@ export interface CredentialPrincipal {
 /** The principal ids of the config's basic credentials and bearer tokens (JWT subjects are named at /status). */
 export async function credentialPrincipals(config: Config): Promise<CredentialPrincipal[]> {
   const { basic, bearer } = config.auth ?? {};
-  const basics = (basic?.enabled ? basic.credentials : []).map(async (c) => ({ label: `basic ${c.username}`, id: `basic:${await credentialId('basic', `${c.username}:${c.password}`)}` }));
-  const bearers = (bearer?.enabled ? bearer.tokens : []).map(async (t, i) => ({ label: `bearer token ${i + 1}`, id: `bearer:${await credentialId('bearer', t)}` }));
+  const basics = (basic?.enabled ? basic.credentials : []).map(async (c) => ({ label: `basic ${c.username}`, id: await principalId.basic(c.username, c.password) }));
+  const bearers = (bearer?.enabled ? bearer.tokens : []).map(async (t, i) => ({ label: `bearer token ${i + 1}`, id: await principalId.bearer(t) }));
   return Promise.all([...basics, ...bearers]);
 }

@@ -6,7 +6,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import type { ErrorCode } from '../shared/errors.ts';
-import { credentialId } from '../shared/secure.ts';
+import { principalId } from '../shared/auth.ts';
 import { createApp } from './app.ts';
 import type { HubResult, WireError } from './hub/rpc.ts';
 
@@ -500,8 +500,8 @@ describe('status', () => {
   });
 
   it('with auth.operators, only those principals read /status and end sessions; others get 403 naming their principal', async () => {
-    const operator = `basic:${await credentialId('basic', 'admin:password-0123456789')}`;
-    const client = `bearer:${await credentialId('bearer', CLIENT_TOKEN)}`;
+    const operator = await principalId.basic('admin', 'password-0123456789');
+    const client = await principalId.bearer(CLIENT_TOKEN);
     const { request, hub } = gateway({ CLIENT_AUTH: JSON.stringify({ ...JSON.parse(auth.CLIENT_AUTH), operators: [operator] }) });
     const refused = await restError(await request('/status', { headers: AUTH }));
     expect(refused).toMatchObject({ status: 403, code: 'FORBIDDEN' });

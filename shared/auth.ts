@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { NAME_PATTERN } from './constants.ts';
+import { credentialId } from './secure.ts';
 
 function isHttpsOrLoopback(url: string): boolean {
   const { protocol, hostname } = new URL(url);
@@ -33,6 +34,14 @@ export type JwtAuth = z.infer<typeof JwtAuthSchema>;
 
 /** A principal's id as sessions, `/status` and the CLI show it: the kind of credential and a hash. */
 export const PRINCIPAL_ID = /^(basic|bearer|jwt):[0-9a-f]{24}$/;
+/** Principal ids by kind of credential: what the edge binds sessions to and `auth.operators` lists. */
+export const principalId = {
+  basic: async (username: string, password: string) => `basic:${await credentialId('basic', `${username}:${password}`)}`,
+  bearer: async (token: string) => `bearer:${await credentialId('bearer', token)}`,
+  /** A JWT's subject at its issuer (the same for a JWT presented directly and one from an OAuth upstream). */
+  jwt: async (issuer: string, subject: string) => `jwt:${await credentialId('jwt', `${issuer}\u0000${subject}`)}`,
+};
+
 export const PrincipalIdSchema = z.string().regex(PRINCIPAL_ID, 'a principal id is basic:, bearer: or jwt: and 24 hex digits, as `mcp-gateway config check` and a refused /status name it');
 
 export const ClientAuthSchema = z.strictObject({

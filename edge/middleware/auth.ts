@@ -5,9 +5,9 @@
  * Sets the request's principal, which sessions are bound to: a hash of the credential.
  */
 import { createMiddleware } from 'hono/factory';
-import type { ClientAuth } from '../../shared/auth.ts';
+import { principalId, type ClientAuth } from '../../shared/auth.ts';
 import { GatewayError, unauthorized } from '../../shared/errors.ts';
-import { credentialId, secretsEqual } from '../../shared/secure.ts';
+import { secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { authSetupOf } from './client-auth-setup.ts';
 import { verifyJwt } from './jwt.ts';
@@ -51,7 +51,7 @@ export async function principalOf(auth: ClientAuth, header: string | undefined):
   if (token) {
     const index = await findSecret(token, auth.bearer);
     if (index >= 0) {
-      const principal = `bearer:${await credentialId('bearer', token)}`;
+      const principal = await principalId.bearer(token);
       rememberPrincipal(auth, header, principal);
       return principal;
     }
@@ -67,7 +67,7 @@ export async function principalOf(auth: ClientAuth, header: string | undefined):
       }),
     );
     if (!checks.includes(true)) return undefined;
-    const principal = `basic:${await credentialId('basic', `${basic.username}:${basic.password}`)}`;
+    const principal = await principalId.basic(basic.username, basic.password);
     rememberPrincipal(auth, header, principal);
     return principal;
   }

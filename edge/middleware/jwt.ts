@@ -1,7 +1,6 @@
 /** JWT bearer tokens, verified with jose: HMAC secret or the issuer's JWKS (cached), iss/aud/exp/nbf checked. */
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { jwtAlgorithms, type JwtAuth } from '../../shared/auth.ts';
-import { credentialId } from '../../shared/secure.ts';
+import { jwtAlgorithms, principalId, type JwtAuth } from '../../shared/auth.ts';
 import { edgeLog } from '../log.ts';
 
 const keySets = new Map<string, JWTVerifyGetKey>();
@@ -27,7 +26,7 @@ export async function verifyJwt(token: string, jwt: JwtAuth): Promise<string | u
     const options = { issuer: jwt.issuer, audience: jwt.audience, algorithms: jwtAlgorithms(jwt), clockTolerance: jwt.clockToleranceSeconds, requiredClaims: ['exp'] };
     const { payload } = key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
     if (typeof payload.sub !== 'string' || !payload.sub) return undefined;
-    return `jwt:${await credentialId('jwt', `${jwt.issuer}\u0000${payload.sub}`)}`;
+    return await principalId.jwt(jwt.issuer, payload.sub);
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'ERR_UNKNOWN';
     // A token that does not verify is the client's problem; keys that cannot be fetched are ours.

@@ -11,7 +11,8 @@ import type { Context } from 'hono';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { OAuthUpstream } from '../../shared/oauth.ts';
-import { credentialId, randomId, secretsEqual } from '../../shared/secure.ts';
+import { principalId } from '../../shared/auth.ts';
+import { randomId, secretsEqual } from '../../shared/secure.ts';
 import type { AppEnv } from '../app.ts';
 import { edgeLog } from '../log.ts';
 import { errorPage } from './page.ts';
@@ -145,8 +146,8 @@ export async function finishUpstream(c: Context<AppEnv>, oauth: GatewayOAuth): P
     const email = typeof payload.email === 'string' && payload.email_verified === true ? payload.email.toLowerCase() : undefined;
     const allowed = upstream.allow.subjects.includes(payload.sub!) || (email !== undefined && upstream.allow.emails.some((e) => e.toLowerCase() === email));
     if (!allowed) return refuse('Not allowed here', `Your ${upstream.name} account is not one this gateway lets in. Nothing was approved.`, 403);
-    // The principal a JWT of this provider for this subject has (edge/middleware/jwt.ts).
-    principal = `jwt:${await credentialId('jwt', `${doc.issuer}\u0000${payload.sub}`)}`;
+    // The principal a JWT of this provider for this subject has (as edge/middleware/jwt.ts gives it).
+    principal = await principalId.jwt(doc.issuer, payload.sub!);
   } catch (err) {
     edgeLog('warn', 'upstream sign-in failed', { issuer: upstream.issuer, reason: err instanceof Error ? err.message : String(err) });
     return refuse('Sign-in failed', `${upstream.name} did not confirm who you are. Nothing was approved.`, 502);

@@ -10,7 +10,7 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EVERYTHING, GatewayProcess, killLeftovers, postExpectContinue, startEdge, startHost, tempDir, writeConfig, STANDARD_SERVERS } from './harness.ts';
-import { credentialId } from '../../shared/secure.ts';
+import { principalId } from '../../shared/auth.ts';
 
 const marker = randomUUID();
 const HOST_TOKEN = `host-${randomUUID()}`;
@@ -55,7 +55,7 @@ auth:
     secret: "${JWT_SECRET}"
     issuer: ${ISSUER}
     audience: ${AUDIENCE}
-  operators: ["basic:${await credentialId('basic', `admin:${PASSWORD}`)}"]
+  operators: ["${await principalId.basic('admin', PASSWORD)}"]
 hostTokens:
   - token: "${HOST_TOKEN}"
   - token: "${LIMITED_HOST_TOKEN}"
