@@ -88,6 +88,9 @@ export function errorResponse(err: GatewayError): Response {
   return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: errorHeaders(err, 'application/json') });
 }
 
+/** MCP's JSON-RPC error for a resource a server does not have (2025-era servers; 2026-07-28 uses -32602). */
+export const RESOURCE_NOT_FOUND_RPC = -32002;
+
 /** JSON-RPC error codes for gateway errors on the MCP endpoints. */
 const JSON_RPC_CODES: Partial<Record<ErrorCode, number>> = {
   MALFORMED_JSON: -32700,

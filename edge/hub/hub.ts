@@ -15,7 +15,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_PARK_TTL_MS,
 } from '../../shared/constants.ts';
-import { GatewayError, isErrorCode } from '../../shared/errors.ts';
+import { GatewayError, isErrorCode, RESOURCE_NOT_FOUND_RPC } from '../../shared/errors.ts';
 import { encodeFrame } from '../../shared/framing.ts';
 import type { FrameOf, Tool } from '../../shared/protocol.ts';
 import { PendingRequests } from '../../shared/pending.ts';
@@ -40,8 +40,6 @@ export type { HubFullStatus } from './traffic.ts';
 export type { HostConnection, HubLimits, HubLogLevel, HubRuntime, HubSql, ServerRequest, SqlValue, ToolCall } from './types.ts';
 import type { HostConnection, HubLimits, HubRuntime, ServerRequest, ToolCall } from './types.ts';
 
-/** MCP's error for a resource the server does not have (resources/read). */
-const RESOURCE_NOT_FOUND = -32002;
 
 
 /** A REST call waiting for its host's answer: which connection it went to, for which server. */
@@ -197,7 +195,7 @@ export class Hub {
         frame.id,
         code === -32602
           ? new GatewayError('INVALID_ARGUMENTS', `server ${call.server} rejected the arguments: ${message}`)
-          : code === RESOURCE_NOT_FOUND
+          : code === RESOURCE_NOT_FOUND_RPC
             ? new GatewayError('NOT_FOUND', `server ${call.server} has no such resource: ${message}`)
             : new GatewayError('UPSTREAM_ERROR', `server ${call.server} answered with error ${code}: ${message}`),
       );

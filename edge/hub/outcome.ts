@@ -1,5 +1,5 @@
 /** How a finished call is counted in the traffic history: its server, host, duration and error code. */
-import type { ErrorCode } from '../../shared/errors.ts';
+import { RESOURCE_NOT_FOUND_RPC, type ErrorCode } from '../../shared/errors.ts';
 
 /** GatewayError codes, and TOOL_ERROR for a tool result that says `isError: true`. */
 export type OutcomeCode = ErrorCode | 'TOOL_ERROR';
@@ -23,7 +23,7 @@ export function callOutcome(result: unknown): OutcomeCode | null {
 /** The code of a JSON-RPC error a server (or the Hub's own deadline) answered an MCP request with. */
 export function jsonRpcErrorCode(code: number): OutcomeCode {
   if (code === -32602) return 'INVALID_ARGUMENTS';
-  if (code === -32002) return 'NOT_FOUND'; // no such resource
+  if (code === RESOURCE_NOT_FOUND_RPC) return 'NOT_FOUND';
   if (code === -32001) return 'REQUEST_TIMEOUT';
   return 'UPSTREAM_ERROR';
 }

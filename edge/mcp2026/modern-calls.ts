@@ -8,7 +8,7 @@
  * the token says where.
  */
 import { MODERN_FRAMES_SINCE } from '../../shared/constants.ts';
-import { GatewayError, isErrorCode, jsonRpcErrorResponse } from '../../shared/errors.ts';
+import { GatewayError, isErrorCode, jsonRpcErrorResponse, RESOURCE_NOT_FOUND_RPC } from '../../shared/errors.ts';
 import { randomId } from '../../shared/secure.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import { INPUT_METHODS, META_SERVER_INFO, MISSING_CLIENT_CAPABILITY, MODERN_PROTOCOL_VERSIONS, REMOVED_METHODS } from '../../shared/mcp2026.ts';
@@ -68,7 +68,6 @@ interface Pending {
 }
 
 const DISCOVER_TTL_MS = 60_000;
-const RESOURCE_NOT_FOUND_2025 = -32002;
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 const SCHEMA = [
@@ -291,7 +290,7 @@ export class ModernCalls {
       case 'error': {
         finished(jsonRpcErrorCode(outcome.error.code));
         // 2025-era servers answer an unknown resource with -32002; 2026-07-28 says -32602 (SEP-2164).
-        const error = method === 'resources/read' && outcome.error.code === RESOURCE_NOT_FOUND_2025 ? { ...outcome.error, code: -32602 } : outcome.error;
+        const error = method === 'resources/read' && outcome.error.code === RESOURCE_NOT_FOUND_RPC ? { ...outcome.error, code: -32602 } : outcome.error;
         const status = error.code === -32601 ? 404 : error.code === MISSING_CLIENT_CAPABILITY ? 400 : 200;
         return { status, body: JSON.stringify({ jsonrpc: '2.0', id, error }) };
       }
