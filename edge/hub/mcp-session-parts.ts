@@ -96,7 +96,7 @@ export const TOUCH_EVERY_MS = 5000;
 /** What a client that lost a stream is told to wait before reconnecting (the SSE `retry` field). */
 export const RECONNECT_AFTER_MS = 1000;
 
-export const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+export { SSE_HEADERS } from './sse.ts';
 
 export const idKey = (id: unknown) => JSON.stringify(id);
 

@@ -4,6 +4,9 @@
  */
 const encoder = new TextEncoder();
 
+/** The headers of every SSE response the edge sends. */
+export const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+
 export interface SseOptions {
   keepaliveMs: number;
   /** Bytes that may be queued for the reader before the stream is given up. */

@@ -8,12 +8,11 @@
  */
 import { GatewayError } from '../../shared/errors.ts';
 import { META_SUBSCRIPTION_ID } from '../../shared/mcp2026.ts';
-import { SseStream, type SseOptions } from '../hub/sse.ts';
+import { SSE_HEADERS, SseStream, type SseOptions } from '../hub/sse.ts';
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
 const FILTER_KEY: Record<ListKind, string> = { tools: 'toolsListChanged', prompts: 'promptsListChanged', resources: 'resourcesListChanged' };
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 /** Listen streams one principal may hold open at once. */
 const MAX_STREAMS_PER_PRINCIPAL = 16;
 

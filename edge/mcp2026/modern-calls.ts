@@ -14,7 +14,7 @@ import { PendingRequests } from '../../shared/pending.ts';
 import { INPUT_METHODS, META_SERVER_INFO, MISSING_CLIENT_CAPABILITY, MODERN_PROTOCOL_VERSIONS, REMOVED_METHODS } from '../../shared/mcp2026.ts';
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
 import type { HostConnection } from '../hub/types.ts';
-import { SseStream, type SseOptions } from '../hub/sse.ts';
+import { SSE_HEADERS, SseStream, type SseOptions } from '../hub/sse.ts';
 import { callOutcome, jsonRpcErrorCode, whatOf, type FinishedCall } from '../hub/outcome.ts';
 import type { McpPorts } from '../hub/mcp-session-parts.ts';
 import type { ModernMessage, ModernMeta } from './classify.ts';
@@ -68,7 +68,6 @@ interface Pending {
 }
 
 const DISCOVER_TTL_MS = 60_000;
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS modern_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL)`,
