@@ -3,11 +3,9 @@
  * starts the gateway, the peer and the direct server, runs every measure once against each, prints its tables, and
  * leaves nothing running. No timing is asserted: timings belong to `npm run bench`.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { killLeftovers, MARKER_VAR, processesWithMarker, ROOT, waitUntil } from './harness.ts';
+import { killLeftovers, processesWithMarker, runScript, waitUntil } from './harness.ts';
 
 const marker = randomUUID();
 
@@ -16,16 +14,7 @@ afterAll(() => {
 });
 
 it('runs every target side by side and reports each measure, its ratios and the targets', async () => {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench/compare.ts'), '--smoke', '--only', 'gateway,direct,mcp-proxy streamable'], {
-    cwd: ROOT,
-    env: { ...process.env, [MARKER_VAR]: marker, BENCH_TIMEOUT_S: '150' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { code, out } = await runScript('bench/compare.ts', ['--smoke', '--only', 'gateway,direct,mcp-proxy streamable'], marker, { BENCH_TIMEOUT_S: '150' });
   expect(code, out).toBe(0);
   // The gateway's three transports, the floor, and one peer (all of them: `npm run bench`).
   for (const target of ['direct stdio', 'mcp-proxy Streamable', 'gateway REST', 'gateway Streamable', 'gateway HTTP+SSE']) {

@@ -88,6 +88,21 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Polls `check` until it returns a value, or fails after `timeoutMs` with `what`. */
+/** Runs one of the project's scripts (`node <script> …args`) to its end, tagged with `marker`: its exit code and its output, stdout and stderr together. */
+export async function runScript(script: string, args: string[], marker: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, [MARKER_VAR]: marker, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, out };
+}
+
 export async function waitUntil<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, abort?: () => boolean): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 20; ; delay = Math.min(delay * 1.5, 250)) {
