@@ -271,34 +271,13 @@ describe('a 2026-07-28 server (v2 server SDK over stdio)', () => {
   });
 
   it('serves subscriptions/listen itself: the acknowledgement first, tagged with the subscription id', async () => {
-    const controller = new AbortController();
-    const res = await fetch(modernUrl(), {
-      method: 'POST',
-      signal: controller.signal,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        authorization: `Bearer ${TOKEN_A}`,
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'subscriptions/listen',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'listen-m', method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true }, _meta: META } }),
-    });
+    const stream = await listen(modernUrl(), 'listen-m', { toolsListChanged: true });
     try {
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toContain('text/event-stream');
-      const reader = res.body!.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      while (!buffer.split('\n').some((l) => l.startsWith('data: ') && l.length > 6)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the listen stream ended');
-        buffer += decoder.decode(value, { stream: true });
-      }
-      const ack = JSON.parse(buffer.split('\n').find((l) => l.startsWith('data: ') && l.length > 6)!.slice(6));
-      expect(ack).toMatchObject({ method: 'notifications/subscriptions/acknowledged', params: { notifications: { toolsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen-m' } } });
+      expect(stream.status).toBe(200);
+      expect(stream.contentType).toContain('text/event-stream');
+      expect(await stream.next()).toMatchObject({ method: 'notifications/subscriptions/acknowledged', params: { notifications: { toolsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen-m' } } });
     } finally {
-      controller.abort();
+      stream.close();
     }
   });
 
@@ -315,35 +294,9 @@ describe('a 2026-07-28 server (v2 server SDK over stdio)', () => {
 
 describe('subscriptions/listen', () => {
   it('acknowledges the honored filter first, then delivers the server\'s list changes of the kinds asked for, tagged', async () => {
-    const controller = new AbortController();
-    const res = await fetch(url, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        authorization: `Bearer ${TOKEN_A}`,
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'subscriptions/listen',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'listen-1', method: 'subscriptions/listen', params: { notifications: { promptsListChanged: true, resourceSubscriptions: ['test://static-text'] }, _meta: META } }),
-    });
-    expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    const next = async (): Promise<any> => {
-      for (;;) {
-        const line = buffer.split('\n').find((l) => l.startsWith('data: ') && l.length > 6);
-        if (line) {
-          buffer = buffer.slice(buffer.indexOf(line) + line.length);
-          return JSON.parse(line.slice(6));
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the listen stream ended');
-        buffer += decoder.decode(value, { stream: true });
-      }
-    };
+    const stream = await listen(url, 'listen-1', { promptsListChanged: true, resourceSubscriptions: ['test://static-text'] });
+    const next = stream.next;
+    expect(stream.contentType).toContain('text/event-stream');
     try {
       const ack = await next();
       expect(ack).toMatchObject({ method: 'notifications/subscriptions/acknowledged', params: { notifications: { promptsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen-1' } } });
@@ -353,7 +306,40 @@ describe('subscriptions/listen', () => {
       // The tool list change was not asked for: the next event is the prompt list's.
       expect(await next()).toMatchObject({ method: 'notifications/prompts/list_changed', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen-1' } } });
     } finally {
-      controller.abort();
+      stream.close();
     }
   });
 });
+
+/** A 2026-07-28 `subscriptions/listen` request's stream: its status, content type, and its events' data one at a time. */
+async function listen(endpoint: string, id: string, notifications: object) {
+  const controller = new AbortController();
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    signal: controller.signal,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${TOKEN_A}`,
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'subscriptions/listen',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params: { notifications, _meta: META } }),
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const next = async (): Promise<any> => {
+    for (;;) {
+      const line = buffer.split('\n').find((l) => l.startsWith('data: ') && l.length > 6);
+      if (line) {
+        buffer = buffer.slice(buffer.indexOf(line) + line.length);
+        return JSON.parse(line.slice(6));
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the listen stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  };
+  return { status: res.status, contentType: res.headers.get('content-type'), next, close: () => controller.abort() };
+}
