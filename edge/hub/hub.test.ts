@@ -324,37 +324,20 @@ describe('Hub: calls', () => {
     expect(await pending).toEqual({ content: [{ type: 'text', text }] });
   });
 
-  it('maps a JSON-RPC -32602 error to INVALID_ARGUMENTS', async () => {
+  it.each([
+    { rpc: -32602, message: 'text must be a string', code: 'INVALID_ARGUMENTS', status: 422 },
+    { rpc: -32002, message: 'Resource not found', code: 'NOT_FOUND', status: 404 },
+    { rpc: -32603, message: 'disk on fire', code: 'UPSTREAM_ERROR', status: 502 },
+  ])('maps a JSON-RPC $rpc error to $code', async ({ rpc, message, code, status }) => {
     const world = new World();
     const hub = world.hub();
     const conn = world.helloHost(hub, 'laptop');
     const pending = call(hub, hub.createRestSession('alice'));
-    respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32602, message: 'text must be a string' } });
+    respond(hub, conn, (await conn.nextRequest()).id, { error: { code: rpc, message } });
     const error = await rejection(pending);
-    expect(error.code).toBe('INVALID_ARGUMENTS');
-    expect(error.message).toContain('text must be a string');
-  });
-
-  it("maps MCP's -32002 (no such resource) to NOT_FOUND", async () => {
-    const world = new World();
-    const hub = world.hub();
-    const conn = world.helloHost(hub, 'laptop');
-    const pending = call(hub, hub.createRestSession('alice'));
-    respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32002, message: 'Resource not found' } });
-    const error = await rejection(pending);
-    expect(error.code).toBe('NOT_FOUND');
-    expect(error.status).toBe(404);
-  });
-
-  it('maps any other JSON-RPC error to UPSTREAM_ERROR', async () => {
-    const world = new World();
-    const hub = world.hub();
-    const conn = world.helloHost(hub, 'laptop');
-    const pending = call(hub, hub.createRestSession('alice'));
-    respond(hub, conn, (await conn.nextRequest()).id, { error: { code: -32603, message: 'disk on fire' } });
-    const error = await rejection(pending);
-    expect(error.code).toBe('UPSTREAM_ERROR');
-    expect(error.message).toContain('disk on fire');
+    expect(error.code).toBe(code);
+    expect(error.status).toBe(status);
+    expect(error.message).toContain(message);
   });
 
   it.each<ErrorCode>(['SERVER_EXITED', 'SPAWN_FAILED', 'REQUEST_TIMEOUT'])('passes a fault %s from the host through', async (code) => {
