@@ -634,7 +634,7 @@ async function main(): Promise<number> {
     }
     const failed = sideBySide.regressions.length > 0 || !sideBySide.dnsOk || !twinResult.ok || !twinModernResult.ok || !relayed || modernServer.regressions.length > 0;
     if (failed) keep = true;
-    process.stdout.write(`\n${failed ? 'FAIL' : 'OK'}${keep ? ` (suite output kept in ${dir})` : ''}\n`);
+    process.stdout.write(`\nconformance verdict: ${failed ? 'the gateway loses checks the servers pass' : 'the gateway keeps every check the servers pass'}${keep ? ` (suite output kept in ${dir})` : ''}\n`);
     return failed ? 1 : 0;
   } catch (err) {
     keep = true;
