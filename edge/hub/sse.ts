@@ -2,6 +2,8 @@
  * A server-sent-events response body: events, keepalive comments, and a bound on what may wait
  * for a slow reader (past it the stream is closed rather than growing without limit).
  */
+import { Ticks } from './ticks.ts';
+
 const encoder = new TextEncoder();
 
 /** The headers of every SSE response the edge sends. */
@@ -18,14 +20,19 @@ export interface SseOptions {
    * session's process stops within a second of the disconnect, not at the next keepalive.
    */
   probeMs?: number;
+  /**
+   * Where the stream's keepalive and probe timers come from: a Hub shares one per period among
+   * all its streams (see ticks.ts). Without, the stream has timers of its own.
+   */
+  ticks?: Ticks;
 }
 
 export class SseStream {
   readonly readable: ReadableStream<Uint8Array>;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
-  readonly #keepalive: ReturnType<typeof setInterval>;
-  readonly #probe: ReturnType<typeof setInterval> | undefined;
+  readonly #stopKeepalive: () => void;
+  readonly #stopProbe: (() => void) | undefined;
   readonly #onClose: (() => void)[] = [];
 
   constructor(opts: SseOptions) {
@@ -38,8 +45,9 @@ export class SseStream {
       },
       { highWaterMark: opts.maxQueuedBytes, size: (chunk) => chunk.byteLength },
     );
-    this.#keepalive = setInterval(() => this.#write(': keepalive\n\n'), opts.keepaliveMs);
-    if (opts.probeMs) this.#probe = setInterval(() => this.#write(':\n'), opts.probeMs);
+    const ticks = opts.ticks ?? new Ticks();
+    this.#stopKeepalive = ticks.every(opts.keepaliveMs, () => this.#write(': keepalive\n\n'));
+    if (opts.probeMs) this.#stopProbe = ticks.every(opts.probeMs, () => this.#write(':\n'));
   }
 
   get closed(): boolean {
@@ -99,8 +107,8 @@ export class SseStream {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#keepalive);
-    if (this.#probe !== undefined) clearInterval(this.#probe);
+    this.#stopKeepalive();
+    this.#stopProbe?.();
     for (const listener of this.#onClose.splice(0)) listener();
   }
 }
