@@ -1,10 +1,18 @@
 /**
  * A server-sent-events response body: events, keepalive comments, and a bound on what may wait
  * for a slow reader (past it the stream is closed rather than growing without limit).
+ *
+ * What waits for the reader is kept as text (JS strings) and encoded only when the runtime asks
+ * for the next chunk (`pull`), all of it in one chunk. Encoded chunks waiting in the stream's own
+ * queue would be native buffers, and a runtime's allocator keeps the pages of freed native
+ * buffers: one slow reader with 16 MiB waiting raised workerd's resident memory by about 20 MiB
+ * for good. Strings live in the JS heap, which gives its pages back after a collection.
  */
 import { Ticks } from './ticks.ts';
 
 const encoder = new TextEncoder();
+/** Pieces written together are handed to the runtime in chunks of about this size (a larger piece goes alone). */
+const CHUNK_BYTES = 64 * 1024;
 
 /** The headers of every SSE response the edge sends. */
 export const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
@@ -31,19 +39,29 @@ export class SseStream {
   readonly readable: ReadableStream<Uint8Array>;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
+  /** Text written and not yet handed to the runtime, each piece's size in UTF-8 bytes, and their sum. */
+  #waiting: string[] = [];
+  #sizes: number[] = [];
+  #waitingBytes = 0;
+  /** The runtime asked for a chunk and got none yet: the next write goes straight to it. */
+  #wanted = false;
+  readonly #maxQueuedBytes: number;
   readonly #stopKeepalive: () => void;
   readonly #stopProbe: (() => void) | undefined;
   readonly #onClose: (() => void)[] = [];
 
   constructor(opts: SseOptions) {
+    this.#maxQueuedBytes = opts.maxQueuedBytes;
     this.readable = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.#controller = controller;
         },
+        pull: () => this.#pull(),
         cancel: () => this.#finish(),
       },
-      { highWaterMark: opts.maxQueuedBytes, size: (chunk) => chunk.byteLength },
+      // Nothing is read ahead: a chunk is made when the runtime reads one.
+      { highWaterMark: 0 },
     );
     const ticks = opts.ticks ?? new Ticks();
     this.#stopKeepalive = ticks.every(opts.keepaliveMs, () => this.#write(': keepalive\n\n'));
@@ -77,9 +95,11 @@ export class SseStream {
     this.#write(`id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
   }
 
+  /** Ends the stream once the reader has what was written before. */
   close(): void {
     if (this.#closed) return;
     try {
+      while (this.#waiting.length > 0) this.#controller.enqueue(this.#take());
       this.#controller.close();
     } catch {
       // already errored or cancelled
@@ -87,10 +107,14 @@ export class SseStream {
     this.#finish();
   }
 
+  /** Bytes written and not yet read by the runtime. */
+  get queuedBytes(): number {
+    return this.#waitingBytes;
+  }
+
   #write(text: string): boolean {
     if (this.#closed) return false;
-    const desired = this.#controller.desiredSize;
-    if (desired !== null && desired <= 0) {
+    if (this.#waitingBytes >= this.#maxQueuedBytes) {
       // The reader has fallen behind by maxQueuedBytes: drop the stream, not the gateway's memory.
       try {
         this.#controller.error(new Error('SSE reader too slow'));
@@ -100,15 +124,54 @@ export class SseStream {
       this.#finish();
       return false;
     }
-    this.#controller.enqueue(encoder.encode(text));
+    const bytes = utf8Bytes(text);
+    this.#waiting.push(text);
+    this.#sizes.push(bytes);
+    this.#waitingBytes += bytes;
+    if (this.#wanted) {
+      this.#wanted = false;
+      this.#controller.enqueue(this.#take());
+    }
     return true;
+  }
+
+  #pull(): void {
+    if (this.#waiting.length > 0) this.#controller.enqueue(this.#take());
+    else this.#wanted = true;
+  }
+
+  /** The oldest pieces waiting, as one chunk of at least one piece and about CHUNK_BYTES at most. */
+  #take(): Uint8Array {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.#waiting.length && (count === 0 || bytes + this.#sizes[count]! <= CHUNK_BYTES)) bytes += this.#sizes[count++]!;
+    const pieces = this.#waiting.splice(0, count);
+    this.#sizes.splice(0, count);
+    this.#waitingBytes -= bytes;
+    return encoder.encode(pieces.length === 1 ? pieces[0]! : pieces.join(''));
   }
 
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#waiting = [];
+    this.#sizes = [];
+    this.#waitingBytes = 0;
     this.#stopKeepalive();
     this.#stopProbe?.();
     for (const listener of this.#onClose.splice(0)) listener();
   }
+}
+
+/** The length of `text` in UTF-8, without encoding it. */
+function utf8Bytes(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff) i++; // a surrogate pair: 4 bytes for 2 units
+    else bytes += 2;
+  }
+  return bytes;
 }
