@@ -105,6 +105,22 @@ export function table(head: string[], rows: string[][]): string {
 const short = (s: string | undefined, n = 110) => (s === undefined ? '' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const status = (c: Check | undefined) => c?.status ?? '(not run)';
 
+/** A target's row in a summary table: its scenarios, those counted as passed, and its checks by status. */
+function summaryRow(r: TargetResult, s: Summary, scenariosPassed: number): string[] {
+  return [
+    r.name,
+    `\`${r.url.replace(/:\d+\//, ':PORT/')}\``,
+    String(s.scenarios) + (s.missing.length > 0 ? ` (${s.missing.length} without results)` : ''),
+    String(scenariosPassed),
+    String(s.checks),
+    String(s.counts.SUCCESS),
+    String(s.counts.FAILURE),
+    String(s.counts.WARNING),
+    String(s.counts.INFO),
+    `${r.seconds.toFixed(1)} s`,
+  ];
+}
+
 export function report(direct: TargetResult, gateway: TargetResult, opts: { suite: string; specVersion: string }): { text: string; verdict: string[]; regressions: Difference[]; dnsOk: boolean } {
   const out: string[] = [];
   const sums = [direct, gateway].map((r) => [r, summarize(r)] as const);
@@ -112,18 +128,7 @@ export function report(direct: TargetResult, gateway: TargetResult, opts: { suit
   out.push(
     table(
       ['target', 'endpoint', 'scenarios', 'scenarios without failure', 'checks', 'passed', 'failed', 'warnings', 'info', 'time'],
-      sums.map(([r, s]) => [
-        r.name,
-        `\`${r.url.replace(/:\d+\//, ':PORT/')}\``,
-        String(s.scenarios) + (s.missing.length > 0 ? ` (${s.missing.length} without results)` : ''),
-        String(s.scenariosPassed),
-        String(s.checks),
-        String(s.counts.SUCCESS),
-        String(s.counts.FAILURE),
-        String(s.counts.WARNING),
-        String(s.counts.INFO),
-        `${r.seconds.toFixed(1)} s`,
-      ]),
+      sums.map(([r, s]) => summaryRow(r, s, s.scenariosPassed)),
     ),
     '',
   );
@@ -198,20 +203,7 @@ export function twinReport(twin: TargetResult, expected: Map<string, string>, er
   out.push(
     table(
       ['target', 'endpoint', 'scenarios', 'scenarios passed', 'checks', 'passed', 'failed', 'warnings', 'info', 'time'],
-      [
-        [
-          twin.name,
-          `\`${twin.url.replace(/:\d+\//, ':PORT/')}\``,
-          String(s.scenarios) + (s.missing.length > 0 ? ` (${s.missing.length} without results)` : ''),
-          String(s.scenarios - failed.length),
-          String(s.checks),
-          String(s.counts.SUCCESS),
-          String(s.counts.FAILURE),
-          String(s.counts.WARNING),
-          String(s.counts.INFO),
-          `${twin.seconds.toFixed(1)} s`,
-        ],
-      ],
+      [summaryRow(twin, s, s.scenarios - failed.length)],
     ),
     '',
   );
