@@ -25,9 +25,15 @@
  *     nows     no WebSocket: the object answers the RPC with the body itself (Worker + RPC only)
  *     digest   three SHA-256 digests with crypto.subtle in the Worker (the auth middleware's, per
  *              request, with one bearer token: secretsEqual's two and the principal's id)
+ *
+ * The architecture floor of `npm run bench` (bench/floor/relay.ts connects to /ws and relays each
+ * message to a real MCP server's stdin, each line of its stdout back; see mcp.js):
+ *   POST /mcp                 MCP Streamable HTTP, JSON answers only, no sessions; GET 405
+ *   GET  /api/sessionid, POST /api/<server>/<tool>   the REST shape of the same call
  */
 import { DurableObject } from 'cloudflare:workers';
 import { Hono } from 'hono';
+import { mcpFetch, requestId, responseId, restFetch, withId } from './mcp.js';
 
 export class Floor extends DurableObject {
   /** @type {WebSocket | undefined} */
@@ -37,6 +43,11 @@ export class Floor extends DurableObject {
   /** @type {Map<number, (text: string) => void>} */
   #waiting = new Map();
   #next = 0;
+  /**
+   * MCP requests relayed, by tag: the client's own id (JSON text) and the waiter.
+   * @type {Map<string, { id: string, resolve: (text: string) => void, reject: (err: Error) => void }>}
+   */
+  #relayed = new Map();
 
   /** @param {DurableObjectState} ctx @param {unknown} env */
   constructor(ctx, env) {
@@ -89,6 +100,25 @@ export class Floor extends DurableObject {
     }
   }
 
+  /**
+   * One MCP message from a client to the relay. A request's id is swapped for a tag (sessions
+   * share the server) and its answer comes back with the client's id; anything else is sent and
+   * answered at once (null).
+   * @param {string} text @returns {string | null | Promise<string>}
+   */
+  mcp(text) {
+    const socket = this.#socket ?? (this.#socket = this.ctx.getWebSockets()[0]);
+    if (!socket) throw new Error('no relay');
+    const id = requestId(text);
+    if (id === undefined) {
+      socket.send(text);
+      return null;
+    }
+    const tag = String(++this.#next);
+    socket.send(withId(text, tag));
+    return new Promise((resolve, reject) => this.#relayed.set(tag, { id, resolve, reject }));
+  }
+
   /** @param {string} text @param {WebSocket} [via] @returns {Promise<string>} */
   #roundTrip(text, via) {
     const socket = via ?? this.#socket ?? (this.#socket = this.ctx.getWebSockets()[0]);
@@ -101,6 +131,7 @@ export class Floor extends DurableObject {
   /** @param {WebSocket} _ws @param {string | ArrayBuffer} message */
   webSocketMessage(_ws, message) {
     const text = typeof message === 'string' ? message : new TextDecoder().decode(message);
+    if (text.startsWith('{')) return this.#fromRelay(text);
     const space = text.indexOf(' ');
     const id = Number(text.slice(0, space));
     const resolve = this.#waiting.get(id);
@@ -108,8 +139,19 @@ export class Floor extends DurableObject {
     resolve?.(text.slice(space + 1));
   }
 
+  /** A line of the server's stdout: the answer to a relayed request, or dropped. @param {string} line */
+  #fromRelay(line) {
+    const tag = responseId(line);
+    const call = tag === undefined ? undefined : this.#relayed.get(tag);
+    if (!call) return;
+    this.#relayed.delete(/** @type {string} */ (tag));
+    call.resolve(withId(line, call.id));
+  }
+
   webSocketClose() {
     this.#socket = undefined;
+    for (const call of this.#relayed.values()) call.reject(new Error('the relay went away'));
+    this.#relayed.clear();
   }
 }
 
@@ -157,6 +199,8 @@ export default {
       return new Response(await stubOf(env).call(text), { headers: { 'content-type': 'application/json' } });
     }
     if (path === '/direct') return new Response(await request.text(), { headers: { 'content-type': 'application/json' } });
+    if (path === '/mcp') return mcpFetch(request, stubOf(env));
+    if (path.startsWith('/api/')) return restFetch(request, path, stubOf(env));
     if (path === '/fetch' || path === '/ws' || path === '/ws-plain') return stubOf(env).fetch(request);
     if (path.startsWith('/rpc/')) {
       const ops = path.slice(5).split(',');
