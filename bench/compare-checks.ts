@@ -71,7 +71,7 @@ export function checks(summaries: Summary[]): void {
   const peers = summaries.filter((s) => s.group === 'peer');
   const gw = (t: Transport) => summaries.find((s) => s.group === 'gateway' && s.transport === t);
   const floors = summaries.filter((s) => s.group === 'floor');
-  // The floor over the same transport; HTTP+SSE has none of its own, so it is set against the floor's Streamable HTTP.
+  // The floor over the same transport (with --only, another of its transports if that one was left out).
   const floorOf = (t: Transport) => floors.find((s) => s.transport === t) ?? floors.find((s) => s.transport === 'streamable') ?? floors[0];
   const direct = summaries.find((s) => s.group === 'direct');
   const best = (pick: (s: Summary) => number, among: Summary[], low: boolean) => {

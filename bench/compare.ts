@@ -3,7 +3,7 @@
  * Streamable HTTP and HTTP+SSE; supergateway 4.0 and mcp-proxy 6.7 over Streamable HTTP and
  * HTTP+SSE; server-everything directly over stdio; and the architecture floor (bench/floor/: a
  * bare Worker, one Durable Object RPC, one WebSocket message, a relay that only copies lines, the
- * same server) over REST and Streamable HTTP. Same client (the MCP SDK; fetch for REST), same
+ * same server) over REST, Streamable HTTP and HTTP+SSE. Same client (the MCP SDK; fetch for REST), same
  * server and tool (server-everything `echo`), interleaved rounds.
  *
  *   npm run bench                  # 3 rounds (about 4 minutes on 2 cores)
@@ -146,11 +146,11 @@ async function main(): Promise<number> {
     peers.push(service);
     targets.push({ name: spec.name, group: 'peer', transport: spec.transport, root: service.pid, endpoint: { transport: spec.transport, url: spec.url(service.port) } });
   }
-  const floorTargets = (['rest', 'streamable'] as const).filter((tr) => wanted(`architecture floor ${label(tr)}`));
+  const floorTargets = (['rest', 'streamable', 'sse'] as const).filter((tr) => wanted(`architecture floor ${label(tr)}`));
   if (floorTargets.length) {
     floor = await startFloorTarget(ROOT, SERVER, env);
     for (const tr of floorTargets) {
-      const endpoint: Endpoint = tr === 'rest' ? { transport: 'rest', base: floor.url } : { transport: tr, url: `${floor.url}/mcp` };
+      const endpoint: Endpoint = tr === 'rest' ? { transport: 'rest', base: floor.url } : { transport: tr, url: `${floor.url}/${tr === 'streamable' ? 'mcp' : 'sse'}` };
       targets.push({ name: `architecture floor ${label(tr)}`, group: 'floor', transport: tr, root: floor.pid, endpoint });
     }
   }

@@ -1,6 +1,6 @@
 /**
- * The floor's MCP, the least of it: enough MCP Streamable HTTP (JSON answers, no sessions) and
- * REST (`POST /api/<server>/<tool>`) for the benchmark's own clients to drive the bare path
+ * The floor's MCP, the least of it: enough MCP Streamable HTTP (JSON answers, no sessions),
+ * HTTP+SSE and REST (`POST /api/<server>/<tool>`) for the benchmark's own clients to drive the bare path
  * Worker -> Durable Object RPC -> WebSocket -> relay -> server's stdin, and back.
  *
  * No validation and no parsing where a string operation does: the MCP SDK writes a request's and
@@ -81,6 +81,27 @@ export async function mcpFetch(request, stub) {
     return failed(err);
   }
   return answer === null ? new Response(null, { status: 202 }) : new Response(answer, { headers: JSON_TYPE });
+}
+
+/**
+ * HTTP+SSE (2024-11-05): `GET /sse` is the session's stream, held by the Durable Object;
+ * `POST /message?sessionId=...` relays one message and answers 202, its answer goes on the stream.
+ * @param {Request} request @param {string} path
+ * @param {{ fetch(request: Request): Promise<Response>, sseMessage(session: string, text: string): Promise<boolean> }} stub
+ */
+export async function sseFetch(request, path, stub) {
+  if (path === '/sse') return request.method === 'GET' ? stub.fetch(request) : new Response(null, { status: 405, headers: { allow: 'GET' } });
+  if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
+  const url = request.url;
+  const at = url.indexOf('sessionId=');
+  const session = at < 0 ? '' : url.slice(at + 10);
+  let known;
+  try {
+    known = await stub.sseMessage(session, await request.text());
+  } catch (err) {
+    return failed(err);
+  }
+  return new Response(known ? 'Accepted' : 'unknown session', { status: known ? 202 : 404 });
 }
 
 /**

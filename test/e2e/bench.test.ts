@@ -17,8 +17,8 @@ afterAll(() => {
 it('runs every target side by side and reports each measure, its ratios and the targets', async () => {
   const { code, out } = await runScript('bench/compare.ts', ['--smoke', '--only', 'gateway,direct,mcp-proxy streamable,floor'], marker, { BENCH_TIMEOUT_S: '150' });
   expect(code, out).toBe(0);
-  // The gateway's three transports, direct stdio, the architecture floor's two, and one peer (all of them: `npm run bench`).
-  const targets = ['direct stdio', 'mcp-proxy Streamable', 'architecture floor REST', 'architecture floor Streamable', 'gateway REST', 'gateway Streamable', 'gateway HTTP+SSE'];
+  // The gateway's three transports, direct stdio, the architecture floor's three, and one peer (all of them: `npm run bench`).
+  const targets = ['direct stdio', 'mcp-proxy Streamable', 'architecture floor REST', 'architecture floor Streamable', 'architecture floor HTTP+SSE', 'gateway REST', 'gateway Streamable', 'gateway HTTP+SSE'];
   for (const target of targets) {
     expect(out).toMatch(new RegExp(`^\\| ${target.replace('+', '\\+')} +\\| +\\d`, 'm'));
   }
