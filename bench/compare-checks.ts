@@ -159,6 +159,10 @@ export function checks(summaries: Summary[]): void {
     out.push({ what: `${g.name} session's process gone after its end, max (ms)`, value: worst, limit: 1000, ok: g.goneMs.length || g.kept ? ok : undefined, unit: 'ms', detail: g.kept ? `${g.kept} still running after 2 s` : '' });
   }
 
+  if (!out.length) {
+    console.log('\ntargets: no gateway target in this run, nothing to check');
+    return;
+  }
   const rows: Cell[][] = out.map((c) => {
     const digits = c.unit === 'ms' ? 3 : 0;
     const fm = c.limit === undefined ? (c.floor && finite(c.floor.value) ? true : c.floor ? false : undefined) : floorMeets(c);
