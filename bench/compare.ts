@@ -3,14 +3,15 @@
  * Streamable HTTP and HTTP+SSE; supergateway 4.0 and mcp-proxy 6.7 over Streamable HTTP and
  * HTTP+SSE; server-everything directly over stdio; and the architecture floor (bench/floor/: a
  * bare Worker, one Durable Object RPC, one WebSocket message, a relay that only copies lines, the
- * same server) over REST, Streamable HTTP and HTTP+SSE. Same client (the MCP SDK; fetch for REST), same
- * server and tool (server-everything `echo`), interleaved rounds.
+ * same server) over REST, Streamable HTTP and HTTP+SSE. Same client (the MCP SDK; fetch for
+ * REST), same server and tool (server-everything `echo`), interleaved rounds.
  *
- *   npm run bench                  # 3 rounds (about 4 minutes on 2 cores)
+ *   npm run bench                  # 3 rounds (about 6 minutes on a quiet 2-core machine)
  *   npm run bench -- --quick       # 1 short round
  *   npm run bench -- --smoke       # the smallest run that exercises everything (used by the tests)
  *   BENCH_ROUNDS=5 npm run bench   # more rounds
  *   npm run bench -- --only gateway,mcp-proxy   # targets whose name contains one of these
+ *   npm run bench -- --only "floor,gateway REST"   # the architecture floor and the gateway's REST
  *
  * Prints one table per measure, the ratios to the best peer and the targets' checks; see
  * bench/README.md. Exits non-zero if any call failed (a missed target is reported, not an error).
