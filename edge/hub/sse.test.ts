@@ -39,13 +39,13 @@ describe('SseStream', () => {
     let closedBy = 0;
     stream.onClose(() => closedBy++);
     const reader = stream.readable.getReader();
-    const event = 'é'.repeat(100); // 200 bytes of UTF-8, 100 characters
+    const event = 'y'.repeat(200);
     let accepted = 0;
     while (stream.send(event)) accepted++;
-    expect(accepted).toBe(5); // 5 events of 208 bytes reach 1000 bytes: the sixth is refused
+    expect(accepted).toBe(5); // 5 events of 208 characters reach 1000: the sixth is refused
     expect(stream.closed).toBe(true);
     expect(closedBy).toBe(1);
-    expect(stream.queuedBytes).toBe(0);
+    expect(stream.queuedChars).toBe(0);
     await expect(reader.read()).rejects.toThrow('SSE reader too slow');
   });
 
@@ -68,5 +68,17 @@ describe('SseStream', () => {
     await stream.readable.cancel();
     expect(closed).toBe(true);
     expect(stream.send('late')).toBe(false);
+  });
+
+  it('closed by the gateway while text waits: takes no more writes, and ends once the reader has it all', async () => {
+    const stream = new SseStream({ ...OPTS, maxQueuedBytes: 1 << 20 });
+    const events = Array.from({ length: 20 }, (_, i) => `${i}:${'z'.repeat(10_000)}`);
+    for (const e of events) stream.send(e);
+    stream.close();
+    expect(stream.closed).toBe(true);
+    expect(stream.send('late')).toBe(false);
+    expect(stream.queuedChars).toBeGreaterThan(0); // not encoded until read
+    expect(await readAll(stream.readable)).toBe(events.map((e) => `data: ${e}\n\n`).join(''));
+    expect(stream.queuedChars).toBe(0);
   });
 });

@@ -3,23 +3,26 @@
  * for a slow reader (past it the stream is closed rather than growing without limit).
  *
  * What waits for the reader is kept as text (JS strings) and encoded only when the runtime asks
- * for the next chunk (`pull`), all of it in one chunk. Encoded chunks waiting in the stream's own
+ * for the next chunk (`pull`), about 64 KiB at a time. Encoded chunks waiting in the stream's own
  * queue would be native buffers, and a runtime's allocator keeps the pages of freed native
  * buffers: one slow reader with 16 MiB waiting raised workerd's resident memory by about 20 MiB
  * for good. Strings live in the JS heap, which gives its pages back after a collection.
+ *
+ * The bound counts characters of that text: bytes, for ASCII (which JSON-RPC mostly is); other
+ * text holds up to two bytes a character in the JS heap. Counting saves a pass over every message.
  */
 import { Ticks } from './ticks.ts';
 
 const encoder = new TextEncoder();
-/** Pieces written together are handed to the runtime in chunks of about this size (a larger piece goes alone). */
-const CHUNK_BYTES = 64 * 1024;
+/** Pieces written together are handed to the runtime in chunks of about this many characters (a larger piece goes alone). */
+const CHUNK_CHARS = 64 * 1024;
 
 /** The headers of every SSE response the edge sends. */
 export const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 export interface SseOptions {
   keepaliveMs: number;
-  /** Bytes that may be queued for the reader before the stream is given up. */
+  /** Characters (bytes, for ASCII) that may wait for the reader before the stream is given up. */
   maxQueuedBytes: number;
   /**
    * How often to write a two-byte comment that only checks the client is still there. A client
@@ -39,10 +42,11 @@ export class SseStream {
   readonly readable: ReadableStream<Uint8Array>;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
-  /** Text written and not yet handed to the runtime, each piece's size in UTF-8 bytes, and their sum. */
+  /** Text written and not yet handed to the runtime, and its length. */
   #waiting: string[] = [];
-  #sizes: number[] = [];
-  #waitingBytes = 0;
+  #waitingChars = 0;
+  /** Closed by the gateway while text still waits: the stream ends once the reader has it. */
+  #draining = false;
   /** The runtime asked for a chunk and got none yet: the next write goes straight to it. */
   #wanted = false;
   readonly #maxQueuedBytes: number;
@@ -58,7 +62,10 @@ export class SseStream {
           this.#controller = controller;
         },
         pull: () => this.#pull(),
-        cancel: () => this.#finish(),
+        cancel: () => {
+          this.#drop();
+          this.#finish();
+        },
       },
       // Nothing is read ahead: a chunk is made when the runtime reads one.
       { highWaterMark: 0 },
@@ -95,39 +102,34 @@ export class SseStream {
     this.#write(`id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
   }
 
-  /** Ends the stream once the reader has what was written before. */
+  /** Takes no more writes; the stream ends once the reader has what was written before. */
   close(): void {
     if (this.#closed) return;
-    try {
-      while (this.#waiting.length > 0) this.#controller.enqueue(this.#take());
-      this.#controller.close();
-    } catch {
-      // already errored or cancelled
-    }
+    if (this.#waiting.length > 0) this.#draining = true;
+    else this.#end();
     this.#finish();
   }
 
-  /** Bytes written and not yet read by the runtime. */
-  get queuedBytes(): number {
-    return this.#waitingBytes;
+  /** Characters written and not yet read by the runtime. */
+  get queuedChars(): number {
+    return this.#waitingChars;
   }
 
   #write(text: string): boolean {
     if (this.#closed) return false;
-    if (this.#waitingBytes >= this.#maxQueuedBytes) {
+    if (this.#waitingChars >= this.#maxQueuedBytes) {
       // The reader has fallen behind by maxQueuedBytes: drop the stream, not the gateway's memory.
       try {
         this.#controller.error(new Error('SSE reader too slow'));
       } catch {
         // already closed
       }
+      this.#drop();
       this.#finish();
       return false;
     }
-    const bytes = utf8Bytes(text);
     this.#waiting.push(text);
-    this.#sizes.push(bytes);
-    this.#waitingBytes += bytes;
+    this.#waitingChars += text.length;
     if (this.#wanted) {
       this.#wanted = false;
       this.#controller.enqueue(this.#take());
@@ -136,42 +138,44 @@ export class SseStream {
   }
 
   #pull(): void {
-    if (this.#waiting.length > 0) this.#controller.enqueue(this.#take());
-    else this.#wanted = true;
+    if (this.#waiting.length === 0) {
+      this.#wanted = true;
+      return;
+    }
+    this.#controller.enqueue(this.#take());
+    if (this.#draining && this.#waiting.length === 0) this.#end();
   }
 
-  /** The oldest pieces waiting, as one chunk of at least one piece and about CHUNK_BYTES at most. */
+  /** The oldest pieces waiting, as one chunk of at least one piece and about CHUNK_CHARS at most. */
   #take(): Uint8Array {
     let count = 0;
-    let bytes = 0;
-    while (count < this.#waiting.length && (count === 0 || bytes + this.#sizes[count]! <= CHUNK_BYTES)) bytes += this.#sizes[count++]!;
+    let chars = 0;
+    while (count < this.#waiting.length && (count === 0 || chars + this.#waiting[count]!.length <= CHUNK_CHARS)) chars += this.#waiting[count++]!.length;
     const pieces = this.#waiting.splice(0, count);
-    this.#sizes.splice(0, count);
-    this.#waitingBytes -= bytes;
+    this.#waitingChars -= chars;
     return encoder.encode(pieces.length === 1 ? pieces[0]! : pieces.join(''));
+  }
+
+  #end(): void {
+    try {
+      this.#controller.close();
+    } catch {
+      // already errored or cancelled
+    }
+  }
+
+  #drop(): void {
+    this.#waiting = [];
+    this.#waitingChars = 0;
+    this.#draining = false;
   }
 
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#waiting = [];
-    this.#sizes = [];
-    this.#waitingBytes = 0;
     this.#stopKeepalive();
     this.#stopProbe?.();
     for (const listener of this.#onClose.splice(0)) listener();
   }
 }
 
-/** The length of `text` in UTF-8, without encoding it. */
-function utf8Bytes(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff) i++; // a surrogate pair: 4 bytes for 2 units
-    else bytes += 2;
-  }
-  return bytes;
-}
