@@ -1,7 +1,7 @@
 /** The host side of the Hub: each host's WebSocket from open to close, its hello, and the frames it sends. */
 import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_LIMIT, CLOSE_PROTOCOL_MISMATCH, CLOSE_REPLACED, CLOSE_SILENT, PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
+import { encodeFrame, FrameLimitError, sendingLimits, wholeCharsFor } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf } from '../../shared/protocol.ts';
 import type { Catalog } from './catalog.ts';
 import { hotFrame } from '../../shared/hot-frames.ts';
@@ -33,8 +33,9 @@ export interface HostLinkPorts {
   routesGone(hostId: string): void;
 }
 
+/** Sends a frame: whole, or as chunks past what the host takes in one message. */
 export function sendFrame(conn: HostConnection, frame: Frame): void {
-  for (const message of encodeFrame(frame)) conn.send(message);
+  for (const message of encodeFrame(frame, sendingLimits(conn.maxMessageChars))) conn.send(message);
 }
 
 export class HostLinks {
@@ -192,6 +193,7 @@ export class HostLinks {
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
     this.#p.modern.onHello(conn.hostId, hello.servers, hello.version);
+    conn.maxMessageChars = hello.maxMessageChars === undefined ? undefined : wholeCharsFor(hello.maxMessageChars);
     this.#hostConns?.set(conn.hostId, conn.connId);
     this.#p.traffic.hostConnected(conn.hostId);
     this.#p.catalog.invalidate();
@@ -202,7 +204,8 @@ export class HostLinks {
       this.#p.guards.closed(old.connId);
       old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
     }
-    sendFrame(conn, { type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: this.#p.guards.limits.maxFrameChars });
+    const { maxFrameChars, maxMessageChars } = this.#p.guards.limits;
+    sendFrame(conn, { type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars, maxMessageChars });
     this.#p.rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
   }
 

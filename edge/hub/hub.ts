@@ -16,7 +16,7 @@ import {
   DEFAULT_PARK_TTL_MS,
 } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode, RESOURCE_NOT_FOUND_RPC } from '../../shared/errors.ts';
-import { encodeFrame } from '../../shared/framing.ts';
+import { encodeFrame, sendingLimits } from '../../shared/framing.ts';
 import type { FrameOf, Tool } from '../../shared/protocol.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
@@ -326,7 +326,7 @@ export class Hub {
 
   #request(conn: HostConnection, server: string, session: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = `${this.#bootId}.${(++this.#callCounter).toString(36)}`;
-    const messages = encodeFrame({ type: 'rpc.request', id, server, session, method, params, timeoutMs });
+    const messages = encodeFrame({ type: 'rpc.request', id, server, session, method, params, timeoutMs }, sendingLimits(conn.maxMessageChars));
     // The edge owns the deadline: past it, the host is told to stop (rpc.cancel).
     const answer = this.#pending.wait(id, {
       meta: { connId: conn.connId, server },

@@ -35,6 +35,8 @@ interface Attachment {
   tokenId?: string;
   hostClaim?: HostClaim;
   mayShareServers?: boolean;
+  /** The longest message the host takes, from its hello (kept here so that it outlives hibernation). */
+  maxMessageChars?: number;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
@@ -240,6 +242,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const attachment = attachmentOf(ws);
     const base = toConnection(ws, attachment);
     const openedAt = attachment.openedAt ?? Date.now();
+    let maxMessageChars = attachment.maxMessageChars;
     conn = {
       ...base,
       // A socket the Hub closes (a silent host above all) may never have its close reported:
@@ -249,6 +252,14 @@ export class HubObject extends DurableObject<EdgeEnv> {
         base.close(code, reason);
       },
       lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(base.connId) ?? 0),
+      get maxMessageChars() {
+        return maxMessageChars;
+      },
+      set maxMessageChars(chars: number | undefined) {
+        if (chars === maxMessageChars) return;
+        maxMessageChars = chars;
+        ws.serializeAttachment({ ...attachmentOf(ws), maxMessageChars: chars } satisfies Attachment);
+      },
     };
     this.#connections.set(ws, conn);
     return conn;

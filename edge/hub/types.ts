@@ -22,6 +22,11 @@ export interface HostConnection {
   readonly hostClaim?: HostClaim;
   /** A token limited to servers may announce one another token's host serves (`shareServers`). */
   readonly mayShareServers?: boolean;
+  /**
+   * The longest WebSocket message the host takes, as its hello said (`maxMessageChars`): frames
+   * up to it go to it whole. Undefined (a host that said nothing): chunks past 256 Ki.
+   */
+  maxMessageChars?: number;
   send(text: string): void;
   close(code: number, reason: string): void;
   /**
