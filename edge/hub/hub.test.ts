@@ -332,7 +332,7 @@ describe('Hub: calls', () => {
     const world = new World();
     const hub = world.hub();
     const conn = world.connect('laptop');
-    say(hub, conn, { ...hello('laptop', [ECHO]), maxMessageChars: WHOLE_MESSAGE_CHARS });
+    say(hub, conn, { ...(hello('laptop', [ECHO]) as FrameOf<'host.hello'>), maxMessageChars: WHOLE_MESSAGE_CHARS });
     const text = 'q'.repeat(3 * 1024 * 1024);
     const sentBefore = conn.messageSizes.length;
     const pending = call(hub, hub.createRestSession('alice'), { args: { text } });
