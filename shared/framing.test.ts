@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK_CHARS, MAX_FRAME_CHARS, WHOLE_MESSAGE_CHARS } from './constants.ts';
 import { GatewayError, type ErrorCode } from './errors.ts';
-import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, sendingLimits, type FramingLimits } from './framing.ts';
+import fc from 'fast-check';
+import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, requestFrameText, sendingLimits, type FramingLimits } from './framing.ts';
 import type { Frame } from './protocol.ts';
 
 const welcome: Frame = { type: 'host.welcome', version: '1.0' };
@@ -136,6 +137,19 @@ describe('whole messages for a peer that takes them', () => {
   it('a peer that said nothing gets the chunking of before', () => {
     expect(sendingLimits(undefined)).toBe(DEFAULT_LIMITS);
     expect(sendingLimits(WHOLE_MESSAGE_CHARS)).toBe(sendingLimits(WHOLE_MESSAGE_CHARS));
+  });
+});
+
+describe('requestFrameText', () => {
+  it('is the text JSON.stringify gives for the frame, with the params text inside as it is', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 128 }), fc.string({ minLength: 1, maxLength: 128 }), fc.jsonValue({ maxDepth: 3 }), (id, method, params) => {
+        const frame = { type: 'rpc.request' as const, id, server: 's', session: 'x', method, params, timeoutMs: 1000 };
+        expect(requestFrameText(frame, JSON.stringify(params))).toBe(JSON.stringify(frame));
+      }),
+    );
+    const frame = { type: 'rpc.request' as const, id: 'c', server: 's', session: 'x', method: 'tools/call', params: { a: 1 }, timeoutMs: 5 };
+    expect(new FrameDecoder().decode(requestFrameText(frame, ' { "a" : 1 } '))).toEqual(frame);
   });
 });
 

@@ -5,7 +5,7 @@
 import { CHUNK_CHARS, MAX_FRAME_CHARS, MAX_FRAME_JSON_DEPTH, MAX_MESSAGE_CHARS, MAX_OPEN_CHUNK_STREAMS, WHOLE_MESSAGE_CHARS } from './constants.ts';
 import { GatewayError } from './errors.ts';
 import { nestsDeeperThan } from './json-depth.ts';
-import { FrameSchema, type Frame } from './protocol.ts';
+import { FrameSchema, type Frame, type FrameOf } from './protocol.ts';
 
 export interface FramingLimits {
   /** Size of each chunk's piece of a frame's text. */
@@ -66,6 +66,15 @@ const chunkPrefix = Math.random().toString(36).slice(2, 8);
 /** The messages that carry one frame: the frame itself, or chunks of its JSON text. */
 export function encodeFrame(frame: Frame, limits: FramingLimits = DEFAULT_LIMITS): string[] {
   return chunkFrameText(JSON.stringify(frame), limits);
+}
+
+/**
+ * An `rpc.request` frame's JSON text around `paramsText`, the text of its params (valid JSON,
+ * checked by whoever parsed it), as `JSON.stringify(frame)` would give it with that text inside.
+ */
+export function requestFrameText(frame: FrameOf<'rpc.request'>, paramsText: string): string {
+  const { id, server, session, method, timeoutMs } = frame;
+  return `{"type":"rpc.request","id":${JSON.stringify(id)},"server":${JSON.stringify(server)},"session":${JSON.stringify(session)},"method":${JSON.stringify(method)},"params":${paramsText},"timeoutMs":${timeoutMs}}`;
 }
 
 /** The messages that carry one frame already serialized (`JSON.stringify` of a Frame). */

@@ -5,6 +5,7 @@ import { encodeFrame, FrameLimitError, sendingLimits, wholeCharsFor } from '../.
 import { majorOf, type Frame, type FrameOf } from '../../shared/protocol.ts';
 import type { Catalog } from './catalog.ts';
 import { hotFrame } from '../../shared/hot-frames.ts';
+import { rememberResultText } from './rest-result.ts';
 import type { HeartbeatWatch } from './heartbeat.ts';
 import type { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
@@ -62,11 +63,17 @@ export class HostLinks {
     this.#p.guards.opened(conn);
   }
 
-  onMessage(conn: HostConnection, text: string): void {
-    let frame: Frame | null | undefined = hotFrame(text);
-    if (frame) return this.#dispatch(conn, frame);
+  onMessage(conn: HostConnection, message: string): void {
+    let frame: Frame | undefined = hotFrame(message);
+    if (frame) {
+      rememberResultText(frame, message);
+      return this.#dispatch(conn, frame);
+    }
     try {
-      frame = this.#p.guards.decoder(conn).decode(text);
+      const decoded = this.#p.guards.decoder(conn).decodeWithText(message);
+      frame = decoded?.frame;
+      // A large result goes on to a REST client as the host's text of it.
+      if (decoded) rememberResultText(decoded.frame, decoded.text);
     } catch (err) {
       if (err instanceof FrameLimitError) return this.closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));

@@ -344,6 +344,26 @@ describe('Hub: calls', () => {
     expect(await pending).toEqual({ content: [{ type: 'text', text }] });
   });
 
+  it('a large body\'s text goes to the host as it came, inside the frame', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const argsText = `{ "text" : "${'é'.repeat(70_000)}" }`;
+    const received: string[] = [];
+    const send = conn.send.bind(conn);
+    conn.send = (text) => {
+      received.push(text);
+      send(text);
+    };
+    const pending = call(hub, hub.createRestSession('alice'), { args: JSON.parse(argsText), argsText });
+    const request = await conn.nextRequest();
+    expect(received).toHaveLength(1);
+    expect(received[0]).toContain(`"params":{"name":"echo","arguments":${argsText}}`);
+    expect(request.params).toEqual({ name: 'echo', arguments: JSON.parse(argsText) });
+    respond(hub, conn, request.id, { result: { content: [] } });
+    await pending;
+  });
+
   it('a host that said nothing of its message size still gets a large frame as chunks', async () => {
     const world = new World();
     const hub = world.hub();

@@ -13,13 +13,14 @@ import {
 } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { JsonRpcMessage, Tool } from '../../shared/protocol.ts';
-import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { edgeLimits } from '../settings.ts';
 import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
 import type { Answer } from './answer.ts';
+import { argumentsOf, passesAsText } from './rest-body.ts';
+import { restResultText } from './rest-result.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
 import type { ModernRequest } from '../mcp2026/modern-calls.ts';
@@ -115,8 +116,12 @@ export class HubObject extends DurableObject<EdgeEnv> {
   /** A REST tool call; the value is the result as REST clients get it, as JSON text. */
   callTool(call: RestToolCall): Promise<HubResult<string>> {
     return settle(async () => {
-      const result = await this.#hub.callTool({ ...call, timeoutMs: this.#callTimeoutMs });
-      return fitResult(normalizeToolResult(result), this.#maxResultChars);
+      const { argsText, args: parsed, ...target } = call;
+      const args = argsText === undefined ? (parsed ?? {}) : argumentsOf(argsText);
+      // A large body goes on to the host as the client's text of it.
+      const text = argsText !== undefined && passesAsText(argsText) ? { argsText } : {};
+      const result = await this.#hub.callTool({ ...target, args, ...text, timeoutMs: this.#callTimeoutMs });
+      return restResultText(result, this.#maxResultChars);
     });
   }
 
@@ -292,11 +297,4 @@ function toConnection(ws: WebSocket, { hostId, connId, allowed, tokenId, hostCla
       }
     },
   };
-}
-
-/** A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError` always. */
-function normalizeToolResult(result: unknown): Record<string, unknown> {
-  const body: Record<string, unknown> = result && typeof result === 'object' ? { ...(result as Record<string, unknown>) } : { content: [] };
-  body.isError = body.isError === true;
-  return body;
 }

@@ -26,7 +26,10 @@ export interface RestTarget {
 
 export interface RestToolCall extends RestTarget {
   tool: string;
-  args: Record<string, unknown>;
+  /** The arguments, parsed by the Worker; */
+  args?: Record<string, unknown>;
+  /** or a large body's text, parsed by the Hub (rest-body.ts). */
+  argsText?: string;
 }
 
 export interface RestServerRequest extends RestTarget {

@@ -74,6 +74,8 @@ export interface ToolCall {
   principal: string;
   tool: string;
   args: Record<string, unknown>;
+  /** The text `args` was parsed from (valid JSON, no line break), sent on to the host as it is. */
+  argsText?: string;
   timeoutMs: number;
 }
 
@@ -84,5 +86,7 @@ export interface ServerRequest {
   principal: string;
   method: string;
   params: unknown;
+  /** The text of `params` (valid JSON, no line break), put in the frame as it is rather than serialized again. */
+  paramsText?: string;
   timeoutMs: number;
 }
