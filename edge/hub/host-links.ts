@@ -5,7 +5,7 @@ import { encodeFrame, FrameLimitError, sendingLimits, wholeCharsFor } from '../.
 import { majorOf, type Frame, type FrameOf } from '../../shared/protocol.ts';
 import type { Catalog } from './catalog.ts';
 import { hotFrame } from '../../shared/hot-frames.ts';
-import { rememberResultText } from './rest-result.ts';
+import { rememberHostText } from './host-text.ts';
 import type { HeartbeatWatch } from './heartbeat.ts';
 import type { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
@@ -66,14 +66,14 @@ export class HostLinks {
   onMessage(conn: HostConnection, message: string): void {
     let frame: Frame | undefined = hotFrame(message);
     if (frame) {
-      rememberResultText(frame, message);
+      rememberHostText(frame, message);
       return this.#dispatch(conn, frame);
     }
     try {
       const decoded = this.#p.guards.decoder(conn).decodeWithText(message);
       frame = decoded?.frame;
-      // A large result goes on to a REST client as the host's text of it.
-      if (decoded) rememberResultText(decoded.frame, decoded.text);
+      // A large result or message goes on to its client as the host's text of it.
+      if (decoded) rememberHostText(decoded.frame, decoded.text);
     } catch (err) {
       if (err instanceof FrameLimitError) return this.closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));

@@ -2,14 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RAW_MIN_CHARS } from '../../shared/json-spans.ts';
 import type { Frame } from '../../shared/protocol.ts';
-import { rememberResultText, restResultText } from './rest-result.ts';
+import { rememberHostText } from './host-text.ts';
+import { restResultText } from './rest-result.ts';
 
 const pad = 'p'.repeat(RAW_MIN_CHARS);
 
 /** The frame a host sends, parsed as the Hub parses it, with its text noted. */
 function received(text: string): Frame {
   const frame = JSON.parse(text) as Frame;
-  rememberResultText(frame, text);
+  rememberHostText(frame, text);
   return frame;
 }
 

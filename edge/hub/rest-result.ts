@@ -1,28 +1,16 @@
 /**
  * A REST tool call's answer as its client gets it, as JSON text. A large result is passed on as
- * the text the host sent (the server's own text: see host/raw-json.ts), not parsed and serialized
- * again: the Hub still parses every frame to check it, and notes where a large result's text is.
+ * the text the host sent (host-text.ts), not serialized again.
  */
 import { fitResult } from '../../shared/results.ts';
-import { memberText, RAW_MIN_CHARS } from '../../shared/json-spans.ts';
-import type { Frame } from '../../shared/protocol.ts';
-
-/** Parsed results -> the JSON text they were parsed from (large results only). */
-const texts = new WeakMap<object, string>();
-
-/** Notes the text of a large `rpc.response`'s result, from the frame's text (which JSON.parse accepted). */
-export function rememberResultText(frame: Frame, text: string): void {
-  if (frame.type !== 'rpc.response' || text.length < RAW_MIN_CHARS || !isRecord(frame.result)) return;
-  const result = memberText(text, 'result');
-  if (result !== undefined) texts.set(frame.result, result);
-}
+import { hostTextOf } from './host-text.ts';
 
 /**
  * A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError`
  * always (false unless the server said true); cut to `maxChars` characters when longer (0: never).
  */
 export function restResultText(result: unknown, maxChars: number): string {
-  const text = isRecord(result) ? texts.get(result) : undefined;
+  const text = isRecord(result) ? hostTextOf(result) : undefined;
   if (text !== undefined) {
     const whole = withIsError(result as Record<string, unknown>, text);
     if (whole !== undefined && (maxChars <= 0 || whole.length <= maxChars)) return whole;
