@@ -463,6 +463,41 @@ describe('OAuth sign-in attempts', () => {
   });
 });
 
+describe('refused credentials on the API', () => {
+  const OTHER_TOKEN = 'other-token-0123456789';
+  const CLIENT_AUTH = JSON.stringify({ bearer: [CLIENT_TOKEN, OTHER_TOKEN] });
+
+  it('past 30 refused credentials from one address within a minute, its new credentials get 429 with Retry-After unchecked; a credential already working, other addresses and a later minute are unaffected', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-30T12:00:00Z') });
+    try {
+      const store = new OAuthStoreDouble();
+      const { request } = gateway({ CLIENT_AUTH, OAUTH_STORE: { idFromName: (n: string) => n, get: () => store } as never });
+      const status = (token: string, ip = '203.0.113.9') => request('/status', { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': ip } });
+      expect((await status(CLIENT_TOKEN)).status).toBe(200);
+      // No credential at all is not a guess: it never counts.
+      for (let i = 0; i < 40; i++) expect((await request('/status', { headers: { 'cf-connecting-ip': '203.0.113.9' } })).status).toBe(401);
+      for (let i = 0; i < 30; i++) expect((await status(`guess-${i}`)).status).toBe(401);
+      const refused = await status(OTHER_TOKEN);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await restError(refused)).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
+      expect((await status('guess-again')).status).toBe(429);
+      expect((await status(CLIENT_TOKEN)).status).toBe(200);
+      expect((await status(OTHER_TOKEN, '198.51.100.3')).status).toBe(200);
+      vi.setSystemTime(Date.now() + 61_000);
+      expect((await status(OTHER_TOKEN)).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('still answers 401, never a 5xx, when the failure count cannot be stored', async () => {
+    const { request } = gateway({ CLIENT_AUTH });
+    const res = await request('/status', { headers: { authorization: 'Bearer wrong-token', 'cf-connecting-ip': '192.0.2.50' } });
+    expect(res.status).toBe(401);
+  });
+});
+
 describe('status', () => {
   const auth = { CLIENT_AUTH: JSON.stringify({ bearer: [CLIENT_TOKEN], basic: [{ username: 'admin', password: 'password-0123456789' }] }) };
   const AUTH = { authorization: `Bearer ${CLIENT_TOKEN}` };

@@ -12,6 +12,8 @@ import type { AppEnv } from '../app.ts';
 import { authSetupOf } from './client-auth-setup.ts';
 import { verifyJwt } from './jwt.ts';
 import { rememberedPrincipal, rememberPrincipal } from './principal-memo.ts';
+import { authBlockedFor, MAX_AUTH_FAILURES, noteAuthFailure, WINDOW_SECONDS } from './auth-failures.ts';
+import { signInSource } from '../oauth/sign-in-limit.ts';
 import { oauthAuthenticate, oauthChallenge } from '../oauth/authenticate.ts';
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -94,14 +96,26 @@ export const clientAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (setup.kind === 'broken') throw new GatewayError('MISCONFIGURED', 'the gateway is not configured to serve its API: its log says why');
   const auth = setup.auth;
   const header = c.req.header('authorization');
-  let principal = await principalOf(auth, header);
+  let principal = rememberedPrincipal(auth, header);
   if (!principal) {
-    // OAuth access tokens (edge/oauth/), when enabled: the same principals, narrowed by scope.
-    const oauth = await oauthAuthenticate(c.env, c.req.url, bearerToken(header));
-    if (oauth && 'forbidden' in oauth) return oauth.forbidden;
-    principal = oauth?.principal;
+    // A source past the limit of refused credentials (auth-failures.ts) is not checked at all.
+    const source = signInSource(c.req.header('cf-connecting-ip'));
+    const waitSeconds = authBlockedFor(source);
+    if (waitSeconds !== undefined) {
+      throw new GatewayError('TOO_MANY_REQUESTS', `more than ${MAX_AUTH_FAILURES} requests from this address within ${WINDOW_SECONDS} seconds carried credentials that are not valid here: try again in ${waitSeconds} seconds`, waitSeconds);
+    }
+    principal = await principalOf(auth, header);
+    if (!principal) {
+      // OAuth access tokens (edge/oauth/), when enabled: the same principals, narrowed by scope.
+      const oauth = await oauthAuthenticate(c.env, c.req.url, bearerToken(header));
+      if (oauth && 'forbidden' in oauth) return oauth.forbidden;
+      principal = oauth?.principal;
+    }
+    if (!principal) {
+      if (header !== undefined) await noteAuthFailure(c.env, source);
+      throw unauthorized('valid credentials are required', challenge(auth, oauthChallenge(c.env, c.req.url)));
+    }
   }
-  if (!principal) throw unauthorized('valid credentials are required', challenge(auth, oauthChallenge(c.env, c.req.url)));
   c.set('principal', principal);
   return next();
 });

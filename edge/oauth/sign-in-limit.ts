@@ -12,7 +12,7 @@ export const MAX_FAILURES = 10;
 export const WINDOW_SECONDS = 60;
 const KEY_PREFIX = 'signin-failures:';
 
-interface Failures {
+export interface Failures {
   count: number;
   /** When the window that the first failure opened ends, ms since the epoch. */
   until: number;
@@ -24,20 +24,29 @@ export function signInSource(connectingIp: string | undefined): string {
   return /^[0-9A-Fa-f:.]{1,64}$/.test(ip) ? ip : 'unknown';
 }
 
-async function failuresOf(kv: OAuthKv, source: string, now: number): Promise<Failures | undefined> {
-  const stored = (await kv.get(KEY_PREFIX + source, 'json')) as Failures | null;
+async function failuresOf(kv: OAuthKv, key: string, now: number): Promise<Failures | undefined> {
+  const stored = (await kv.get(key, 'json')) as Failures | null;
   return stored && stored.until > now ? stored : undefined;
+}
+
+/**
+ * Counts one failure under `key` (a prefix and a source) in the store, in a window that the first
+ * failure opens; returns the window as it now stands.
+ */
+export async function countFailure(kv: OAuthKv, key: string, windowSeconds: number, now = Date.now()): Promise<Failures> {
+  const failures = (await failuresOf(kv, key, now)) ?? { count: 0, until: now + windowSeconds * 1000 };
+  failures.count++;
+  await kv.put(key, JSON.stringify(failures), { expiration: Math.ceil(failures.until / 1000) });
+  return failures;
 }
 
 /** Seconds to wait before this source may try again; undefined when it may try now. */
 export async function signInBlockedFor(kv: OAuthKv, source: string, now = Date.now()): Promise<number | undefined> {
-  const failures = await failuresOf(kv, source, now);
+  const failures = await failuresOf(kv, KEY_PREFIX + source, now);
   return failures && failures.count >= MAX_FAILURES ? Math.max(1, Math.ceil((failures.until - now) / 1000)) : undefined;
 }
 
 /** Counts one failed sign-in from this source. */
 export async function noteFailedSignIn(kv: OAuthKv, source: string, now = Date.now()): Promise<void> {
-  const failures = (await failuresOf(kv, source, now)) ?? { count: 0, until: now + WINDOW_SECONDS * 1000 };
-  failures.count++;
-  await kv.put(KEY_PREFIX + source, JSON.stringify(failures), { expiration: Math.ceil(failures.until / 1000) });
+  await countFailure(kv, KEY_PREFIX + source, WINDOW_SECONDS, now);
 }

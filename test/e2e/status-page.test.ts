@@ -10,12 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principalId } from '../../shared/auth.ts';
 import { GatewayProcess, killLeftovers, ROOT, startEdge, startHost, tempDir, waitUntil, writeConfig, STANDARD_SERVERS } from './harness.ts';
 
 const marker = randomUUID();
 const HOST_TOKEN = `host-${randomUUID()}`;
 const CLIENT_TOKEN = `client-${randomUUID()}`;
 const PASSWORD = `pw-${randomUUID()}`;
+/** A valid client credential that is not among auth.operators: the page must say so, not draw. */
+const VIEWER_TOKEN = `viewer-${randomUUID()}`;
 const AUTH = { authorization: `Bearer ${CLIENT_TOKEN}` };
 const stateDir = tempDir('mcp-gateway-state-');
 const CHROMIUM = '/usr/bin/chromium';
@@ -74,7 +77,8 @@ auth:
     credentials: [{ username: admin, password: "${PASSWORD}" }]
   bearer:
     enabled: true
-    tokens: ["${CLIENT_TOKEN}"]
+    tokens: ["${CLIENT_TOKEN}", "${VIEWER_TOKEN}"]
+  operators: ["${await principalId.bearer(CLIENT_TOKEN)}", "${await principalId.basic('admin', PASSWORD)}"]
 servers:
 ${STANDARD_SERVERS}`,
   );
@@ -166,6 +170,23 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('status page', () => {
     await rowOf.locator('button').click();
     await expect.poll(() => rowOf.count(), { timeout: 15_000 }).toBe(0);
     expect(await ping()).toBe(404);
+  });
+
+  it('tells a valid credential that is not an operator which principal to add, and draws nothing', async () => {
+    const viewer = await browser.newPage();
+    try {
+      await viewer.goto(`${base}/status/page`);
+      await expect.poll(() => viewer.locator('#signin').isVisible(), { timeout: 15_000 }).toBe(true);
+      await viewer.fill('#token', VIEWER_TOKEN);
+      await viewer.click('#signin button[type="submit"]');
+      const principal = await principalId.bearer(VIEWER_TOKEN);
+      await expect.poll(() => viewer.locator('#summary').innerText(), { timeout: 15_000 }).toContain(principal);
+      expect(await viewer.locator('#signin').isVisible()).toBe(true);
+      expect(await viewer.locator('#servers section').count()).toBe(0);
+      expect(await viewer.locator('#sessions tr[data-session]').count()).toBe(0);
+    } finally {
+      await viewer.close();
+    }
   });
 
   it('signs in with the browser\'s own Basic authentication too, and reads on a phone, in dark mode', async () => {
