@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CHUNK_CHARS, MAX_FRAME_CHARS, WHOLE_MESSAGE_CHARS } from './constants.ts';
 import { GatewayError, type ErrorCode } from './errors.ts';
 import fc from 'fast-check';
-import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, requestFrameText, sendingLimits, type FramingLimits } from './framing.ts';
+import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, messageFrameText, requestFrameText, sendingLimits, type FramingLimits } from './framing.ts';
 import type { Frame } from './protocol.ts';
 
 const welcome: Frame = { type: 'host.welcome', version: '1.0' };
@@ -150,6 +150,15 @@ describe('requestFrameText', () => {
     );
     const frame = { type: 'rpc.request' as const, id: 'c', server: 's', session: 'x', method: 'tools/call', params: { a: 1 }, timeoutMs: 5 };
     expect(new FrameDecoder().decode(requestFrameText(frame, ' { "a" : 1 } '))).toEqual(frame);
+  });
+
+  it('messageFrameText is the text JSON.stringify gives for an mcp.message frame', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 128 }), fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), (session, params) => {
+        const frame = { type: 'mcp.message' as const, server: 's', session, message: { jsonrpc: '2.0' as const, id: 1, method: 'm', params } };
+        expect(messageFrameText(frame, JSON.stringify(frame.message))).toBe(JSON.stringify(frame));
+      }),
+    );
   });
 });
 

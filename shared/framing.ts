@@ -77,6 +77,11 @@ export function requestFrameText(frame: FrameOf<'rpc.request'>, paramsText: stri
   return `{"type":"rpc.request","id":${JSON.stringify(id)},"server":${JSON.stringify(server)},"session":${JSON.stringify(session)},"method":${JSON.stringify(method)},"params":${paramsText},"timeoutMs":${timeoutMs}}`;
 }
 
+/** An `mcp.message` frame's JSON text around `messageText`, the text of its message (valid JSON, checked by whoever parsed it). */
+export function messageFrameText(frame: FrameOf<'mcp.message'>, messageText: string): string {
+  return `{"type":"mcp.message","server":${JSON.stringify(frame.server)},"session":${JSON.stringify(frame.session)},"message":${messageText}}`;
+}
+
 /** The messages that carry one frame already serialized (`JSON.stringify` of a Frame). */
 export function chunkFrameText(text: string, limits: FramingLimits = DEFAULT_LIMITS): string[] {
   if (text.length <= limits.chunkChars) return [text];

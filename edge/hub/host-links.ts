@@ -1,11 +1,12 @@
 /** The host side of the Hub: each host's WebSocket from open to close, its hello, and the frames it sends. */
 import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_LIMIT, CLOSE_PROTOCOL_MISMATCH, CLOSE_REPLACED, CLOSE_SILENT, PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import { encodeFrame, FrameLimitError, sendingLimits, wholeCharsFor } from '../../shared/framing.ts';
+import { chunkFrameText, encodeFrame, FrameLimitError, messageFrameText, sendingLimits, wholeCharsFor } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf } from '../../shared/protocol.ts';
 import type { Catalog } from './catalog.ts';
 import { hotFrame } from '../../shared/hot-frames.ts';
 import { rememberHostText } from './host-text.ts';
+import { clientTextOf } from './client-text.ts';
 import type { HeartbeatWatch } from './heartbeat.ts';
 import type { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
@@ -34,9 +35,12 @@ export interface HostLinkPorts {
   routesGone(hostId: string): void;
 }
 
-/** Sends a frame: whole, or as chunks past what the host takes in one message. */
+/** Sends a frame: whole, or as chunks past what the host takes in one message; a large client message as the client's text of it. */
 export function sendFrame(conn: HostConnection, frame: Frame): void {
-  for (const message of encodeFrame(frame, sendingLimits(conn.maxMessageChars))) conn.send(message);
+  const limits = sendingLimits(conn.maxMessageChars);
+  const text = frame.type === 'mcp.message' ? clientTextOf(frame.message) : undefined;
+  const messages = text === undefined || Object.keys(frame).length !== 4 ? encodeFrame(frame, limits) : chunkFrameText(messageFrameText(frame as FrameOf<'mcp.message'>, text), limits);
+  for (const message of messages) conn.send(message);
 }
 
 export class HostLinks {

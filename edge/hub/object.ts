@@ -20,6 +20,7 @@ import { edgeLimits } from '../settings.ts';
 import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
 import type { Answer } from './answer.ts';
 import { argumentsOf, passesAsText } from './rest-body.ts';
+import { parseLargeMessage } from './client-text.ts';
 import { restResultText } from './rest-result.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
@@ -170,7 +171,10 @@ export class HubObject extends DurableObject<EdgeEnv> {
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
   mcpPost(req: McpPost): Promise<HubResult<Answer>> {
-    return settle(() => this.#hub.mcp.answer({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
+    return settle(() => {
+      const message = messageOf(req.message, req.messageText);
+      return this.#hub.mcp.answer({ server: req.server, sessionId: req.session, principal: req.principal, message, wantsSse: req.wantsSse, jsonToo: req.jsonToo });
+    });
   }
 
   /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
@@ -192,8 +196,9 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.mcp.openLegacy(server, principal, (id) => `${endpoint}${endpoint.includes('?') ? '&' : '?'}sessionId=${id}`));
   }
 
-  ssePost(target: McpTarget, message: JsonRpcMessage): Promise<HubResult<Answer>> {
-    return settle(() => this.#hub.mcp.answerLegacy(target.server, target.session ?? '', target.principal, message));
+  /** `message` is null when a large body comes as `messageText`. */
+  ssePost(target: McpTarget, message: JsonRpcMessage | null, messageText?: string): Promise<HubResult<Answer>> {
+    return settle(() => this.#hub.mcp.answerLegacy(target.server, target.session ?? '', target.principal, messageOf(message ?? undefined, messageText)));
   }
 
   /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
@@ -269,6 +274,13 @@ export class HubObject extends DurableObject<EdgeEnv> {
     this.#connections.set(ws, conn);
     return conn;
   }
+}
+
+/** A client's message as the Worker parsed it, or parsed here from a large body's text. */
+function messageOf(message: JsonRpcMessage | undefined, text: string | undefined): JsonRpcMessage {
+  if (text !== undefined) return parseLargeMessage(text);
+  if (message === undefined) throw new GatewayError('BAD_REQUEST', 'no message');
+  return message;
 }
 
 function isOpen(ws: WebSocket): boolean {

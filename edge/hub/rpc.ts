@@ -45,7 +45,10 @@ export interface McpTarget {
 }
 
 export interface McpPost extends McpTarget {
-  message: JsonRpcMessage;
+  /** The message, parsed by the Worker; */
+  message?: JsonRpcMessage;
+  /** or a large body's text, parsed by the Hub (client-text.ts). */
+  messageText?: string;
   /** The client accepts text/event-stream (else the answer comes as one JSON body). */
   wantsSse: boolean;
   /** It accepts application/json as well: the answer is JSON unless something must be streamed first. */

@@ -262,6 +262,11 @@ describe('Streamable HTTP sessions on the wire', () => {
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as any).error.code).toBe(-32700);
     expect((await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-protocol-version': '1999-01-01' })).status).toBe(400);
+    // The same for a large body, which the Hub parses rather than the Worker.
+    const big = 'x'.repeat(100_000);
+    const largeMalformed = await fetch(`${base}/test/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"jsonrpc":"${big}"` });
+    expect([largeMalformed.status, ((await largeMalformed.json()) as any).error.code]).toEqual([400, -32700]);
+    expect((await post([{ jsonrpc: '2.0', id: 1, method: 'ping', params: { big } }] as unknown as object)).status).toBe(400);
   });
 
   it('a deleted session answers 404 afterwards', async () => {
