@@ -1,14 +1,17 @@
 /**
  * The gateway side by side with its single-process peers, in one run: this gateway's REST,
  * Streamable HTTP and HTTP+SSE; supergateway 4.0 and mcp-proxy 6.7 over Streamable HTTP and
- * HTTP+SSE; and server-everything directly over stdio (the floor). Same client (the MCP SDK;
- * fetch for REST), same server and tool (server-everything `echo`), interleaved rounds.
+ * HTTP+SSE; server-everything directly over stdio; and the architecture floor (bench/floor/: a
+ * bare Worker, one Durable Object RPC, one WebSocket message, a relay that only copies lines, the
+ * same server) over REST, Streamable HTTP and HTTP+SSE. Same client (the MCP SDK; fetch for
+ * REST), same server and tool (server-everything `echo`), interleaved rounds.
  *
- *   npm run bench                  # 3 rounds (about 4 minutes on 2 cores)
+ *   npm run bench                  # 3 rounds (about 6 minutes on a quiet 2-core machine)
  *   npm run bench -- --quick       # 1 short round
  *   npm run bench -- --smoke       # the smallest run that exercises everything (used by the tests)
  *   BENCH_ROUNDS=5 npm run bench   # more rounds
  *   npm run bench -- --only gateway,mcp-proxy   # targets whose name contains one of these
+ *   npm run bench -- --only "floor,gateway REST"   # the architecture floor and the gateway's REST
  *
  * Prints one table per measure, the ratios to the best peer and the targets' checks; see
  * bench/README.md. Exits non-zero if any call failed (a missed target is reported, not an error).
@@ -21,6 +24,7 @@ import { openSession, type EchoSession, type Endpoint, type Transport } from './
 import { sleep, startGateway, type Gateway } from './gateway.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { describeRun } from './machine.ts';
+import { startFloorTarget, type FloorTarget } from './floor/target.ts';
 import { PEERS, startPeer, type Service } from './peers.ts';
 import { clockTicksPerSecond, descendants, readCmdline, rssBytes, running, sampleTicks } from './proc.ts';
 import { report, type Summary } from './compare-report.ts';
@@ -76,9 +80,12 @@ function options(argv: string[], env: NodeJS.ProcessEnv): Options {
   return base;
 }
 
+/** direct stdio, a single-process peer, the architecture floor, or this gateway. */
+export type Group = 'direct' | 'peer' | 'floor' | 'gateway';
+
 export interface Target {
   name: string;
-  group: 'direct' | 'peer' | 'gateway';
+  group: Group;
   transport: Transport;
   endpoint: Endpoint;
   /** The process whose tree holds this target's processes (the benchmark itself for direct stdio). */
@@ -87,7 +94,7 @@ export interface Target {
   main?: EchoSession;
 }
 
-/** A target's processes by role: the proxy itself (edge and host for the gateway), and servers. */
+/** A target's processes by role: the proxy itself (edge and host for the gateway, edge and relay for the floor), and servers. */
 function roles(t: Target, services: number[]): Map<number, 'edge' | 'host' | 'proxy' | 'server'> {
   const out = new Map<number, 'edge' | 'host' | 'proxy' | 'server'>();
   if (t.group === 'direct') {
@@ -98,10 +105,11 @@ function roles(t: Target, services: number[]): Map<number, 'edge' | 'host' | 'pr
     return out;
   }
   for (const p of descendants(t.root)) {
-    if (p.pid === t.root) out.set(p.pid, t.group === 'gateway' ? 'host' : 'proxy');
+    const own = t.group === 'peer' ? 'proxy' : 'host';
+    if (p.pid === t.root) out.set(p.pid, own);
     else if (p.comm === 'workerd') out.set(p.pid, 'edge');
     else if (readCmdline(p.pid).includes(SERVER_MARKER)) out.set(p.pid, 'server');
-    else out.set(p.pid, t.group === 'gateway' ? 'host' : 'proxy');
+    else out.set(p.pid, own);
   }
   return out;
 }
@@ -118,6 +126,7 @@ function ownRss(t: Target, services: number[]): number {
 }
 
 let gateway: Gateway | undefined;
+let floor: FloorTarget | undefined;
 let gatewayTransports: Transport[] = [];
 /** When the last new gateway session got its first answer. */
 let lastGatewayStart = -Infinity;
@@ -138,6 +147,14 @@ async function main(): Promise<number> {
     peers.push(service);
     targets.push({ name: spec.name, group: 'peer', transport: spec.transport, root: service.pid, endpoint: { transport: spec.transport, url: spec.url(service.port) } });
   }
+  const floorTargets = (['rest', 'streamable', 'sse'] as const).filter((tr) => wanted(`architecture floor ${label(tr)}`));
+  if (floorTargets.length) {
+    floor = await startFloorTarget(ROOT, SERVER, env);
+    for (const tr of floorTargets) {
+      const endpoint: Endpoint = tr === 'rest' ? { transport: 'rest', base: floor.url } : { transport: tr, url: `${floor.url}/${tr === 'streamable' ? 'mcp' : 'sse'}` };
+      targets.push({ name: `architecture floor ${label(tr)}`, group: 'floor', transport: tr, root: floor.pid, endpoint });
+    }
+  }
   const gatewayTargets = (['rest', 'streamable', 'sse'] as const).filter((tr) => wanted(`gateway ${label(tr)}`));
   gatewayTransports = gatewayTargets;
   if (gatewayTargets.length) {
@@ -148,7 +165,7 @@ async function main(): Promise<number> {
     }
   }
   if (!targets.length) throw new UsageError('--only matched no target');
-  const services = [...peers.map((p) => p.pid), ...(gateway ? [gateway.pid] : [])];
+  const services = [...peers.map((p) => p.pid), ...(floor ? [floor.pid] : []), ...(gateway ? [gateway.pid] : [])];
 
   console.log(describeRun(ROOT, gateway?.pid ?? process.pid, SERVER_MARKER));
   console.log(`peers: supergateway ${version('supergateway')}, mcp-proxy ${version('mcp-proxy')}; client: MCP SDK ${version('@modelcontextprotocol/sdk')}`);
@@ -331,12 +348,14 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 
 async function stopAll(): Promise<void> {
   await Promise.all([...openSessions].map(closeSession));
-  await Promise.all([...peers.splice(0).map((p) => p.stop()), gateway?.stop()]);
+  await Promise.all([...peers.splice(0).map((p) => p.stop()), floor?.stop(), gateway?.stop()]);
   gateway = undefined;
+  floor = undefined;
 }
 
 function killAllSync(): void {
   for (const p of peers) p.kill();
+  floor?.kill();
   gateway?.kill();
 }
 
@@ -358,6 +377,6 @@ try {
   process.exit(code);
 } catch (err) {
   if (err instanceof UsageError) await abort(err.message, 64);
-  const tails = [gateway && `gateway:\n${gateway.tail()}`, ...peers.map((p) => `${p.name}:\n${p.tail()}`)].filter(Boolean).join('\n');
+  const tails = [gateway && `gateway:\n${gateway.tail()}`, floor && `architecture floor:\n${floor.tail()}`, ...peers.map((p) => `${p.name}:\n${p.tail()}`)].filter(Boolean).join('\n');
   await abort(`benchmark failed: ${(err as Error).stack ?? String(err)}${tails ? `\n${tails}` : ''}`, 1);
 }

@@ -14,21 +14,15 @@
  * per-call operations, see worker.js), `gateway` (the gateway's REST echo on server-everything).
  * See bench/README.md, "The edge's floor".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { build, stop as stopEsbuild } from 'esbuild';
 import WebSocket from 'ws';
-import { readEdgeSettings } from '../../local/wrangler-toml.ts';
-import { workerdConfig, SOCKET_NAME } from '../../local/workerd-config.ts';
-import { WORKER_BUNDLE } from '../../local/local-edge.ts';
+import { buildFloor } from './build.ts';
+import { listening, spawnWorkerd } from './workerd.ts';
 import { getJson, restEcho, startGateway, type Gateway } from '../gateway.ts';
 import { fixed, formatTable, percentile, runLoad, type Cell, type LoadResult } from '../load.ts';
 import { clockTicksPerSecond, gatewayRoles, machineBusyMs, sampleTicks } from '../proc.ts';
@@ -37,7 +31,6 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const SERVER_BIN = path.join(ROOT, 'node_modules/.bin/mcp-server-everything');
 const TIMEOUT_MS = 10_000;
-const SETPRIV = '/usr/bin/setpriv';
 
 class UsageError extends Error {}
 
@@ -79,29 +72,14 @@ interface Floor {
 }
 
 async function startFloor(): Promise<Floor> {
-  const bundled = await build({
-    ...WORKER_BUNDLE,
-    entryPoints: [path.join(HERE, 'worker.js')],
-    external: ['cloudflare:*'],
-    write: false,
-  }).finally(() => stopEsbuild());
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-floor-'));
-  mkdirSync(path.join(dir, 'do'));
-  writeFileSync(path.join(dir, 'floor.js'), bundled.outputFiles[0]!.text);
-  const gateway = readEdgeSettings(path.join(ROOT, 'wrangler.toml'));
-  const settings = { ...gateway, ...(process.env.FLOOR_COMPAT_DATE ? { compatibilityDate: process.env.FLOOR_COMPAT_DATE } : {}), name: 'floor', vars: {}, durableObjects: [{ binding: 'FLOOR', className: 'Floor', sql: true }] };
-  writeFileSync(path.join(dir, 'floor.capnp'), workerdConfig({ settings, moduleFile: 'floor.js', envBindings: {}, trustedCertificates: [], storageDir: path.join(dir, 'do'), address: '127.0.0.1:0' }));
-  const workerd = (createRequire(import.meta.url)('workerd') as { default: string }).default;
-  const args = ['serve', '--experimental', '--control-fd=3', path.join(dir, 'floor.capnp')];
-  // As the local edge: workerd dies with this process, however it ends.
-  const [command, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', workerd, ...args]] : [workerd, args];
-  const child = spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+  const built = await buildFloor();
+  const child = spawnWorkerd(built.configFile);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     }
-    rmSync(dir, { recursive: true, force: true });
+    built.remove();
   };
   try {
     const port = await listening(child);
@@ -120,22 +98,6 @@ async function startFloor(): Promise<Floor> {
     await stop();
     throw err;
   }
-}
-
-function listening(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the floor\'s workerd did not listen within 20 s')), 20_000);
-    child.once('exit', (code, signal) => reject(new Error(`the floor's workerd exited (${signal ?? code})`)));
-    createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { event?: string; socket?: string; port?: number };
-        if (m.event === 'listen' && m.socket === SOCKET_NAME && typeof m.port === 'number') {
-          clearTimeout(timer);
-          resolve(m.port);
-        }
-      } catch { /* not ours */ }
-    });
-  });
 }
 
 /** One POST to the floor; resolves when the answer carries the message back. */

@@ -25,9 +25,16 @@
  *     nows     no WebSocket: the object answers the RPC with the body itself (Worker + RPC only)
  *     digest   three SHA-256 digests with crypto.subtle in the Worker (the auth middleware's, per
  *              request, with one bearer token: secretsEqual's two and the principal's id)
+ *
+ * The architecture floor of `npm run bench` (bench/floor/relay.ts connects to /ws and relays each
+ * message to a real MCP server's stdin, each line of its stdout back; see mcp.js):
+ *   POST /mcp                 MCP Streamable HTTP, JSON answers only, no sessions; GET 405
+ *   GET  /sse, POST /message?sessionId=...   HTTP+SSE (2024-11-05): the stream held by the object
+ *   GET  /api/sessionid, POST /api/<server>/<tool>   the REST shape of the same call
  */
 import { DurableObject } from 'cloudflare:workers';
 import { Hono } from 'hono';
+import { mcpFetch, requestId, responseId, restFetch, sseFetch, withId } from './mcp.js';
 
 export class Floor extends DurableObject {
   /** @type {WebSocket | undefined} */
@@ -37,6 +44,14 @@ export class Floor extends DurableObject {
   /** @type {Map<number, (text: string) => void>} */
   #waiting = new Map();
   #next = 0;
+  /**
+   * MCP requests relayed, by tag: the client's own id (JSON text) and the waiter.
+   * @type {Map<string, { id: string, resolve: (text: string) => void, reject: (err: Error) => void }>}
+   */
+  #relayed = new Map();
+  /** @type {Map<string, WritableStreamDefaultWriter<Uint8Array>>} HTTP+SSE streams by session */
+  #streams = new Map();
+  #encoder = new TextEncoder();
 
   /** @param {DurableObjectState} ctx @param {unknown} env */
   constructor(ctx, env) {
@@ -60,6 +75,7 @@ export class Floor extends DurableObject {
       this.#socket = pair[1];
       return new Response(null, { status: 101, webSocket: pair[0] });
     }
+    if (request.url.endsWith('/sse')) return this.#openSse();
     const echoed = await this.#roundTrip(await request.text());
     return new Response(echoed, { headers: { 'content-type': 'application/json' } });
   }
@@ -89,6 +105,69 @@ export class Floor extends DurableObject {
     }
   }
 
+  /**
+   * One MCP message from a client to the relay. A request's id is swapped for a tag (sessions
+   * share the server) and its answer comes back with the client's id; anything else is sent and
+   * answered at once (null).
+   * @param {string} text @returns {Promise<string> | null}
+   */
+  mcp(text) {
+    /** @type {(line: string) => void} */
+    let deliver = () => {};
+    /** @type {(err: Error) => void} */
+    let fail = () => {};
+    const answer = new Promise((resolve, reject) => {
+      deliver = resolve;
+      fail = reject;
+    });
+    return this.#relay(text, deliver, fail) ? answer : null;
+  }
+
+  /**
+   * One HTTP+SSE message: relayed as `mcp`, a request's answer written to the session's stream.
+   * False for a session that has no stream.
+   * @param {string} session @param {string} text
+   */
+  sseMessage(session, text) {
+    if (!this.#streams.has(session)) return false;
+    this.#relay(text, (line) => this.#event(session, 'message', line), () => {});
+    return true;
+  }
+
+  /**
+   * @param {string} text @param {(line: string) => void} deliver @param {(err: Error) => void} fail
+   * @returns {boolean} whether an answer will be delivered
+   */
+  #relay(text, deliver, fail) {
+    const socket = this.#socket ?? (this.#socket = this.ctx.getWebSockets()[0]);
+    if (!socket) throw new Error('no relay');
+    const id = requestId(text);
+    if (id === undefined) {
+      socket.send(text);
+      return false;
+    }
+    const tag = String(++this.#next);
+    this.#relayed.set(tag, { id, resolve: deliver, reject: fail });
+    socket.send(withId(text, tag));
+    return true;
+  }
+
+  /** A new HTTP+SSE session: its stream, whose first event names where to POST. */
+  #openSse() {
+    const session = crypto.randomUUID();
+    const { readable, writable } = new TransformStream();
+    const writer = writable.getWriter();
+    this.#streams.set(session, writer);
+    writer.closed.catch(() => this.#streams.delete(session));
+    this.#event(session, 'endpoint', `/message?sessionId=${session}`);
+    return new Response(readable, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+  }
+
+  /** @param {string} session @param {string} event @param {string} data */
+  #event(session, event, data) {
+    this.#streams.get(session)?.write(this.#encoder.encode(`event: ${event}\ndata: ${data}\n\n`)).catch(() => this.#streams.delete(session));
+  }
+
   /** @param {string} text @param {WebSocket} [via] @returns {Promise<string>} */
   #roundTrip(text, via) {
     const socket = via ?? this.#socket ?? (this.#socket = this.ctx.getWebSockets()[0]);
@@ -101,6 +180,7 @@ export class Floor extends DurableObject {
   /** @param {WebSocket} _ws @param {string | ArrayBuffer} message */
   webSocketMessage(_ws, message) {
     const text = typeof message === 'string' ? message : new TextDecoder().decode(message);
+    if (text.startsWith('{')) return this.#fromRelay(text);
     const space = text.indexOf(' ');
     const id = Number(text.slice(0, space));
     const resolve = this.#waiting.get(id);
@@ -108,8 +188,19 @@ export class Floor extends DurableObject {
     resolve?.(text.slice(space + 1));
   }
 
+  /** A line of the server's stdout: the answer to a relayed request, or dropped. @param {string} line */
+  #fromRelay(line) {
+    const tag = responseId(line);
+    const call = tag === undefined ? undefined : this.#relayed.get(tag);
+    if (!call) return;
+    this.#relayed.delete(/** @type {string} */ (tag));
+    call.resolve(withId(line, call.id));
+  }
+
   webSocketClose() {
     this.#socket = undefined;
+    for (const call of this.#relayed.values()) call.reject(new Error('the relay went away'));
+    this.#relayed.clear();
   }
 }
 
@@ -157,6 +248,9 @@ export default {
       return new Response(await stubOf(env).call(text), { headers: { 'content-type': 'application/json' } });
     }
     if (path === '/direct') return new Response(await request.text(), { headers: { 'content-type': 'application/json' } });
+    if (path === '/mcp') return mcpFetch(request, stubOf(env));
+    if (path === '/sse' || path === '/message') return sseFetch(request, path, stubOf(env));
+    if (path.startsWith('/api/')) return restFetch(request, path, stubOf(env));
     if (path === '/fetch' || path === '/ws' || path === '/ws-plain') return stubOf(env).fetch(request);
     if (path.startsWith('/rpc/')) {
       const ops = path.slice(5).split(',');
