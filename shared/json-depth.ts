@@ -11,6 +11,7 @@
  * escaped quote costs one more `indexOf`; other escapes cost nothing.
  */
 export function nestsDeeperThan(text: string, limit: number): boolean {
+  if (text.length > FEW_BRACKETS_FROM && fewBrackets(text, limit)) return false;
   let depth = 0;
   const length = text.length;
   for (let i = 0; i < length; i++) {
@@ -32,4 +33,20 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return false;
+}
+
+/** Texts longer than this are first looked at for how many brackets they hold at all. */
+const FEW_BRACKETS_FROM = 4096;
+
+/**
+ * True when the whole text holds at most `limit` opening brackets, inside strings or not: then
+ * nothing can nest deeper than `limit`. Two native scans, stopped at the first `limit + 1`
+ * brackets: a large message of prose or markup (quotes and escapes everywhere, few brackets)
+ * needs no walk from string to string.
+ */
+function fewBrackets(text: string, limit: number): boolean {
+  let count = 0;
+  for (let i = text.indexOf('['); i !== -1 && count <= limit; i = text.indexOf('[', i + 1)) count++;
+  for (let i = text.indexOf('{'); i !== -1 && count <= limit; i = text.indexOf('{', i + 1)) count++;
+  return count <= limit;
 }
