@@ -5,9 +5,10 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES, WHOLE_MESSAGE_CHARS } from '../shared/constants.ts';
+import { DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES, WHOLE_MESSAGE_CHARS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { chunkFrameText, DEFAULT_LIMITS, FrameDecoder, wholeCharsFor, type FramingLimits } from '../shared/framing.ts';
+import { chunkFrameText, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { MAX_PAYLOAD_BYTES, RECEIVING, unwelcomedFraming, welcomedFraming } from './link-framing.ts';
 import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
@@ -36,9 +37,6 @@ export interface AgentOptions {
 const PROBE_GRACE_MS = 1000;
 /** How often the host looks whether its process counts changed. */
 const STATS_INTERVAL_MS = 1000;
-/** What the host takes from the edge: a whole frame of WHOLE_MESSAGE_CHARS in one message (at most 3 bytes of UTF-8 a character). */
-const RECEIVING: FramingLimits = { ...DEFAULT_LIMITS, maxFrameChars: WHOLE_MESSAGE_CHARS };
-const MAX_PAYLOAD_BYTES = 3 * WHOLE_MESSAGE_CHARS + 64 * 1024;
 
 interface Running {
   instance: Instance;
@@ -63,7 +61,7 @@ export class HostAgent extends EventEmitter {
   #ws: WebSocket | undefined;
   #decoder = new FrameDecoder(RECEIVING);
   /** Frames larger than the edge accepts are refused here (the edge names its limit in its welcome). */
-  #framing: FramingLimits = { ...DEFAULT_LIMITS, maxMessageChars: DEFAULT_MAX_FRAME_BYTES };
+  #framing: FramingLimits = unwelcomedFraming();
   #attempt = 0;
   #stopped = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -208,7 +206,7 @@ export class HostAgent extends EventEmitter {
 
     ws.on('open', () => {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
-      this.#framing = { ...DEFAULT_LIMITS, maxMessageChars: DEFAULT_MAX_FRAME_BYTES };
+      this.#framing = unwelcomedFraming();
       this.#send(this.#hello());
       this.#heartbeat = new HostHeartbeat();
       const link = {
@@ -248,9 +246,7 @@ export class HostAgent extends EventEmitter {
   }
 
   /** The host's hello: its servers, and the longest message it takes from the edge. */
-  #hello(): Frame {
-    return { type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers, maxMessageChars: WHOLE_MESSAGE_CHARS };
-  }
+  #hello = (): Frame => ({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers, maxMessageChars: WHOLE_MESSAGE_CHARS });
 
   /** Process counts for the edge's /status, sent only when they change (so an idle edge can sleep). */
   #sendStats(): void {
@@ -338,13 +334,8 @@ export class HostAgent extends EventEmitter {
     switch (frame.type) {
       case 'host.welcome':
         this.#attempt = 0;
-        // The edge says how large a frame it takes; an older edge says nothing and takes the default.
-        // An edge that names the longest message it takes gets frames up to it whole, not as chunks.
-        this.#framing = {
-          ...DEFAULT_LIMITS,
-          maxMessageChars: Math.min(frame.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES, DEFAULT_LIMITS.maxMessageChars),
-          ...(frame.maxMessageChars !== undefined ? { wholeChars: wholeCharsFor(frame.maxMessageChars) } : {}),
-        };
+        // The edge says how large a frame and how long a message it takes; an older edge says nothing.
+        this.#framing = welcomedFraming(frame);
         this.#log.info('connected to the edge', { servers: this.#servers.map((s) => s.name).join(',') });
         this.emit('welcome');
         return;
