@@ -26,6 +26,7 @@ import { HostGuards } from './host-guard.ts';
 import { HostLinks, sendFrame } from './host-links.ts';
 import type { TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
+import { Ticks } from './ticks.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { ModernCalls } from '../mcp2026/modern-calls.ts';
 import { RestSessions } from './rest-sessions.ts';
@@ -73,7 +74,9 @@ export class Hub {
   readonly #limits: HubLimits;
   readonly #heartbeat: HeartbeatWatch;
 
-  constructor(rt: HubRuntime, limits: HubLimits) {
+  constructor(rt: HubRuntime, hubLimits: HubLimits) {
+    // Every SSE stream of this Hub takes its keepalive and probe from one timer per period.
+    const limits: HubLimits = { ...hubLimits, sse: { ...hubLimits.sse, ticks: hubLimits.sse.ticks ?? new Ticks({ linger: true }) } };
     this.#rt = rt;
     this.#limits = limits;
     this.#heartbeat = new HeartbeatWatch({
