@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { descendants } from './proc.ts';
+import { descendants, outputTail } from './proc.ts';
 
 export interface Gateway {
   pid: number;
@@ -57,20 +57,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid!;
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (lines.length > 40) lines.splice(0, lines.length - 40);
-  };
-  child.stderr!.on('data', keep);
+  // stdout too: the listener drains it for the gateway's whole life, so it never blocks on a full pipe.
+  const tail = outputTail([child.stdout, child.stderr]);
   const tree = processTree(pid, 5000);
-  const tail = () => lines.join('\n');
   const kill = tree.kill;
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= tree.stop().then(() => rmSync(dir, { recursive: true, force: true })));
 
   try {
-    const url = await waitForReady(child, keep, opts.startTimeoutMs ?? 30_000, tail);
+    const url = await waitForReady(child, opts.startTimeoutMs ?? 30_000, tail);
     return { pid, url, tail, stop, kill };
   } catch (err) {
     await stop();
@@ -78,12 +73,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 }
 
-function waitForReady(child: ChildProcess, keep: (chunk: Buffer) => void, timeoutMs: number, tail: () => string): Promise<string> {
+function waitForReady(child: ChildProcess, timeoutMs: number, tail: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => done(new Error(`gateway not ready after ${timeoutMs} ms\n${tail()}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
-      keep(chunk);
       buffered += chunk.toString('utf8');
       const match = /MCP gateway ready at (http:\/\/\S+)/.exec(buffered);
       if (match) done(undefined, match[1]);
@@ -94,8 +88,6 @@ function waitForReady(child: ChildProcess, keep: (chunk: Buffer) => void, timeou
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.off('exit', onExit);
-      // Keep draining stdout so the gateway never blocks on a full pipe.
-      child.stdout!.on('data', keep);
       if (err) reject(err);
       else resolve(url!);
     };

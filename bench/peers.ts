@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { processTree, sleep } from './gateway.ts';
 import { freePort } from '../scripts/procs.ts';
+import { outputTail } from './proc.ts';
 
 export interface Service {
   name: string;
@@ -76,15 +77,8 @@ export async function startPeer(spec: PeerSpec, root: string, server: string[], 
   const port = await freePort();
   const child = spawn(process.execPath, spec.argv(root, port, server), { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (lines.length > 40) lines.splice(0, lines.length - 40);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  const tail = outputTail([child.stdout, child.stderr]);
   const { kill, stop } = processTree(pid, 3000);
-  const tail = () => lines.join('\n');
   const deadline = Date.now() + timeoutMs;
   while (!(await accepts(port))) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -154,3 +154,14 @@ export function sampleSysTicks(pids: Iterable<number>): Map<number, number> {
   }
   return out;
 }
+
+/** Keeps the last `max` non-empty lines a child writes on these streams; the returned function joins them (for error messages). */
+export function outputTail(streams: (NodeJS.ReadableStream | null | undefined)[], max = 40): () => string {
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > max) lines.splice(0, lines.length - max);
+  };
+  for (const stream of streams) stream?.on('data', keep);
+  return () => lines.join('\n');
+}

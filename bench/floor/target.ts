@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processTree } from '../gateway.ts';
+import { outputTail } from '../proc.ts';
 import type { Service } from '../peers.ts';
 import { buildFloor } from './build.ts';
 
@@ -21,16 +22,10 @@ export async function startFloorTarget(root: string, server: string[], env: Node
   const built = await buildFloor();
   const child = spawn(process.execPath, [RELAY, built.configFile, ...server], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (lines.length > 40) lines.splice(0, lines.length - 40);
-  };
-  child.stderr!.on('data', keep);
+  const tail = outputTail([child.stdout, child.stderr]);
   const tree = processTree(pid, 3000);
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= tree.stop().then(() => built.remove()));
-  const tail = () => lines.join('\n');
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let text = '';
@@ -40,7 +35,6 @@ export async function startFloorTarget(root: string, server: string[], env: Node
         reject(new Error(`the architecture floor's relay exited (${signal ?? code})\n${tail()}`));
       });
       child.stdout!.on('data', (chunk: Buffer) => {
-        keep(chunk);
         text += chunk.toString('utf8');
         const match = /floor ready at (http:\/\/\S+)/.exec(text);
         if (match) {
