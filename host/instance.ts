@@ -85,7 +85,8 @@ export class Instance {
   readonly #opts: InstanceOptions;
   readonly #log: Logger;
   /** Our own requests to the server, waiting for its answer; `asked`: what the server asked the client for meanwhile. */
-  readonly #waiters = new PendingRequests<number, unknown, { asked?: string }>();
+  /** One timer for all their deadlines (a REST call then sets and clears none of its own). */
+  readonly #waiters = new PendingRequests<number, unknown, { asked?: string }>({ oneTimer: true, unrefTimer: true });
   readonly #stderrTail: string[] = [];
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
