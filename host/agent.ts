@@ -5,9 +5,10 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES } from '../shared/constants.ts';
+import { DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES, WHOLE_MESSAGE_CHARS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { chunkFrameText, DEFAULT_LIMITS, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { chunkFrameText, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { MAX_PAYLOAD_BYTES, RECEIVING, unwelcomedFraming, welcomedFraming } from './link-framing.ts';
 import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
 import { RpcError, type Instance } from './instance.ts';
@@ -58,9 +59,9 @@ export class HostAgent extends EventEmitter {
   /** Why each server that failed its first start failed, for the CLI's fix hint. */
   readonly #startFailures = new Map<string, StartCause>();
   #ws: WebSocket | undefined;
-  #decoder = new FrameDecoder();
+  #decoder = new FrameDecoder(RECEIVING);
   /** Frames larger than the edge accepts are refused here (the edge names its limit in its welcome). */
-  #framing: FramingLimits = { ...DEFAULT_LIMITS, maxMessageChars: DEFAULT_MAX_FRAME_BYTES };
+  #framing: FramingLimits = unwelcomedFraming();
   #attempt = 0;
   #stopped = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -147,7 +148,7 @@ export class HostAgent extends EventEmitter {
     this.#servers = this.#instances.names.map((name) => fresh.get(name) ?? old.get(name)!).filter(Boolean);
     if (changes.added.length || changes.removed.length) {
       await this.#instances.closeMcpSessions();
-      this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
+      this.#send(this.#hello());
     } else {
       for (const name of changes.changed) this.#send({ type: 'server.update', server: fresh.get(name)! });
     }
@@ -198,14 +199,15 @@ export class HostAgent extends EventEmitter {
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.#opts.token}` },
       perMessageDeflate: false,
-      maxPayload: 2 * 1024 * 1024,
+      maxPayload: MAX_PAYLOAD_BYTES,
     });
     this.#ws = ws;
-    this.#decoder = new FrameDecoder();
+    this.#decoder = new FrameDecoder(RECEIVING);
 
     ws.on('open', () => {
       this.#log.debug('connected to the edge, saying hello', { url: url.origin });
-      this.#send({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers });
+      this.#framing = unwelcomedFraming();
+      this.#send(this.#hello());
       this.#heartbeat = new HostHeartbeat();
       const link = {
         current: () => this.#ws === ws,
@@ -242,6 +244,9 @@ export class HostAgent extends EventEmitter {
     });
     ws.on('close', (code, reason) => this.#onClose(ws, code, reason.toString()));
   }
+
+  /** The host's hello: its servers, and the longest message it takes from the edge. */
+  #hello = (): Frame => ({ type: 'host.hello', version: PROTOCOL_VERSION, hostId: this.#opts.hostId, servers: this.#servers, maxMessageChars: WHOLE_MESSAGE_CHARS });
 
   /** Process counts for the edge's /status, sent only when they change (so an idle edge can sleep). */
   #sendStats(): void {
@@ -329,8 +334,8 @@ export class HostAgent extends EventEmitter {
     switch (frame.type) {
       case 'host.welcome':
         this.#attempt = 0;
-        // The edge says how large a frame it takes; an older edge says nothing and takes the default.
-        this.#framing = { ...DEFAULT_LIMITS, maxMessageChars: Math.min(frame.maxFrameChars ?? DEFAULT_MAX_FRAME_BYTES, DEFAULT_LIMITS.maxMessageChars) };
+        // The edge says how large a frame and how long a message it takes; an older edge says nothing.
+        this.#framing = welcomedFraming(frame);
         this.#log.info('connected to the edge', { servers: this.#servers.map((s) => s.name).join(',') });
         this.emit('welcome');
         return;

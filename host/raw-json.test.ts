@@ -75,6 +75,13 @@ describe('messageText', () => {
     );
   });
 
+  it('never writes a line break inside a message: an edge text written over several lines is serialized again', () => {
+    const text = '{"type":"rpc.request","id":"c","server":"s","session":"x","method":"tools/call","params":{\n "name": "echo"\r\n},"timeoutMs":5}';
+    const frame = JSON.parse(text) as Extract<Frame, { type: 'rpc.request' }>;
+    rememberFrameText(frame, text);
+    expect(messageText({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: frame.params })).toBe('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}');
+  });
+
   it('serializes anything else as usual', () => {
     const params = { a: 1 };
     rememberText(params, '{"a":1}');

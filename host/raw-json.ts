@@ -7,10 +7,10 @@
  * whole message) reach the server's stdin as the text the edge sent. Small lines go the plain
  * way: for them the difference is nothing.
  */
+import { memberText, RAW_MIN_CHARS } from '../shared/json-spans.ts';
 import type { Frame, FrameOf } from '../shared/protocol.ts';
 
-/** Lines shorter than this are parsed and serialized again as usual. */
-export const RAW_MIN_CHARS = 64 * 1024;
+export { memberText, RAW_MIN_CHARS };
 
 /** Parsed values (objects and arrays) -> the JSON text they were parsed from. */
 const texts = new WeakMap<object, string>();
@@ -24,41 +24,20 @@ export function rememberText(value: unknown, text: string): void {
   if (typeof value === 'object' && value !== null) texts.set(value, text);
 }
 
-/**
- * The value of a top-level member of a JSON object text, as a span of that text, or undefined.
- * The text must be one JSON.parse accepted; as JSON.parse does, the last of duplicate keys wins.
- * Keys written with escapes are not matched (undefined: the caller serializes as usual).
- */
-export function memberText(text: string, key: string): string | undefined {
-  let i = skipSpace(text, 0);
-  if (text.charCodeAt(i) !== 0x7b) return undefined;
-  i = skipSpace(text, i + 1);
-  let found: string | undefined;
-  while (text.charCodeAt(i) === 0x22) {
-    const keyEnd = stringEnd(text, i);
-    const name = text.slice(i + 1, keyEnd);
-    if (name.includes('\\')) return undefined; // an escaped key may be a duplicate JSON.parse sees differently
-    i = skipSpace(text, keyEnd + 1);
-    if (text.charCodeAt(i) !== 0x3a) return undefined;
-    const start = skipSpace(text, i + 1);
-    const end = valueEnd(text, start);
-    if (name === key) found = text.slice(start, end);
-    i = skipSpace(text, end);
-    if (text.charCodeAt(i) !== 0x2c) break;
-    i = skipSpace(text, i + 1);
-  }
-  return found;
-}
-
 /** Notes the text of what a large frame from the edge carries for a server: a call's params, a session's message. */
 export function rememberFrameText(frame: Frame, text: string): void {
   if (frame.type === 'rpc.request' && frame.params !== undefined) {
     const params = memberText(text, 'params');
-    if (params !== undefined) rememberText(frame.params, params);
+    if (params !== undefined && oneLine(params)) rememberText(frame.params, params);
   } else if (frame.type === 'mcp.message') {
     const message = memberText(text, 'message');
-    if (message !== undefined) rememberText(frame.message, message);
+    if (message !== undefined && oneLine(message)) rememberText(frame.message, message);
   }
+}
+
+/** A server's stdin takes one message per line: JSON text written with line breaks between its tokens is serialized again instead. */
+function oneLine(text: string): boolean {
+  return text.indexOf('\n') === -1 && text.indexOf('\r') === -1;
 }
 
 /** A JSON-RPC message for a server's stdin: around the edge's own text for its params, or the whole message. */
@@ -84,42 +63,4 @@ function responseText(frame: FrameOf<'rpc.response'>): string | undefined {
   if (Object.keys(frame).length !== 3) return undefined; // type, id, result: anything more goes the plain way
   const result = typeof frame.result === 'object' && frame.result !== null ? texts.get(frame.result) : undefined;
   return result === undefined ? undefined : `{"type":"rpc.response","id":${JSON.stringify(frame.id)},"result":${result}}`;
-}
-
-function skipSpace(text: string, i: number): number {
-  let c = text.charCodeAt(i);
-  while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = text.charCodeAt(++i);
-  return i;
-}
-
-/** Index of the quote that ends the string starting at `start` (a quote). */
-function stringEnd(text: string, start: number): number {
-  let from = start + 1;
-  for (;;) {
-    const quote = text.indexOf('"', from);
-    let backslashes = 0;
-    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
-    if (backslashes % 2 === 0) return quote;
-    from = quote + 1;
-  }
-}
-
-/** Index just past the JSON value starting at `start`. */
-function valueEnd(text: string, start: number): number {
-  const c = text.charCodeAt(start);
-  if (c === 0x22) return stringEnd(text, start) + 1;
-  if (c !== 0x7b && c !== 0x5b) {
-    // A number, true, false or null: up to the next delimiter.
-    let i = start;
-    for (let d = text.charCodeAt(i); i < text.length && d !== 0x2c && d !== 0x7d && d !== 0x5d && d !== 0x20 && d !== 0x09 && d !== 0x0a && d !== 0x0d; d = text.charCodeAt(++i));
-    return i;
-  }
-  let depth = 0;
-  for (let i = start; i < text.length; i++) {
-    const d = text.charCodeAt(i);
-    if (d === 0x22) i = stringEnd(text, i);
-    else if (d === 0x7b || d === 0x5b) depth++;
-    else if ((d === 0x7d || d === 0x5d) && --depth === 0) return i + 1;
-  }
-  return text.length;
 }

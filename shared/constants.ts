@@ -9,6 +9,13 @@ export const MODERN_FRAMES_SINCE = '1.1';
 export const MAX_FRAME_CHARS = 1024 * 1024;
 /** A serialized frame longer than this travels as `chunk` frames of at most this many chars. */
 export const CHUNK_CHARS = 256 * 1024;
+/**
+ * A frame up to this long travels as one WebSocket message, not as chunks, to a side that said it
+ * takes messages this long (`maxMessageChars` in host.hello and host.welcome; a side that says
+ * nothing gets chunks past CHUNK_CHARS, as before). 8 Mi UTF-16 units are at most 24 MiB of UTF-8,
+ * under the 32 MiB a Worker's WebSocket takes (workerd closes with 1009 past it).
+ */
+export const WHOLE_MESSAGE_CHARS = 8 * 1024 * 1024;
 /** Largest frame that may be reassembled from chunks. */
 export const MAX_MESSAGE_CHARS = 64 * 1024 * 1024;
 /** Chunked frames that may be half-received at once on one connection. */

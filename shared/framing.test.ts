@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CHUNK_CHARS, MAX_FRAME_CHARS } from './constants.ts';
+import { CHUNK_CHARS, MAX_FRAME_CHARS, WHOLE_MESSAGE_CHARS } from './constants.ts';
 import { GatewayError, type ErrorCode } from './errors.ts';
-import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, type FramingLimits } from './framing.ts';
+import fc from 'fast-check';
+import { DEFAULT_LIMITS, encodeFrame, FrameDecoder, messageFrameText, requestFrameText, sendingLimits, type FramingLimits } from './framing.ts';
 import type { Frame } from './protocol.ts';
 
 const welcome: Frame = { type: 'host.welcome', version: '1.0' };
@@ -107,6 +108,57 @@ describe('encodeFrame', () => {
   it('uses CHUNK_CHARS by default: a frame just under it is one message, well over it is several', () => {
     expect(encodeFrame(responseCarrying('x'.repeat(CHUNK_CHARS - 200)))).toHaveLength(1);
     expect(encodeFrame(responseCarrying('x'.repeat(CHUNK_CHARS * 2))).length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('whole messages for a peer that takes them', () => {
+  it('sends a 5 MiB frame as one message to a peer that takes 8 Mi, and it decodes there', () => {
+    const frame = responseCarrying('x"é'.repeat(1024 * 1024));
+    const messages = encodeFrame(frame, sendingLimits(WHOLE_MESSAGE_CHARS));
+    expect(messages).toEqual([JSON.stringify(frame)]);
+    expect(new FrameDecoder({ ...DEFAULT_LIMITS, maxFrameChars: WHOLE_MESSAGE_CHARS }).decode(messages[0]!)).toEqual(frame);
+  });
+
+  it('chunks past what the peer takes, and past WHOLE_MESSAGE_CHARS whatever the peer says', () => {
+    const frame = responseCarrying('x'.repeat(2 * 1024 * 1024));
+    expect(encodeFrame(frame, sendingLimits(1024 * 1024)).length).toBeGreaterThan(1);
+    const huge = responseCarrying('x'.repeat(WHOLE_MESSAGE_CHARS + 10));
+    const messages = encodeFrame(huge, sendingLimits(64 * 1024 * 1024));
+    expect(messages.length).toBeGreaterThan(1);
+    for (const message of messages) expect(message.length).toBeLessThanOrEqual(MAX_FRAME_CHARS);
+    expect(decodeAll(new FrameDecoder(), messages)).toEqual([huge]);
+  });
+
+  it('still refuses a frame over maxMessageChars, whole or not', () => {
+    const limits: FramingLimits = { ...DEFAULT_LIMITS, chunkChars: 100, maxMessageChars: 1000, wholeChars: 100_000 };
+    expect(codeOf(() => encodeFrame(responseCarrying('x'.repeat(2000)), limits))).toBe('FRAME_TOO_LARGE');
+  });
+
+  it('a peer that said nothing gets the chunking of before', () => {
+    expect(sendingLimits(undefined)).toBe(DEFAULT_LIMITS);
+    expect(sendingLimits(WHOLE_MESSAGE_CHARS)).toBe(sendingLimits(WHOLE_MESSAGE_CHARS));
+  });
+});
+
+describe('requestFrameText', () => {
+  it('is the text JSON.stringify gives for the frame, with the params text inside as it is', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 128 }), fc.string({ minLength: 1, maxLength: 128 }), fc.jsonValue({ maxDepth: 3 }), (id, method, params) => {
+        const frame = { type: 'rpc.request' as const, id, server: 's', session: 'x', method, params, timeoutMs: 1000 };
+        expect(requestFrameText(frame, JSON.stringify(params))).toBe(JSON.stringify(frame));
+      }),
+    );
+    const frame = { type: 'rpc.request' as const, id: 'c', server: 's', session: 'x', method: 'tools/call', params: { a: 1 }, timeoutMs: 5 };
+    expect(new FrameDecoder().decode(requestFrameText(frame, ' { "a" : 1 } '))).toEqual(frame);
+  });
+
+  it('messageFrameText is the text JSON.stringify gives for an mcp.message frame', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 128 }), fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), (session, params) => {
+        const frame = { type: 'mcp.message' as const, server: 's', session, message: { jsonrpc: '2.0' as const, id: 1, method: 'm', params } };
+        expect(messageFrameText(frame, JSON.stringify(frame.message))).toBe(JSON.stringify(frame));
+      }),
+    );
   });
 });
 

@@ -2,13 +2,17 @@
  * Turning frames into WebSocket messages and back: size caps, chunking of large frames,
  * reassembly, and validation. Used identically by the edge and the host.
  */
-import { CHUNK_CHARS, MAX_FRAME_CHARS, MAX_FRAME_JSON_DEPTH, MAX_MESSAGE_CHARS, MAX_OPEN_CHUNK_STREAMS } from './constants.ts';
+import { CHUNK_CHARS, MAX_FRAME_CHARS, MAX_FRAME_JSON_DEPTH, MAX_MESSAGE_CHARS, MAX_OPEN_CHUNK_STREAMS, WHOLE_MESSAGE_CHARS } from './constants.ts';
 import { GatewayError } from './errors.ts';
 import { nestsDeeperThan } from './json-depth.ts';
-import { FrameSchema, type Frame } from './protocol.ts';
+import { FrameSchema, type Frame, type FrameOf } from './protocol.ts';
 
 export interface FramingLimits {
+  /** Size of each chunk's piece of a frame's text. */
   chunkChars: number;
+  /** A frame this long or shorter is sent as one message (default: chunkChars); a longer one as chunks. */
+  wholeChars?: number;
+  /** Longest message accepted (a whole frame, or one chunk). */
   maxFrameChars: number;
   maxMessageChars: number;
   maxOpenStreams: number;
@@ -33,6 +37,29 @@ export class FrameLimitError extends GatewayError {
   }
 }
 
+/** How long a frame may be to go whole to a peer that takes messages of up to `peerMessageChars`. */
+export function wholeCharsFor(peerMessageChars: number): number {
+  return Math.min(Math.max(peerMessageChars, CHUNK_CHARS), WHOLE_MESSAGE_CHARS);
+}
+
+const sending = new Map<number, FramingLimits>();
+
+/**
+ * The limits for sending to a peer that takes messages of up to `peerMessageChars` (what its
+ * hello said; undefined for a peer that said nothing: chunks past CHUNK_CHARS, as before).
+ * One object per distinct value, kept between calls.
+ */
+export function sendingLimits(peerMessageChars: number | undefined): FramingLimits {
+  if (peerMessageChars === undefined) return DEFAULT_LIMITS;
+  const whole = wholeCharsFor(peerMessageChars);
+  let limits = sending.get(whole);
+  if (!limits) {
+    if (sending.size >= 8) sending.clear();
+    sending.set(whole, (limits = { ...DEFAULT_LIMITS, wholeChars: whole }));
+  }
+  return limits;
+}
+
 let chunkCounter = 0;
 const chunkPrefix = Math.random().toString(36).slice(2, 8);
 
@@ -41,12 +68,28 @@ export function encodeFrame(frame: Frame, limits: FramingLimits = DEFAULT_LIMITS
   return chunkFrameText(JSON.stringify(frame), limits);
 }
 
+/**
+ * An `rpc.request` frame's JSON text around `paramsText`, the text of its params (valid JSON,
+ * checked by whoever parsed it), as `JSON.stringify(frame)` would give it with that text inside.
+ */
+export function requestFrameText(frame: FrameOf<'rpc.request'>, paramsText: string): string {
+  const { id, server, session, method, timeoutMs } = frame;
+  return `{"type":"rpc.request","id":${JSON.stringify(id)},"server":${JSON.stringify(server)},"session":${JSON.stringify(session)},"method":${JSON.stringify(method)},"params":${paramsText},"timeoutMs":${timeoutMs}}`;
+}
+
+/** An `mcp.message` frame's JSON text around `messageText`, the text of its message (valid JSON, checked by whoever parsed it). */
+export function messageFrameText(frame: FrameOf<'mcp.message'>, messageText: string): string {
+  return `{"type":"mcp.message","server":${JSON.stringify(frame.server)},"session":${JSON.stringify(frame.session)},"message":${messageText}}`;
+}
+
 /** The messages that carry one frame already serialized (`JSON.stringify` of a Frame). */
 export function chunkFrameText(text: string, limits: FramingLimits = DEFAULT_LIMITS): string[] {
   if (text.length <= limits.chunkChars) return [text];
   if (text.length > limits.maxMessageChars) {
     throw new GatewayError('FRAME_TOO_LARGE', `frame of ${text.length} chars exceeds the ${limits.maxMessageChars} limit`);
   }
+  // No chunks where the peer takes the frame in one message: no piece to escape, parse and join.
+  if (limits.wholeChars !== undefined && text.length <= limits.wholeChars) return [text];
   const id = `${chunkPrefix}${(chunkCounter++).toString(36)}`;
   const messages: string[] = [];
   for (let offset = 0, seq = 0; offset < text.length; offset += limits.chunkChars, seq++) {

@@ -34,6 +34,22 @@ function reference(text: string, limit: number): boolean {
   return false;
 }
 
+describe('nestsDeeperThan on long texts (where brackets are counted first)', () => {
+  it('agrees with the plain scan on long texts with few or many brackets, in strings or not', () => {
+    const pieces = fc.constantFrom('[', ']', '{', '}', '"', '\\', '\\"', 'a', ',', 'é"<a href=\\"x\\">'.repeat(40), 'x'.repeat(300));
+    fc.assert(
+      fc.property(fc.array(pieces, { minLength: 20, maxLength: 200 }), fc.integer({ min: 0, max: 8 }), (parts, limit) => {
+        const text = parts.join('');
+        expect(nestsDeeperThan(text, limit)).toBe(reference(text, limit));
+      }),
+      { numRuns: 1000 },
+    );
+    const prose = JSON.stringify({ text: 'é"<a href="x">'.repeat(100_000) });
+    expect(nestsDeeperThan(prose, 1)).toBe(false);
+    expect(nestsDeeperThan(`[[${prose}]]`, 2)).toBe(true);
+  });
+});
+
 describe('nestsDeeperThan against the plain scan', () => {
   it('agrees on any text made of brackets, quotes, backslashes and letters, valid JSON or not', () => {
     const pieces = fc.constantFrom('[', ']', '{', '}', '"', '\\', '\\"', '\\\\', 'a', ',', ':', ' ');

@@ -47,6 +47,8 @@ export const HelloFrameSchema = z.object({
     .array(ServerInfoSchema)
     .max(1000)
     .refine((servers) => new Set(servers.map((s) => s.name)).size === servers.length, 'each server may be listed once'),
+  /** The longest WebSocket message (characters) the host takes: frames up to it come whole, longer ones as chunks. Absent: chunks past 256 Ki. */
+  maxMessageChars: z.number().int().positive().optional(),
 });
 
 /** Host to edge: a server's tool list changed (a full restatement of that one server). */
@@ -68,6 +70,8 @@ export const WelcomeFrameSchema = z.object({
   version: z.string(),
   /** The largest frame (in characters of JSON) the edge reassembles from this host; larger ones close the connection. */
   maxFrameChars: z.number().int().positive().optional(),
+  /** The longest WebSocket message (characters) the edge takes from this host: frames up to it go whole, longer ones as chunks. Absent: chunks past 256 Ki. */
+  maxMessageChars: z.number().int().positive().optional(),
 });
 
 /** Edge to host: run one JSON-RPC request on a server instance belonging to a session. */

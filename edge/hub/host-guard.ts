@@ -4,6 +4,7 @@
  * of them is reported through `onViolation` (the Hub closes it); what it held is freed here.
  */
 import { FrameDecoder, DEFAULT_LIMITS } from '../../shared/framing.ts';
+import { MAX_FRAME_CHARS, WHOLE_MESSAGE_CHARS } from '../../shared/constants.ts';
 import type { HostConnection } from './types.ts';
 
 export interface GuardLimits {
@@ -12,6 +13,9 @@ export interface GuardLimits {
   /** Characters all half-received chunked frames of one connection may hold (also the largest frame). */
   maxFrameChars: number;
 }
+
+/** The limits, with the longest single message taken from a host (a whole frame): WHOLE_MESSAGE_CHARS, or maxFrameChars if smaller. */
+export type HostLimits = GuardLimits & { maxMessageChars: number };
 
 interface Guard {
   decoder: FrameDecoder;
@@ -27,17 +31,17 @@ const LOGS_PER_WINDOW = 5;
 
 export class HostGuards {
   readonly #guards = new Map<string, Guard>();
-  readonly #limits: GuardLimits;
+  readonly #limits: HostLimits;
   readonly #now: () => number;
   readonly #onViolation: (conn: HostConnection, reason: string) => void;
 
   constructor(limits: GuardLimits, now: () => number, onViolation: (conn: HostConnection, reason: string) => void) {
-    this.#limits = limits;
+    this.#limits = { ...limits, maxMessageChars: Math.min(WHOLE_MESSAGE_CHARS, limits.maxFrameChars) };
     this.#now = now;
     this.#onViolation = onViolation;
   }
 
-  get limits(): GuardLimits {
+  get limits(): HostLimits {
     return this.#limits;
   }
 
@@ -119,7 +123,13 @@ export class HostGuards {
     let guard = this.#guards.get(connId);
     if (!guard) {
       const decoder = new FrameDecoder(
-        { ...DEFAULT_LIMITS, maxMessageChars: this.#limits.maxFrameChars, maxPendingChars: this.#limits.maxFrameChars },
+        {
+          ...DEFAULT_LIMITS,
+          // One message may hold a whole frame up to what the welcome names (chunks are smaller).
+          maxFrameChars: Math.max(MAX_FRAME_CHARS, this.#limits.maxMessageChars),
+          maxMessageChars: this.#limits.maxFrameChars,
+          maxPendingChars: this.#limits.maxFrameChars,
+        },
         this.#now,
       );
       guard = { decoder, logWindowStart: this.#now(), logged: 0 };

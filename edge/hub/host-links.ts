@@ -1,10 +1,12 @@
 /** The host side of the Hub: each host's WebSocket from open to close, its hello, and the frames it sends. */
 import { CLOSE_BAD_HELLO, CLOSE_FORBIDDEN, CLOSE_LIMIT, CLOSE_PROTOCOL_MISMATCH, CLOSE_REPLACED, CLOSE_SILENT, PROTOCOL_VERSION } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import { encodeFrame, FrameLimitError } from '../../shared/framing.ts';
+import { chunkFrameText, encodeFrame, FrameLimitError, messageFrameText, sendingLimits, wholeCharsFor } from '../../shared/framing.ts';
 import { majorOf, type Frame, type FrameOf } from '../../shared/protocol.ts';
 import type { Catalog } from './catalog.ts';
 import { hotFrame } from '../../shared/hot-frames.ts';
+import { rememberHostText } from './host-text.ts';
+import { clientTextOf } from './client-text.ts';
 import type { HeartbeatWatch } from './heartbeat.ts';
 import type { HostGuards } from './host-guard.ts';
 import { hostIdRefusal, ownsSession, serversRefusal, type Refusal, type TrustPorts } from './host-trust.ts';
@@ -33,8 +35,12 @@ export interface HostLinkPorts {
   routesGone(hostId: string): void;
 }
 
+/** Sends a frame: whole, or as chunks past what the host takes in one message; a large client message as the client's text of it. */
 export function sendFrame(conn: HostConnection, frame: Frame): void {
-  for (const message of encodeFrame(frame)) conn.send(message);
+  const limits = sendingLimits(conn.maxMessageChars);
+  const text = frame.type === 'mcp.message' ? clientTextOf(frame.message) : undefined;
+  const messages = text === undefined || Object.keys(frame).length !== 4 ? encodeFrame(frame, limits) : chunkFrameText(messageFrameText(frame as FrameOf<'mcp.message'>, text), limits);
+  for (const message of messages) conn.send(message);
 }
 
 export class HostLinks {
@@ -61,11 +67,17 @@ export class HostLinks {
     this.#p.guards.opened(conn);
   }
 
-  onMessage(conn: HostConnection, text: string): void {
-    let frame: Frame | null | undefined = hotFrame(text);
-    if (frame) return this.#dispatch(conn, frame);
+  onMessage(conn: HostConnection, message: string): void {
+    let frame: Frame | undefined = hotFrame(message);
+    if (frame) {
+      rememberHostText(frame, message);
+      return this.#dispatch(conn, frame);
+    }
     try {
-      frame = this.#p.guards.decoder(conn).decode(text);
+      const decoded = this.#p.guards.decoder(conn).decodeWithText(message);
+      frame = decoded?.frame;
+      // A large result or message goes on to its client as the host's text of it.
+      if (decoded) rememberHostText(decoded.frame, decoded.text);
     } catch (err) {
       if (err instanceof FrameLimitError) return this.closeForLimit(conn, err.message);
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
@@ -192,6 +204,7 @@ export class HostLinks {
       sql.exec('INSERT OR IGNORE INTO known_servers (name) VALUES (?)', server.name);
     }
     this.#p.modern.onHello(conn.hostId, hello.servers, hello.version);
+    conn.maxMessageChars = hello.maxMessageChars === undefined ? undefined : wholeCharsFor(hello.maxMessageChars);
     this.#hostConns?.set(conn.hostId, conn.connId);
     this.#p.traffic.hostConnected(conn.hostId);
     this.#p.catalog.invalidate();
@@ -202,7 +215,8 @@ export class HostLinks {
       this.#p.guards.closed(old.connId);
       old.close(CLOSE_REPLACED, 'replaced by a newer connection from the same host');
     }
-    sendFrame(conn, { type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: this.#p.guards.limits.maxFrameChars });
+    const { maxFrameChars, maxMessageChars } = this.#p.guards.limits;
+    sendFrame(conn, { type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars, maxMessageChars });
     this.#p.rt.log('info', 'host connected', { host: conn.hostId, servers: hello.servers.map((s) => s.name) });
   }
 

@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, CLOSE_SILENT, HEARTBEAT_TIMEOUT_MS, PROTOCOL_VERSION } from '../../shared/constants.ts';
+import { CLOSE_BAD_HELLO, CLOSE_PROTOCOL_MISMATCH, CLOSE_SILENT, HEARTBEAT_TIMEOUT_MS, MAX_FRAME_CHARS, PROTOCOL_VERSION, WHOLE_MESSAGE_CHARS } from '../../shared/constants.ts';
 import { GatewayError, type ErrorCode } from '../../shared/errors.ts';
 import { DEFAULT_LIMITS, encodeFrame, FrameDecoder } from '../../shared/framing.ts';
 import type { Frame, FrameOf, ServerInfo } from '../../shared/protocol.ts';
@@ -9,11 +9,14 @@ import { Hub, type HostConnection, type HubRuntime, type SqlValue, type ToolCall
 /** A host's WebSocket as the Hub sees it; records what the Hub sends and whether it closed it. */
 class FakeConnection implements HostConnection {
   readonly sent: Frame[] = [];
+  /** The length of each WebSocket message sent to this host. */
+  readonly messageSizes: number[] = [];
+  maxMessageChars?: number;
   closed: { code: number; reason: string } | undefined;
   open = true;
   /** When the fake host last pinged (ms, on the World's clock); undefined: no heartbeat tracking. */
   pingedAt: number | undefined;
-  readonly #decoder = new FrameDecoder();
+  readonly #decoder = new FrameDecoder({ ...DEFAULT_LIMITS, maxFrameChars: WHOLE_MESSAGE_CHARS });
   #requestsTaken = 0;
 
   readonly hostId: string;
@@ -25,6 +28,7 @@ class FakeConnection implements HostConnection {
   }
 
   send(text: string): void {
+    this.messageSizes.push(text.length);
     const frame = this.#decoder.decode(text);
     if (frame) this.sent.push(frame);
   }
@@ -193,7 +197,7 @@ describe('Hub: host connections', () => {
     const conn = world.connect('laptop');
     say(hub, conn, hello('laptop', [ECHO, { name: 'broken', tools: [], error: 'spawn failed: ENOENT' }]));
 
-    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: 16 * 1024 * 1024 }]);
+    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: 16 * 1024 * 1024, maxMessageChars: WHOLE_MESSAGE_CHARS }]);
     expect(conn.closed).toBeUndefined();
     const health = hub.health();
     expect(health.ready).toBe(true);
@@ -279,7 +283,7 @@ describe('Hub: host connections', () => {
     expect(conn.closed).toBeUndefined();
 
     // An oversized message is refused the same way.
-    hub.onMessage(conn, 'x'.repeat(DEFAULT_LIMITS.maxFrameChars + 1));
+    hub.onMessage(conn, 'x'.repeat(WHOLE_MESSAGE_CHARS + 1));
     expect(conn.ofType('frame.error').at(-1)?.code).toBe('FRAME_TOO_LARGE');
 
     const session = hub.createRestSession('alice');
@@ -322,6 +326,56 @@ describe('Hub: calls', () => {
     expect(messages.length).toBeGreaterThan(1);
     for (const message of messages) hub.onMessage(conn, message);
     expect(await pending).toEqual({ content: [{ type: 'text', text }] });
+  });
+
+  it('a large frame goes whole, one message each way, to and from a host that said it takes long messages', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.connect('laptop');
+    say(hub, conn, { ...(hello('laptop', [ECHO]) as FrameOf<'host.hello'>), maxMessageChars: WHOLE_MESSAGE_CHARS });
+    const text = 'q'.repeat(3 * 1024 * 1024);
+    const sentBefore = conn.messageSizes.length;
+    const pending = call(hub, hub.createRestSession('alice'), { args: { text } });
+    const request = await conn.nextRequest();
+    expect(conn.messageSizes.length - sentBefore).toBe(1);
+    expect(request.params).toEqual({ name: 'echo', arguments: { text } });
+    const answer = JSON.stringify({ type: 'rpc.response', id: request.id, result: { content: [{ type: 'text', text }] } });
+    hub.onMessage(conn, answer);
+    expect(await pending).toEqual({ content: [{ type: 'text', text }] });
+  });
+
+  it('a large body\'s text goes to the host as it came, inside the frame', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const argsText = `{ "text" : "${'é'.repeat(70_000)}" }`;
+    const received: string[] = [];
+    const send = conn.send.bind(conn);
+    conn.send = (text) => {
+      received.push(text);
+      send(text);
+    };
+    const pending = call(hub, hub.createRestSession('alice'), { args: JSON.parse(argsText), argsText });
+    const request = await conn.nextRequest();
+    expect(received).toHaveLength(1);
+    expect(received[0]).toContain(`"params":{"name":"echo","arguments":${argsText}}`);
+    expect(request.params).toEqual({ name: 'echo', arguments: JSON.parse(argsText) });
+    respond(hub, conn, request.id, { result: { content: [] } });
+    await pending;
+  });
+
+  it('a host that said nothing of its message size still gets a large frame as chunks', async () => {
+    const world = new World();
+    const hub = world.hub();
+    const conn = world.helloHost(hub, 'laptop');
+    const sentBefore = conn.messageSizes.length;
+    const pending = call(hub, hub.createRestSession('alice'), { args: { text: 'q'.repeat(1024 * 1024) } });
+    const request = await conn.nextRequest();
+    const sizes = conn.messageSizes.slice(sentBefore);
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_FRAME_CHARS);
+    respond(hub, conn, request.id, { result: { content: [] } });
+    expect(await pending).toEqual({ content: [] });
   });
 
   it.each([

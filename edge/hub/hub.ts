@@ -16,7 +16,7 @@ import {
   DEFAULT_PARK_TTL_MS,
 } from '../../shared/constants.ts';
 import { GatewayError, isErrorCode, RESOURCE_NOT_FOUND_RPC } from '../../shared/errors.ts';
-import { encodeFrame } from '../../shared/framing.ts';
+import { chunkFrameText, encodeFrame, requestFrameText, sendingLimits } from '../../shared/framing.ts';
 import type { FrameOf, Tool } from '../../shared/protocol.ts';
 import { PendingRequests } from '../../shared/pending.ts';
 import { randomId } from '../../shared/secure.ts';
@@ -26,6 +26,7 @@ import { HostGuards } from './host-guard.ts';
 import { HostLinks, sendFrame } from './host-links.ts';
 import type { TrustPorts } from './host-trust.ts';
 import { SCHEMA } from './schema.ts';
+import { Ticks } from './ticks.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { ModernCalls } from '../mcp2026/modern-calls.ts';
 import { RestSessions } from './rest-sessions.ts';
@@ -73,7 +74,9 @@ export class Hub {
   readonly #limits: HubLimits;
   readonly #heartbeat: HeartbeatWatch;
 
-  constructor(rt: HubRuntime, limits: HubLimits) {
+  constructor(rt: HubRuntime, hubLimits: HubLimits) {
+    // Every SSE stream of this Hub takes its keepalive and probe from one timer per period.
+    const limits: HubLimits = { ...hubLimits, sse: { ...hubLimits.sse, ticks: hubLimits.sse.ticks ?? new Ticks({ linger: true }) } };
     this.#rt = rt;
     this.#limits = limits;
     this.#heartbeat = new HeartbeatWatch({
@@ -241,8 +244,9 @@ export class Hub {
   /** A tool call: the tool must exist and its arguments match its input schema (422 otherwise). */
   async callTool(call: ToolCall): Promise<unknown> {
     this.#catalog.checkCall(call.server, call.tool, call.args);
-    const { tool: name, args, ...rest } = call;
-    return this.request({ ...rest, method: 'tools/call', params: { name, arguments: args } });
+    const { tool: name, args, argsText, ...rest } = call;
+    const paramsText = argsText === undefined ? undefined : `{"name":${JSON.stringify(name)},"arguments":${argsText}}`;
+    return this.request({ ...rest, method: 'tools/call', params: { name, arguments: args }, ...(paramsText === undefined ? {} : { paramsText }) });
   }
 
   /** Every server some connected host offers, with its tools (for the OpenAPI document). */
@@ -278,13 +282,13 @@ export class Hub {
     if (req.session !== null) {
       const conn = this.#route(req.server, req.session, entry);
       picked.host = conn.hostId;
-      return this.#request(conn, req.server, req.session, req.method, req.params, req.timeoutMs);
+      return this.#request(conn, req.server, req.session, req, req.timeoutMs);
     }
     const session = `once-${randomId()}`;
     const conn = this.#pickHost(req.server, entry);
     picked.host = conn.hostId;
     try {
-      return await this.#request(conn, req.server, session, req.method, req.params, req.timeoutMs);
+      return await this.#request(conn, req.server, session, req, req.timeoutMs);
     } finally {
       sendFrame(conn, { type: 'session.close', server: req.server, session });
     }
@@ -324,9 +328,11 @@ export class Hub {
     this.#rt.sql.exec('DELETE FROM routes WHERE server = ? AND session = ?', server, session);
   }
 
-  #request(conn: HostConnection, server: string, session: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+  #request(conn: HostConnection, server: string, session: string, { method, params, paramsText }: Pick<ServerRequest, 'method' | 'params' | 'paramsText'>, timeoutMs: number): Promise<unknown> {
     const id = `${this.#bootId}.${(++this.#callCounter).toString(36)}`;
-    const messages = encodeFrame({ type: 'rpc.request', id, server, session, method, params, timeoutMs });
+    const frame: FrameOf<'rpc.request'> = { type: 'rpc.request', id, server, session, method, params, timeoutMs };
+    const limits = sendingLimits(conn.maxMessageChars);
+    const messages = paramsText === undefined ? encodeFrame(frame, limits) : chunkFrameText(requestFrameText(frame, paramsText), limits);
     // The edge owns the deadline: past it, the host is told to stop (rpc.cancel).
     const answer = this.#pending.wait(id, {
       meta: { connId: conn.connId, server },

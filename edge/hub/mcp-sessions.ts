@@ -14,6 +14,7 @@ import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { randomId } from '../../shared/secure.ts';
 import { responseOf, toResponse, type Answer, type PlainAnswer } from './answer.ts';
 import { EventLog, type BacklogEntry } from './event-log.ts';
+import { hostTextOf } from './host-text.ts';
 import type { HostConnection } from './hub.ts';
 import {
   answerMode,
@@ -139,7 +140,8 @@ export class McpSessions {
   onServerMessage(session: string, message: JsonRpcMessage): void {
     const live = this.#load(session);
     if (!live) return;
-    const text = JSON.stringify(message);
+    // A large message goes on as the host's text of it (host-text.ts).
+    const text = hostTextOf(message) ?? JSON.stringify(message);
     const legacy = live.transport === 'sse' && isResponse(message) ? live.started?.finish(idKey(message.id)) : undefined;
     if (legacy) this.#finished(live, message, legacy.what, legacy.at);
     if (live.transport === 'streamable') {

@@ -13,13 +13,15 @@ import {
 } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { JsonRpcMessage, Tool } from '../../shared/protocol.ts';
-import { fitResult } from '../../shared/results.ts';
 import { randomId } from '../../shared/secure.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { edgeLimits } from '../settings.ts';
 import { Hub, type HistoryChoice, type HostConnection, type HubFullStatus, type PublicHealth, type SqlValue } from './hub.ts';
 import type { Answer } from './answer.ts';
+import { argumentsOf, passesAsText } from './rest-body.ts';
+import { parseLargeMessage } from './client-text.ts';
+import { restResultText } from './rest-result.ts';
 import type { HostClaim } from './types.ts';
 import { settle, type HubResult, type McpPost, type McpTarget, type RestServerRequest, type RestToolCall } from './rpc.ts';
 import type { ModernRequest } from '../mcp2026/modern-calls.ts';
@@ -35,6 +37,8 @@ interface Attachment {
   tokenId?: string;
   hostClaim?: HostClaim;
   mayShareServers?: boolean;
+  /** The longest message the host takes, from its hello (kept here so that it outlives hibernation). */
+  maxMessageChars?: number;
 }
 
 export class HubObject extends DurableObject<EdgeEnv> {
@@ -113,8 +117,12 @@ export class HubObject extends DurableObject<EdgeEnv> {
   /** A REST tool call; the value is the result as REST clients get it, as JSON text. */
   callTool(call: RestToolCall): Promise<HubResult<string>> {
     return settle(async () => {
-      const result = await this.#hub.callTool({ ...call, timeoutMs: this.#callTimeoutMs });
-      return fitResult(normalizeToolResult(result), this.#maxResultChars);
+      const { argsText, args: parsed, ...target } = call;
+      const args = argsText === undefined ? (parsed ?? {}) : argumentsOf(argsText);
+      // A large body goes on to the host as the client's text of it.
+      const text = argsText !== undefined && passesAsText(argsText) ? { argsText } : {};
+      const result = await this.#hub.callTool({ ...target, args, ...text, timeoutMs: this.#callTimeoutMs });
+      return restResultText(result, this.#maxResultChars);
     });
   }
 
@@ -163,7 +171,10 @@ export class HubObject extends DurableObject<EdgeEnv> {
 
   /** A POST to /{server}/mcp; the response's body is an SSE stream or one JSON message. */
   mcpPost(req: McpPost): Promise<HubResult<Answer>> {
-    return settle(() => this.#hub.mcp.answer({ server: req.server, sessionId: req.session, principal: req.principal, message: req.message, wantsSse: req.wantsSse, jsonToo: req.jsonToo }));
+    return settle(() => {
+      const message = messageOf(req.message, req.messageText);
+      return this.#hub.mcp.answer({ server: req.server, sessionId: req.session, principal: req.principal, message, wantsSse: req.wantsSse, jsonToo: req.jsonToo });
+    });
   }
 
   /** A stateless MCP 2026-07-28 POST to /{server}/mcp, classified and checked by the Worker. */
@@ -185,8 +196,9 @@ export class HubObject extends DurableObject<EdgeEnv> {
     return settle(() => this.#hub.mcp.openLegacy(server, principal, (id) => `${endpoint}${endpoint.includes('?') ? '&' : '?'}sessionId=${id}`));
   }
 
-  ssePost(target: McpTarget, message: JsonRpcMessage): Promise<HubResult<Answer>> {
-    return settle(() => this.#hub.mcp.answerLegacy(target.server, target.session ?? '', target.principal, message));
+  /** `message` is null when a large body comes as `messageText`. */
+  ssePost(target: McpTarget, message: JsonRpcMessage | null, messageText?: string): Promise<HubResult<Answer>> {
+    return settle(() => this.#hub.mcp.answerLegacy(target.server, target.session ?? '', target.principal, messageOf(message ?? undefined, messageText)));
   }
 
   /** A host's WebSocket; an older one with the same id is replaced only after this one's hello (in the Hub). */
@@ -240,6 +252,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
     const attachment = attachmentOf(ws);
     const base = toConnection(ws, attachment);
     const openedAt = attachment.openedAt ?? Date.now();
+    let maxMessageChars = attachment.maxMessageChars;
     conn = {
       ...base,
       // A socket the Hub closes (a silent host above all) may never have its close reported:
@@ -249,10 +262,25 @@ export class HubObject extends DurableObject<EdgeEnv> {
         base.close(code, reason);
       },
       lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(base.connId) ?? 0),
+      get maxMessageChars() {
+        return maxMessageChars;
+      },
+      set maxMessageChars(chars: number | undefined) {
+        if (chars === maxMessageChars) return;
+        maxMessageChars = chars;
+        ws.serializeAttachment({ ...attachmentOf(ws), maxMessageChars: chars } satisfies Attachment);
+      },
     };
     this.#connections.set(ws, conn);
     return conn;
   }
+}
+
+/** A client's message as the Worker parsed it, or parsed here from a large body's text. */
+function messageOf(message: JsonRpcMessage | undefined, text: string | undefined): JsonRpcMessage {
+  if (text !== undefined) return parseLargeMessage(text);
+  if (message === undefined) throw new GatewayError('BAD_REQUEST', 'no message');
+  return message;
 }
 
 function isOpen(ws: WebSocket): boolean {
@@ -281,11 +309,4 @@ function toConnection(ws: WebSocket, { hostId, connId, allowed, tokenId, hostCla
       }
     },
   };
-}
-
-/** A tools/call result as REST clients get it: `content`, `structuredContent` if any, and `isError` always. */
-function normalizeToolResult(result: unknown): Record<string, unknown> {
-  const body: Record<string, unknown> = result && typeof result === 'object' ? { ...(result as Record<string, unknown>) } : { content: [] };
-  body.isError = body.isError === true;
-  return body;
 }

@@ -26,7 +26,10 @@ export interface RestTarget {
 
 export interface RestToolCall extends RestTarget {
   tool: string;
-  args: Record<string, unknown>;
+  /** The arguments, parsed by the Worker; */
+  args?: Record<string, unknown>;
+  /** or a large body's text, parsed by the Hub (rest-body.ts). */
+  argsText?: string;
 }
 
 export interface RestServerRequest extends RestTarget {
@@ -42,7 +45,10 @@ export interface McpTarget {
 }
 
 export interface McpPost extends McpTarget {
-  message: JsonRpcMessage;
+  /** The message, parsed by the Worker; */
+  message?: JsonRpcMessage;
+  /** or a large body's text, parsed by the Hub (client-text.ts). */
+  messageText?: string;
   /** The client accepts text/event-stream (else the answer comes as one JSON body). */
   wantsSse: boolean;
   /** It accepts application/json as well: the answer is JSON unless something must be streamed first. */

@@ -294,7 +294,7 @@ describe('Hub: bounded frames per connection', () => {
     const conn = world.open('laptop', 'token-a');
     const big: ServerInfo = { name: 'echo', tools: [{ name: 'echo', description: 'y'.repeat(600_000), inputSchema: { type: 'object' } }] };
     world.hello(conn, [big]);
-    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: LIMITS.maxFrameChars }]);
+    expect(conn.ofType('host.welcome')).toEqual([{ type: 'host.welcome', version: PROTOCOL_VERSION, maxFrameChars: LIMITS.maxFrameChars, maxMessageChars: LIMITS.maxFrameChars }]);
   });
 });
 

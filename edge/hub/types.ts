@@ -22,6 +22,11 @@ export interface HostConnection {
   readonly hostClaim?: HostClaim;
   /** A token limited to servers may announce one another token's host serves (`shareServers`). */
   readonly mayShareServers?: boolean;
+  /**
+   * The longest WebSocket message the host takes, as its hello said (`maxMessageChars`): frames
+   * up to it go to it whole. Undefined (a host that said nothing): chunks past 256 Ki.
+   */
+  maxMessageChars?: number;
   send(text: string): void;
   close(code: number, reason: string): void;
   /**
@@ -69,6 +74,8 @@ export interface ToolCall {
   principal: string;
   tool: string;
   args: Record<string, unknown>;
+  /** The text `args` was parsed from (valid JSON, no line break), sent on to the host as it is. */
+  argsText?: string;
   timeoutMs: number;
 }
 
@@ -79,5 +86,7 @@ export interface ServerRequest {
   principal: string;
   method: string;
   params: unknown;
+  /** The text of `params` (valid JSON, no line break), put in the frame as it is rather than serialized again. */
+  paramsText?: string;
   timeoutMs: number;
 }

@@ -4,14 +4,15 @@
  * and parses; the Hub relays and owns the streams.
  */
 import { Hono, type Context } from 'hono';
-import { MAX_BODY_JSON_DEPTH, MCP_DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS } from '../../shared/constants.ts';
+import { MCP_DEFAULT_PROTOCOL_VERSION, MCP_PROTOCOL_VERSIONS } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import { nestsDeeperThan } from '../../shared/json-depth.ts';
+import { RAW_MIN_CHARS } from '../../shared/json-spans.ts';
 import type { AppEnv } from '../app.ts';
-import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { errorsAs } from '../error-response.ts';
 import { toResponse } from '../hub/answer.ts';
+import { parseMessage } from '../hub/client-text.ts';
 import { unwrap, type McpTarget } from '../hub/rpc.ts';
+import type { JsonRpcMessage } from '../../shared/protocol.ts';
 import { hubStub } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 import { serveModern } from '../mcp2026/route.ts';
@@ -29,11 +30,10 @@ mcpRoutes.post('/:server/mcp', jsonRpc, limitBody, async (c) => {
   if (!/application\/json|text\/event-stream|\*\/\*/.test(accept)) {
     throw new GatewayError('BAD_REQUEST', 'Accept must include application/json and text/event-stream');
   }
-  const message = parseMessage(text);
   const wantsSse = accept.includes('text/event-stream');
   // A client that takes either gets JSON unless its request's stream is needed (see McpSessions).
   const jsonToo = /application\/json|\*\/\*/.test(accept);
-  return toResponse(unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), message, wantsSse, jsonToo })));
+  return toResponse(unwrap(await hubStub(c.env).mcpPost({ ...targetOf(c), ...messageOf(text), wantsSse, jsonToo })));
 });
 
 mcpRoutes.get('/:server/mcp', jsonRpc, async (c) => {
@@ -61,9 +61,14 @@ mcpRoutes.get('/:server', jsonRpc, async (c) => {
 mcpRoutes.post('/:server', jsonRpc, limitBody, async (c) => {
   const sessionId = c.req.query('sessionId');
   if (!sessionId) throw new GatewayError('SESSION_REQUIRED', 'sessionId query parameter is required: use the endpoint the SSE stream announced');
-  const message = parseMessage(await c.req.raw.text());
-  return toResponse(unwrap(await hubStub(c.env).ssePost({ server: c.req.param('server'), session: sessionId, principal: c.get('principal') }, message)));
+  const body = messageOf(await c.req.raw.text());
+  return toResponse(unwrap(await hubStub(c.env).ssePost({ server: c.req.param('server'), session: sessionId, principal: c.get('principal') }, body.message ?? null, body.messageText)));
 });
+
+/** The body for the Hub: parsed here, or a large one as its text, parsed by the Hub and sent on as it came (client-text.ts). */
+function messageOf(text: string): { message: JsonRpcMessage; messageText?: undefined } | { message?: undefined; messageText: string } {
+  return text.length >= RAW_MIN_CHARS ? { messageText: text } : { message: parseMessage(text) };
+}
 
 /** The session the request names in Mcp-Session-Id (Streamable HTTP). */
 function targetOf(c: Context<AppEnv>): McpTarget {
@@ -79,24 +84,4 @@ function checkProtocolVersion(c: Context<AppEnv>): void {
   if (!MCP_PROTOCOL_VERSIONS.includes(version)) {
     throw new GatewayError('BAD_REQUEST', `unsupported MCP-Protocol-Version ${version}; supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}`);
   }
-}
-
-/** One JSON-RPC message (no batches, since 2025-06-18), parsed here, once. */
-function parseMessage(text: string): JsonRpcMessage {
-  if (nestsDeeperThan(text, MAX_BODY_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `body nests arrays and objects deeper than ${MAX_BODY_JSON_DEPTH} levels`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new GatewayError('MALFORMED_JSON', 'body is not valid JSON');
-  }
-  if (Array.isArray(value)) throw new GatewayError('BAD_REQUEST', 'JSON-RPC batches are not supported: send one message per request');
-  const message = value as { jsonrpc?: unknown; method?: unknown; id?: unknown; result?: unknown; error?: unknown } | null;
-  const valid =
-    message !== null &&
-    typeof message === 'object' &&
-    message.jsonrpc === '2.0' &&
-    (typeof message.method === 'string' || ('id' in message && ('result' in message || 'error' in message)));
-  if (!valid) throw new GatewayError('BAD_REQUEST', 'body is not a JSON-RPC 2.0 request, notification or response');
-  return message as JsonRpcMessage;
 }

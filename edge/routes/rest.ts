@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
-import { MAX_BODY_JSON_DEPTH } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import { nestsDeeperThan } from '../../shared/json-depth.ts';
+import { RAW_MIN_CHARS } from '../../shared/json-spans.ts';
 import type { AppEnv } from '../app.ts';
 import { errorsAs } from '../error-response.ts';
 import type { RestServerRequest, RestTarget } from '../hub/rpc.ts';
 import { unwrap } from '../hub/rpc.ts';
+import { argumentsOf } from '../hub/rest-body.ts';
 import { hubStub } from '../hub/stub.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 
@@ -41,9 +41,11 @@ restRoutes.post('/:server/prompts/:name', rest, limitBody, async (c) => {
 });
 
 restRoutes.post('/:server/:tool', rest, limitBody, async (c) => {
-  // The body is read once, here: no other handler of this route reads it.
-  const args = argumentsOf(await c.req.raw.text());
-  const result = unwrap(await hubStub(c.env).callTool({ ...targetOf(c), tool: c.req.param('tool'), args }));
+  // The body is read once, here: no other handler of this route reads it. A large one goes to
+  // the Hub as its text, parsed there once and sent on to the host as it came.
+  const body = await c.req.raw.text();
+  const call = body.length >= RAW_MIN_CHARS ? { argsText: body } : { args: argumentsOf(body) };
+  const result = unwrap(await hubStub(c.env).callTool({ ...targetOf(c), tool: c.req.param('tool'), ...call }));
   return new Response(result, { headers: { 'content-type': 'application/json' } });
 });
 
@@ -53,20 +55,4 @@ function targetOf(c: Context<AppEnv>): RestTarget {
 
 async function serverRequest(c: Context<AppEnv>, method: RestServerRequest['method'], params: Record<string, unknown>): Promise<Response> {
   return c.json(unwrap(await hubStub(c.env).serverRequest({ ...targetOf(c), method, params })) as object);
-}
-
-/** The body is the arguments: a JSON object, or nothing at all. Parsed here, once. */
-function argumentsOf(body: string): Record<string, unknown> {
-  if (body.trim() === '') return {};
-  if (nestsDeeperThan(body, MAX_BODY_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `request body nests arrays and objects deeper than ${MAX_BODY_JSON_DEPTH} levels`);
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new GatewayError('MALFORMED_JSON', 'request body is not valid JSON');
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new GatewayError('BAD_REQUEST', 'request body must be a JSON object of arguments');
-  }
-  return value as Record<string, unknown>;
 }

@@ -71,6 +71,14 @@ describe.each<TransportKind>(['streamable', 'sse'])('MCP over %s', (kind) => {
     await client.close();
   });
 
+  it('carries a message of a million characters, escapes and all, whole both ways', async () => {
+    const client = await connect(kind);
+    const unit = 'é"<a href=\\"x\\">\u{1F600}';
+    const message = unit.repeat(Math.ceil(1_000_000 / unit.length));
+    expect(text(await client.callTool({ name: 'echo', arguments: { message } }))).toBe(`Echo: ${message}`);
+    await client.close();
+  });
+
   it('delivers progress notifications for a long call', async () => {
     const client = await connect(kind);
     const progress: number[] = [];
@@ -254,6 +262,11 @@ describe('Streamable HTTP sessions on the wire', () => {
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as any).error.code).toBe(-32700);
     expect((await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-protocol-version': '1999-01-01' })).status).toBe(400);
+    // The same for a large body, which the Hub parses rather than the Worker.
+    const big = 'x'.repeat(100_000);
+    const largeMalformed = await fetch(`${base}/test/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"jsonrpc":"${big}"` });
+    expect([largeMalformed.status, ((await largeMalformed.json()) as any).error.code]).toEqual([400, -32700]);
+    expect((await post([{ jsonrpc: '2.0', id: 1, method: 'ping', params: { big } }] as unknown as object)).status).toBe(400);
   });
 
   it('a deleted session answers 404 afterwards', async () => {

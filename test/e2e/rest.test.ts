@@ -152,6 +152,19 @@ describe('REST errors', () => {
     expectError(res, 504, 'REQUEST_TIMEOUT');
   });
 
+  it('the same 4xx for a large body (parsed by the Hub rather than the Worker) as for a small one', async () => {
+    const session = await newSession(base);
+    const big = 'x'.repeat(100_000);
+    expectError(await call('everything', 'echo', session, `{"message": "${big}"`), 400, 'MALFORMED_JSON');
+    expectError(await call('everything', 'echo', session, `["${big}"]`), 400, 'BAD_REQUEST');
+    expectError(await call('everything', 'echo', session, `${'['.repeat(300)}"${big}"${']'.repeat(300)}`), 400, 'BAD_REQUEST');
+    const invalid = await call('everything', 'get-sum', session, { a: big, b: 1 });
+    expect([invalid.status, invalid.body.error.code]).toEqual([422, 'INVALID_ARGUMENTS']);
+    // Written over several lines, it still reaches the server whole.
+    const res = await call('everything', 'echo', session, JSON.stringify({ message: big }, null, 2));
+    expect(res.body.content[0].text).toBe(`Echo: ${big}`);
+  });
+
   it('413 for a body over the limit', async () => {
     const session = await newSession(base);
     const body = JSON.stringify({ message: 'x'.repeat(9 * 1024 * 1024) });

@@ -79,10 +79,11 @@ async function newRestSession(base: string): Promise<string> {
   return ((await res.json()) as { sessionId: string }).sessionId;
 }
 
-export async function restLoop(control: LoopControl, tally: Tally, sessions: RestSessions, largeBytes: number): Promise<void> {
+/** `next` picks each call (default: the soak's mix, with large echoes of `largeBytes`). */
+export async function restLoop(control: LoopControl, tally: Tally, sessions: RestSessions, largeBytes: number, next = () => nextOperation(largeBytes)): Promise<void> {
   while (control.running()) {
     await control.gate();
-    const op = nextOperation(largeBytes);
+    const op = next();
     const slot = sessions.pick();
     const done = tally.start('rest', `${op.server}/${op.tool}`);
     const outcome = await withDeadline(restCall(control.base(), sessions.ids[slot]!, op));
@@ -123,6 +124,8 @@ export interface McpLoopOptions {
   /** `private` sessions have their own server process and get sampling requests. */
   server: 'everything' | 'private';
   largeBytes: number;
+  /** Picks each call; default: the soak's mix (sampling and echoes on `private`). */
+  next?: () => Operation;
   /** Counts each session this loop opens. */
   onSession(): void;
 }
@@ -140,7 +143,7 @@ export async function mcpLoop(control: LoopControl, tally: Tally, opts: McpLoopO
         opts.onSession();
       }
       await control.gate();
-      const op = opts.server === 'private' ? nextPrivateOperation() : nextOperation(opts.largeBytes);
+      const op = opts.next ? opts.next() : opts.server === 'private' ? nextPrivateOperation() : nextOperation(opts.largeBytes);
       const done = tally.start(opts.transport, `${op.server}/${op.tool}`);
       const outcome = await withDeadline(mcpCall(session, op));
       done(outcome);

@@ -176,12 +176,17 @@ export class Cluster {
    * Live JS heap after a full collection, in KiB: workerd's (and what V8 has committed for it),
    * and each host agent's; undefined where the inspector did not answer.
    */
-  async liveHeaps(): Promise<{ edgeKiB?: number; edgeCommittedKiB?: number; hostsKiB: Record<HostId, number | undefined> }> {
+  async liveHeaps(): Promise<{ edgeKiB?: number; edgeCommittedKiB?: number; hostsKiB: Record<HostId, number | undefined>; hostsCommittedKiB: Record<HostId, number | undefined> }> {
     const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round(bytes / 1024));
     const edge = await liveHeap(await workerdDebuggerUrl(this.#inspector), async () => void (await (await fetch(`${this.base}/health`)).text()));
     const hostsKiB = {} as Record<HostId, number | undefined>;
-    for (const id of HOST_IDS) hostsKiB[id] = kib((await liveHeap(nodeDebuggerUrl(this.#hosts.get(id)!.process.stderr)))?.used);
-    return { edgeKiB: kib(edge?.used), edgeCommittedKiB: kib(edge?.total), hostsKiB };
+    const hostsCommittedKiB = {} as Record<HostId, number | undefined>;
+    for (const id of HOST_IDS) {
+      const heap = await liveHeap(nodeDebuggerUrl(this.#hosts.get(id)!.process.stderr));
+      hostsKiB[id] = kib(heap?.used);
+      hostsCommittedKiB[id] = kib(heap?.total);
+    }
+    return { edgeKiB: kib(edge?.used), edgeCommittedKiB: kib(edge?.total), hostsKiB, hostsCommittedKiB };
   }
 
   /** Server processes now running under all hosts. */

@@ -24,6 +24,8 @@ export interface MemorySample {
   /** What V8 has committed for workerd's heap, live or not. */
   edgeCommittedKiB: number | undefined;
   hostHeapsKiB: Record<HostId, number | undefined>;
+  /** What V8 has committed for each host agent's heap, live or not. */
+  hostCommittedKiB?: Record<HostId, number | undefined>;
   /** Which process each was: bumped by every start, so a restart in between shows. */
   edgeStart: number;
   hostStarts: Record<HostId, number>;
@@ -44,6 +46,7 @@ export async function sampleMemory(cluster: Cluster, label: string, calls: numbe
     edgeHeapKiB: heaps.edgeKiB,
     edgeCommittedKiB: heaps.edgeCommittedKiB,
     hostHeapsKiB: heaps.hostsKiB,
+    hostCommittedKiB: heaps.hostsCommittedKiB,
     edgeStart: cluster.edgeStarts,
     hostStarts: Object.fromEntries(HOST_IDS.map((id) => [id, cluster.hostStarts(id)])) as Record<HostId, number>,
   };
@@ -82,7 +85,7 @@ export function formatMemory(samples: MemorySample[]): string[] {
   const lines = [
     'memory at quiet moments (no call in flight), MiB: RSS, and live JS heap after a full collection; * = a new process since the sample before',
     '',
-    `| when | calls | edge RSS | workerd RSS | edge heap (committed) | state on disk | ${HOST_IDS.map((id) => `${id} RSS | ${id} heap`).join(' | ')} |`,
+    `| when | calls | edge RSS | workerd RSS | edge heap (committed) | state on disk | ${HOST_IDS.map((id) => `${id} RSS | ${id} heap (committed)`).join(' | ')} |`,
     `|---|---|---|---|---|---|${HOST_IDS.map(() => '---|---|').join('')}`,
   ];
   samples.forEach((s, i) => {
@@ -90,7 +93,7 @@ export function formatMemory(samples: MemorySample[]): string[] {
     const edgeMark = prev && prev.edgeStart !== s.edgeStart ? '*' : '';
     const hosts = HOST_IDS.map((id) => {
       const mark = prev && prev.hostStarts[id] !== s.hostStarts[id] ? '*' : '';
-      return `${mib(s.hostsKiB[id])}${mark} | ${mib(s.hostHeapsKiB[id])}${mark}`;
+      return `${mib(s.hostsKiB[id])}${mark} | ${mib(s.hostHeapsKiB[id])} (${mib(s.hostCommittedKiB?.[id])})${mark}`;
     });
     lines.push(`| ${s.label} | ${s.calls} | ${mib(s.edgeKiB)}${edgeMark} | ${mib(s.workerdKiB)}${edgeMark} | ${mib(s.edgeHeapKiB)} (${mib(s.edgeCommittedKiB)})${edgeMark} | ${mib(s.storageKiB)} | ${hosts.join(' | ')} |`);
   });
@@ -114,6 +117,16 @@ export function formatMemory(samples: MemorySample[]): string[] {
     const pct = (pick: (s: MemorySample) => number) => ((pick(end) / pick(middle) - 1) * 100).toFixed(1);
     const rss = [`edge ${pct((s) => s.edgeKiB)}%`, `workerd ${pct((s) => s.workerdKiB)}%`, ...HOST_IDS.map((id) => `${id} ${pct((s) => s.hostsKiB[id])}%`)];
     lines.push(`RSS at the end against half-way: ${rss.join(', ')}`);
+  }
+  if (samples.length > 1) {
+    // The figure the reliability page aims for: resident memory at the end within 10% of after the warm-up.
+    const rss = [
+      ['edge (CLI and workerd)', start.edgeKiB, end.edgeKiB],
+      ['workerd', start.workerdKiB, end.workerdKiB],
+      ...HOST_IDS.map((id) => [`${id}`, start.hostsKiB[id], end.hostsKiB[id]] as const),
+    ] as const;
+    const parts = rss.map(([name, a, b]) => `${name} ${b >= a ? '+' : ''}${((b / a - 1) * 100).toFixed(1)}%${b > a * (1 + HEAP_BOUND) ? ' (OVER)' : ''}`);
+    lines.push(`RSS at the end against after the warm-up (bound +${HEAP_BOUND * 100}%): ${parts.join(', ')}`);
   }
   lines.push('');
   for (const c of heapChecks(start, end)) {

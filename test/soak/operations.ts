@@ -83,3 +83,12 @@ export function nextPrivateOperation(): Operation {
   const op = echo();
   return { ...op, server: 'private' };
 }
+
+/** Each kind of call on its own, by name (`npm run soak:churn -- --op`): to find which one memory follows. */
+export const OPERATIONS: Record<string, (largeBytes: number) => Operation> = {
+  echo: () => echo(),
+  sum,
+  large: (largeBytes) => echo(largeBytes),
+  long: longRunning,
+  sampling,
+};
