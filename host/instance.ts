@@ -13,6 +13,7 @@ import { childEnv } from './child-env.ts';
 import { memberText, messageText, RAW_MIN_CHARS, rememberText } from './raw-json.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
+import { corkForTurn } from './turn-writes.ts';
 
 export interface InstanceOptions {
   server: string;
@@ -228,6 +229,7 @@ export class Instance {
   #write(message: JsonRpcMessage): void {
     if (this.#exitReason || !this.child.stdin?.writable) return;
     if (this.#log.enabled('verbose')) this.#log.verbose('to server', { method: message.method, id: message.id });
+    corkForTurn(this.child.stdin);
     this.child.stdin.write(messageText(message) + '\n');
   }
 
