@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EVERYTHING, GatewayProcess, killLeftovers, postExpectContinue, startEdge, startHost, tempDir, writeConfig, STANDARD_SERVERS } from './harness.ts';
 import { principalId } from '../../shared/auth.ts';
+import { WHOLE_MESSAGE_CHARS } from '../../shared/constants.ts';
 
 const marker = randomUUID();
 const HOST_TOKEN = `host-${randomUUID()}`;
@@ -298,7 +299,8 @@ describe('host credentials', () => {
     await new Promise((resolve) => ws.on('open', resolve));
     const replies: any[] = [];
     ws.on('message', (d) => replies.push(JSON.parse(d.toString())));
-    ws.send('x'.repeat(2 * 1024 * 1024));
+    // Longer than the longest single message the edge takes from a host (a frame sent whole).
+    ws.send('x'.repeat(WHOLE_MESSAGE_CHARS + 1));
     await expect.poll(() => replies.find((r) => r.type === 'frame.error')?.code, { timeout: 10_000 }).toBe('FRAME_TOO_LARGE');
     ws.close();
     const session = ((await (await fetch(`${base}/api/sessionid`, { headers: { authorization: ADMIN } })).json()) as { sessionId: string }).sessionId;
