@@ -13,6 +13,7 @@ import { childEnv } from './child-env.ts';
 import { memberText, messageText, RAW_MIN_CHARS, rememberText } from './raw-json.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
+import { corkForTurn } from './turn-writes.ts';
 
 export interface InstanceOptions {
   server: string;
@@ -85,7 +86,8 @@ export class Instance {
   readonly #opts: InstanceOptions;
   readonly #log: Logger;
   /** Our own requests to the server, waiting for its answer; `asked`: what the server asked the client for meanwhile. */
-  readonly #waiters = new PendingRequests<number, unknown, { asked?: string }>();
+  /** One timer for all their deadlines (a REST call then sets and clears none of its own). */
+  readonly #waiters = new PendingRequests<number, unknown, { asked?: string }>({ oneTimer: true, unrefTimer: true });
   readonly #stderrTail: string[] = [];
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
@@ -227,6 +229,7 @@ export class Instance {
   #write(message: JsonRpcMessage): void {
     if (this.#exitReason || !this.child.stdin?.writable) return;
     if (this.#log.enabled('verbose')) this.#log.verbose('to server', { method: message.method, id: message.id });
+    corkForTurn(this.child.stdin);
     this.child.stdin.write(messageText(message) + '\n');
   }
 

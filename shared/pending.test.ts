@@ -116,6 +116,16 @@ describe('PendingRequests', () => {
       expect(vi.getTimerCount()).toBe(0);
     });
 
+    it('with unrefTimer, the shared timer does not hold a Node process open, and still fires', async () => {
+      const pending = new PendingRequests<string, string>({ oneTimer: true, unrefTimer: true });
+      const hasRef = vi.spyOn(globalThis, 'setTimeout');
+      const late = outcome(pending.wait('a', { meta: undefined, timeoutMs: 20 }));
+      const timer = hasRef.mock.results[0]?.value as NodeJS.Timeout;
+      hasRef.mockRestore();
+      expect(timer.hasRef()).toBe(false);
+      expect(await late).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+    });
+
     it('works with timers whose clock runs ahead of Date', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const pending = new PendingRequests<string, string>({ oneTimer: true });

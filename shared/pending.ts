@@ -32,17 +32,25 @@ export interface PendingOptions {
    * one timeout, then stops; a connection's close (`rejectAll`) that leaves nothing stops it at once.
    */
   oneTimer?: boolean;
+  /**
+   * With `oneTimer`, the shared timer does not keep a Node process alive on its own (`unref`): it
+   * may outlive the last request, and a process that is done should not wait for it. Ignored
+   * where timers have no `unref` (workerd).
+   */
+  unrefTimer?: boolean;
 }
 
 export class PendingRequests<K, T, M = undefined> {
   readonly #entries = new Map<K, Entry<T, M>>();
   readonly #oneTimer: boolean;
+  readonly #unrefTimer: boolean;
   /** The shared timer, and the deadline it was set for. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = 0;
 
   constructor(options: PendingOptions = {}) {
     this.#oneTimer = options.oneTimer === true;
+    this.#unrefTimer = options.unrefTimer === true;
   }
 
   get size(): number {
@@ -116,7 +124,13 @@ export class PendingRequests<K, T, M = undefined> {
       clearTimeout(this.#timer);
     }
     this.#timerAt = deadline;
-    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, deadline - Date.now()));
+    this.#timer = this.#setTimer(Math.max(0, deadline - Date.now()));
+  }
+
+  #setTimer(delayMs: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => this.#sweep(), delayMs);
+    if (this.#unrefTimer) (timer as { unref?: () => unknown }).unref?.();
+    return timer;
   }
 
   #disarm(): void {
@@ -144,7 +158,7 @@ export class PendingRequests<K, T, M = undefined> {
     }
     if (next !== undefined && this.#timer === undefined) {
       this.#timerAt = next;
-      this.#timer = setTimeout(() => this.#sweep(), next - now);
+      this.#timer = this.#setTimer(next - now);
     }
   }
 
