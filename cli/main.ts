@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 /** Process entry: runs the CLI, turns user mistakes into one clear message, and stops cleanly on Ctrl-C. */
 import { GatewayError } from '../shared/errors.ts';
-import { runCli } from './cli.ts';
+import { relaunchForHost } from './host-flags.ts';
 import { UserError } from './user-error.ts';
+
+// Before the CLI's modules load: a host agent's process starts again with its Node flags.
+relaunchForHost();
+const { runCli } = await import('./cli.ts');
 
 function fail(err: unknown): never {
   if (err instanceof UserError) process.stderr.write(err.format() + '\n');

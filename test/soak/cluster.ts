@@ -92,7 +92,7 @@ export class Cluster {
     const edge = id === PROXIED ? this.#proxyUrl : this.base;
     // An inspector on a free port, for the agent's live heap (its servers do not inherit NODE_OPTIONS).
     const process = new GatewayProcess(['host', '--config', configFile, '--edge', edge, '--token', this.#token, '--host-id', id, '--retry'], this.marker, {
-      NODE_OPTIONS: '--inspect=127.0.0.1:0',
+      NODE_OPTIONS: `--inspect=127.0.0.1:0 ${globalThis.process.env.SOAK_HOST_NODE_FLAGS ?? ''}`,
     });
     this.#hosts.set(id, { id, configFile, process, generation });
     this.#hostStarts.set(id, (this.#hostStarts.get(id) ?? 0) + 1);
