@@ -35,11 +35,17 @@ export function hostRelaunch(execPath: string, execArgv: readonly string[], argv
 /**
  * Replaces this process with one started with the host flags, where needed and where Node can
  * (`process.execve`, Node 22.15 and 23.11 on): the same process id, standard streams and
- * environment. Call before anything else starts. Elsewhere the process goes on as it is.
+ * environment. Call before anything else starts. Elsewhere, or if the system refuses, the
+ * process goes on as it is.
  */
 export function relaunchForHost(): void {
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (!execve || process.platform === 'win32') return;
   const args = hostRelaunch(process.execPath, process.execArgv, process.argv, process.env.NODE_OPTIONS);
-  if (args) execve(process.execPath, args, process.env);
+  if (!args) return;
+  try {
+    execve(process.execPath, args, process.env);
+  } catch {
+    // Not started again (the system refused): the agent runs as it is, with Node's defaults.
+  }
 }

@@ -74,6 +74,11 @@ const alive = isAlive;
 const status = async () => (await (await fetch(`${base}/status`)).json()) as any;
 
 describe('processes', () => {
+  it.runIf(process.platform === 'linux')('runs each host agent, under the process id it was started with, with its Node flags', () => {
+    // cli/host-flags.ts: the agent starts itself again with them; what `ps` shows.
+    for (const host of [hostA, hostB]) expect(readFileSync(`/proc/${host.pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+  });
+
   it('keeps a warm pool of initialized processes, refilled as sessions take them', async () => {
     await waitUntil(async () => ((await status()).hostProcesses['machine-a']?.pooled >= 2 ? true : undefined), 15_000, 'machine-a to report its pool');
     const session = await newSession(base);
