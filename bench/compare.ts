@@ -303,6 +303,12 @@ async function measureRound(t: Target, s: Summary, opts: Options, round: number,
   // Measured once the server processes are quiet: right after the new sessions, a gateway's
   // spare (started to replace the one a new session took) is still loading, 100-300 ms of CPU
   // on a 2-core machine, which doubled some 1 MiB echoes it overlapped.
+  if (process.env.BENCH_TRACE_BIG === '1') {
+    // One more, traced and not counted: what the echo costs without the wait.
+    const cpu = traceCpu(t, services)!;
+    const ms = await timed(() => main.echo(`u${'x'.repeat(MIB)}`, opts.bigTimeoutMs)).catch(() => undefined);
+    cpu(`${t.name} 1 MiB echo right after the new sessions (not counted): ${ms?.toFixed(1) ?? 'failed'} ms`);
+  }
   await serversQuiet(t, services);
   for (let i = 0; i < opts.mib1; i++) {
     const cpu = traceCpu(t, services);
