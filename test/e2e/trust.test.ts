@@ -218,7 +218,7 @@ describe('client auth fails closed', () => {
     ['no CLIENT_AUTH and no OPEN_API', {}],
     ['CLIENT_AUTH that is not JSON', { CLIENT_AUTH: '{"bearer": [' }],
     ['CLIENT_AUTH with an unknown key', { CLIENT_AUTH: JSON.stringify({ bearer: ['t'.repeat(20)], bearers: ['x'] }) }],
-    // More variants ({}, misspelled entries) run in process, in edge/app.test.ts.
+    // More variants ({}, misspelled entries) run in process, in edge/app-auth.test.ts.
   ])('%s: the API answers 503, /health still answers', async (_name, bindings: Record<string, string>) => {
     const edge = await startLocalEdge({ hostname: '127.0.0.1', port: 0, bindings: { HOST_TOKENS: HOST_TOKEN, ...bindings } });
     try {
