@@ -300,9 +300,21 @@ async function measureRound(t: Target, s: Summary, opts: Options, round: number,
   }
 
   // Large echoes last: a peer that refuses one may not recover (seen with the 5 MiB one).
+  // Measured once the server processes are quiet: right after the new sessions, a gateway's
+  // spare (started to replace the one a new session took) is still loading, 100-300 ms of CPU
+  // on a 2-core machine, which doubled some 1 MiB echoes it overlapped.
+  if (process.env.BENCH_TRACE_BIG === '1') {
+    // One more, traced and not counted: what the echo costs without the wait.
+    const cpu = traceCpu(t, services)!;
+    const ms = await timed(() => main.echo(`u${'x'.repeat(MIB)}`, opts.bigTimeoutMs)).catch(() => undefined);
+    cpu(`${t.name} 1 MiB echo right after the new sessions (not counted): ${ms?.toFixed(1) ?? 'failed'} ms`);
+  }
+  await serversQuiet(t, services);
   for (let i = 0; i < opts.mib1; i++) {
+    const cpu = traceCpu(t, services);
     const ms = await timed(() => main.echo(`${i}${'x'.repeat(MIB)}`, opts.bigTimeoutMs)).catch((err) => fail(s, err));
     if (ms !== undefined) s.mib1Ms.push(ms);
+    cpu?.(`${t.name} 1 MiB echo ${i}: ${ms?.toFixed(1) ?? 'failed'} ms`);
   }
   const ms5 = await timed(() => main.echo('5'.repeat(5 * MIB), opts.bigTimeoutMs)).catch((err: Error) => {
     s.mib5Error = err.message.slice(0, 120);
@@ -330,6 +342,21 @@ async function sparesReady(): Promise<void> {
   }
 }
 
+/**
+ * Waits until none of the target's server processes (the session's, and any spare) used CPU
+ * over 100 ms, or 3 s have passed.
+ */
+async function serversQuiet(t: Target, services: number[]): Promise<void> {
+  const deadline = performance.now() + 3000;
+  let before = sampleTicks(serverPids(t, services));
+  while (performance.now() < deadline) {
+    await sleep(100);
+    const after = sampleTicks(serverPids(t, services));
+    if ([...after].every(([pid, ticks]) => before.get(pid) === ticks)) return;
+    before = after;
+  }
+}
+
 /** When the first of `pids` stopped running, or undefined after GONE_WAIT_MS. */
 async function waitGone(pids: number[]): Promise<number | undefined> {
   const deadline = performance.now() + GONE_WAIT_MS;
@@ -338,6 +365,24 @@ async function waitGone(pids: number[]): Promise<number | undefined> {
     if (performance.now() > deadline) return undefined;
     await sleep(5);
   }
+}
+
+/**
+ * With BENCH_TRACE_BIG=1: the CPU each of the target's processes spent over one large echo,
+ * printed after it (a server process that is not the session's is a spare starting meanwhile).
+ */
+function traceCpu(t: Target, services: number[]): ((what: string) => void) | undefined {
+  if (process.env.BENCH_TRACE_BIG !== '1') return undefined;
+  const pids = roles(t, services);
+  const before = sampleTicks(pids.keys());
+  return (what) => {
+    // Processes started meanwhile count from zero.
+    for (const [pid, role] of roles(t, services)) pids.set(pid, role);
+    const after = sampleTicks(pids.keys());
+    const msPerTick = 1000 / clockTicksPerSecond();
+    const parts = [...pids].filter(([pid]) => after.has(pid)).map(([pid, role]) => `${role} ${pid} ${((after.get(pid)! - (before.get(pid) ?? 0)) * msPerTick).toFixed(0)}`);
+    console.log(`${what}; CPU ms: ${parts.join(', ')}`);
+  };
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {

@@ -230,7 +230,14 @@ export class Instance {
     if (this.#exitReason || !this.child.stdin?.writable) return;
     if (this.#log.enabled('verbose')) this.#log.verbose('to server', { method: message.method, id: message.id });
     corkForTurn(this.child.stdin);
-    this.child.stdin.write(messageText(message) + '\n');
+    const text = messageText(message);
+    // A large message and its newline go as two pieces of the turn's one write: joined, the
+    // MiB would be copied into a new string first (and encoded by a slower path).
+    if (text.length < RAW_MIN_CHARS) this.child.stdin.write(text + '\n');
+    else {
+      this.child.stdin.write(text);
+      this.child.stdin.write('\n');
+    }
   }
 
   #onStdout(data: string): void {
