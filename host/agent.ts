@@ -19,7 +19,8 @@ import { HostHeartbeat } from './heartbeat.ts';
 import { Bridge } from './bridge.ts';
 import { refusal, tooDeep } from './deep-frames.ts';
 import { hotFrame } from '../shared/hot-frames.ts';
-import { frameText, RAW_MIN_CHARS, rememberFrameText } from './raw-json.ts';
+import { RAW_MIN_CHARS } from '../shared/json-spans.ts';
+import { frameText, rememberFrameText } from './raw-json.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
 

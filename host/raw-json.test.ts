@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../shared/protocol.ts';
-import { frameText, memberText, messageText, rememberFrameText, rememberText } from './raw-json.ts';
+import { memberText } from '../shared/json-spans.ts';
+import { frameText, messageText, rememberFrameText, rememberText } from './raw-json.ts';
 
 describe('memberText', () => {
   it('is the text of the value JSON.parse gives for the key, however the object is written', () => {

@@ -7,10 +7,8 @@
  * whole message) reach the server's stdin as the text the edge sent. Small lines go the plain
  * way: for them the difference is nothing.
  */
-import { memberText, RAW_MIN_CHARS } from '../shared/json-spans.ts';
+import { isOneLine, memberText } from '../shared/json-spans.ts';
 import type { Frame, FrameOf } from '../shared/protocol.ts';
-
-export { memberText, RAW_MIN_CHARS };
 
 /** Parsed values (objects and arrays) -> the JSON text they were parsed from. */
 const texts = new WeakMap<object, string>();
@@ -28,16 +26,11 @@ export function rememberText(value: unknown, text: string): void {
 export function rememberFrameText(frame: Frame, text: string): void {
   if (frame.type === 'rpc.request' && frame.params !== undefined) {
     const params = memberText(text, 'params');
-    if (params !== undefined && oneLine(params)) rememberText(frame.params, params);
+    if (params !== undefined && isOneLine(params)) rememberText(frame.params, params);
   } else if (frame.type === 'mcp.message') {
     const message = memberText(text, 'message');
-    if (message !== undefined && oneLine(message)) rememberText(frame.message, message);
+    if (message !== undefined && isOneLine(message)) rememberText(frame.message, message);
   }
-}
-
-/** A server's stdin takes one message per line: JSON text written with line breaks between its tokens is serialized again instead. */
-function oneLine(text: string): boolean {
-  return text.indexOf('\n') === -1 && text.indexOf('\r') === -1;
 }
 
 /** A JSON-RPC message for a server's stdin: around the edge's own text for its params, or the whole message. */

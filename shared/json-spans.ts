@@ -8,6 +8,15 @@
 export const RAW_MIN_CHARS = 64 * 1024;
 
 /**
+ * Whether a JSON text holds no line break, so it may travel on as it is where one message takes
+ * one line (a server's stdin, an SSE event's data, a log line). JSON with line breaks between
+ * its tokens is serialized again instead.
+ */
+export function isOneLine(text: string): boolean {
+  return text.indexOf('\n') === -1 && text.indexOf('\r') === -1;
+}
+
+/**
  * The value of a top-level member of a JSON object text, as a span of that text, or undefined.
  * The text must be one JSON.parse accepted; as JSON.parse does, the last of duplicate keys wins.
  * Keys written with escapes are not matched (undefined: the caller serializes as usual).

@@ -3,7 +3,7 @@
  * session's message (the server's text: see host/raw-json.ts). The Hub parses every frame to
  * check it; what goes on to the client is this text rather than the parsed value serialized again.
  */
-import { memberText, RAW_MIN_CHARS } from '../../shared/json-spans.ts';
+import { isOneLine, memberText, RAW_MIN_CHARS } from '../../shared/json-spans.ts';
 import type { Frame } from '../../shared/protocol.ts';
 
 /** Parsed values -> the JSON text they were parsed from (large ones only). */
@@ -17,7 +17,7 @@ export function rememberHostText(frame: Frame, text: string): void {
   if (key === undefined || typeof value !== 'object' || value === null) return;
   const span = memberText(text, key);
   // One line: an SSE event's data (and a log line) must not be split by the text's own line breaks.
-  if (span !== undefined && span.indexOf('\n') === -1 && span.indexOf('\r') === -1) texts.set(value, span);
+  if (span !== undefined && isOneLine(span)) texts.set(value, span);
 }
 
 /** The host's text of a value taken from one of its frames, if it was large enough to be noted. */

@@ -6,6 +6,7 @@
 import { MAX_BODY_JSON_DEPTH } from '../../shared/constants.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import { nestsDeeperThan } from '../../shared/json-depth.ts';
+import { isOneLine } from '../../shared/json-spans.ts';
 
 /** The body's arguments, parsed once (400 for anything but a JSON object, or an empty body). */
 export function argumentsOf(body: string): Record<string, unknown> {
@@ -28,5 +29,5 @@ export function argumentsOf(body: string): Record<string, unknown> {
  * break (the host writes a server's stdin one message per line) and have something in it.
  */
 export function passesAsText(body: string): boolean {
-  return body.indexOf('\n') === -1 && body.indexOf('\r') === -1 && body.trim() !== '';
+  return isOneLine(body) && body.trim() !== '';
 }

@@ -15,7 +15,7 @@
 import type { EdgeEnv } from '../env.ts';
 import { edgeLog } from '../log.ts';
 import { oauthKv } from '../oauth/kv.ts';
-import { countFailure, type Failures } from '../oauth/sign-in-limit.ts';
+import { countFailure, oneMoreFailure, type Failures } from '../oauth/sign-in-limit.ts';
 
 export const MAX_AUTH_FAILURES = 30;
 export const WINDOW_SECONDS = 60;
@@ -39,9 +39,7 @@ export function authBlockedFor(source: string, now = Date.now()): number | undef
 const local = new Map<string, Failures>();
 
 function countLocally(source: string, now: number): Failures {
-  const current = local.get(source);
-  const failures = current && current.until > now ? current : { count: 0, until: now + WINDOW_SECONDS * 1000 };
-  failures.count++;
+  const failures = oneMoreFailure(local.get(source), WINDOW_SECONDS, now);
   local.delete(source);
   if (local.size >= MAX_BLOCKED) local.delete(local.keys().next().value!);
   local.set(source, failures);

@@ -24,6 +24,12 @@ export function signInSource(connectingIp: string | undefined): string {
   return /^[0-9A-Fa-f:.]{1,64}$/.test(ip) ? ip : 'unknown';
 }
 
+/** The window after one more failure: the current one if still open, else one the failure opens. */
+export function oneMoreFailure(current: Failures | undefined, windowSeconds: number, now: number): Failures {
+  const open = current && current.until > now ? current : { count: 0, until: now + windowSeconds * 1000 };
+  return { count: open.count + 1, until: open.until };
+}
+
 async function failuresOf(kv: OAuthKv, key: string, now: number): Promise<Failures | undefined> {
   const stored = (await kv.get(key, 'json')) as Failures | null;
   return stored && stored.until > now ? stored : undefined;
@@ -34,8 +40,7 @@ async function failuresOf(kv: OAuthKv, key: string, now: number): Promise<Failur
  * failure opens; returns the window as it now stands.
  */
 export async function countFailure(kv: OAuthKv, key: string, windowSeconds: number, now = Date.now()): Promise<Failures> {
-  const failures = (await failuresOf(kv, key, now)) ?? { count: 0, until: now + windowSeconds * 1000 };
-  failures.count++;
+  const failures = oneMoreFailure(await failuresOf(kv, key, now), windowSeconds, now);
   await kv.put(key, JSON.stringify(failures), { expiration: Math.ceil(failures.until / 1000) });
   return failures;
 }
