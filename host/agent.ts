@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
 import { DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES, WHOLE_MESSAGE_CHARS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { chunkFrameText, FrameDecoder, type FramingLimits } from '../shared/framing.ts';
+import { chunkFrameText, FrameDecoder, goesWhole, type FramingLimits } from '../shared/framing.ts';
 import { MAX_PAYLOAD_BYTES, RECEIVING, unwelcomedFraming, welcomedFraming } from './link-framing.ts';
 import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
@@ -17,10 +17,10 @@ import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 import { HostHeartbeat } from './heartbeat.ts';
 import { Bridge } from './bridge.ts';
-import { refusal, tooDeep } from './deep-frames.ts';
+import { carriedTooDeep, refusal, tooDeep } from './deep-frames.ts';
 import { hotFrame } from '../shared/hot-frames.ts';
 import { RAW_MIN_CHARS } from '../shared/json-spans.ts';
-import { frameText, rememberFrameText } from './raw-json.ts';
+import { frameBytes, frameText, rememberFrameText } from './raw-json.ts';
 import { StartError, type StartCause } from './start-failure.ts';
 import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
 
@@ -226,7 +226,8 @@ export class HostAgent extends EventEmitter {
       const text = isBinary ? '' : data.toString();
       this.#heartbeat.heard();
       if (text === PONG_TEXT) return;
-      this.#onMessage(text);
+      // ws gives one Buffer for a text message (binaryType 'nodebuffer', the default).
+      this.#onMessage(text, data as Buffer);
     });
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -288,10 +289,12 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    const text = frameText(frame);
-    let messages: string[];
+    // A large result or message that came as ASCII bytes goes as bytes (one a character), whole.
+    const raw = frameBytes(frame);
+    let text: string | undefined;
+    let messages: string[] | undefined;
     try {
-      messages = chunkFrameText(text, this.#framing);
+      if (raw === undefined || !goesWhole(raw.bytes.length, this.#framing)) messages = chunkFrameText((text = frameText(frame)), this.#framing);
     } catch (err) {
       if (!(err instanceof GatewayError) || err.code !== 'FRAME_TOO_LARGE') throw err;
       // Refused here, before sending: the edge would close the connection over it.
@@ -300,16 +303,18 @@ export class HostAgent extends EventEmitter {
       if (standIn) this.#send(standIn);
       return;
     }
-    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && tooDeep(text)) {
+    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && (text !== undefined ? tooDeep(text) : carriedTooDeep(raw!.carried))) {
       const instead = refusal(frame);
       this.#log.warn('a server answer nests too deeply for the edge', { type: frame.type, replacedBy: instead ? 'an error' : 'nothing' });
       if (instead) this.#send(instead);
       return;
     }
-    for (const message of messages) ws.send(message);
+    if (messages === undefined) ws.send(raw!.bytes, { binary: false });
+    else for (const message of messages) ws.send(message);
   }
 
-  #onMessage(message: string): void {
+  /** `bytes`: the message's UTF-8 as it arrived. */
+  #onMessage(message: string, bytes?: Buffer): void {
     let frame: Frame | undefined;
     try {
       // A call's request or a session's message is checked by hand; the rest goes through the schema.
@@ -320,8 +325,9 @@ export class HostAgent extends EventEmitter {
         if (!decoded) return;
         ({ frame, text } = decoded);
       }
-      // A large request's params (or session message) go to the server as the edge's own text.
-      if (text.length >= RAW_MIN_CHARS) rememberFrameText(frame, text);
+      // A large request's params (or session message) go to the server as the edge's own text,
+      // or its bytes where the frame came in one message.
+      if (text.length >= RAW_MIN_CHARS) rememberFrameText(frame, text, text === message ? bytes : undefined);
     } catch (err) {
       const error = err instanceof GatewayError ? err : new GatewayError('BAD_FRAME', String(err));
       this.#log.warn('bad frame from the edge', { code: error.code, reason: error.message });

@@ -12,6 +12,14 @@ export function tooDeep(text: string): boolean {
   return nestsDeeperThan(text, MAX_FRAME_JSON_DEPTH);
 }
 
+/**
+ * `tooDeep` for a frame that carries `text` as one of its members (a result, a relayed message),
+ * checked on that text alone: the frame around it adds one level.
+ */
+export function carriedTooDeep(text: string): boolean {
+  return nestsDeeperThan(text, MAX_FRAME_JSON_DEPTH - 1);
+}
+
 const WHY = `the server's answer nests arrays and objects deeper than ${MAX_FRAME_JSON_DEPTH} levels`;
 
 /** What to send instead of a frame that is too deep: an error to the same caller, or nothing. */

@@ -256,8 +256,18 @@ describe('Instance', () => {
     expect(text).toBe('k'.repeat(bytes));
   });
 
+  it('returns a large result past ASCII intact, its characters split between reads of the pipe', async () => {
+    const instance = await startServer();
+    const chars = 300_001;
+    for (const fill of ['é', '€', '\u{1F600}'.slice(0, 1)]) {
+      const text = textOf(await callTool(instance, 'big', { bytes: chars, fill }));
+      expect(text.length).toBe(chars);
+      expect(text === fill.repeat(chars)).toBe(true);
+    }
+  });
+
   it('drops an over-long output line and keeps reading the lines after it', async () => {
-    const instance = await startServer({ maxLineChars: 10_000 });
+    const instance = await startServer({ maxLineBytes: 10_000 });
     const error = await rejection(callTool(instance, 'big', { bytes: 200_000 }, 1500));
     expect((error as GatewayError).code).toBe('REQUEST_TIMEOUT');
     expect(textOf(await callTool(instance, 'big', { bytes: 100 }))).toBe('x'.repeat(100));

@@ -10,8 +10,8 @@ import { MCP_PROTOCOL_VERSIONS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { PendingRequests } from '../shared/pending.ts';
 import { childEnv } from './child-env.ts';
-import { memberText, RAW_MIN_CHARS } from '../shared/json-spans.ts';
-import { messageText, rememberText } from './raw-json.ts';
+import { memberSpan, RAW_MIN_CHARS } from '../shared/json-spans.ts';
+import { messageBytes, messageText, rememberText } from './raw-json.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 import { corkForTurn } from './turn-writes.ts';
@@ -25,8 +25,8 @@ export interface InstanceOptions {
   logger: Logger;
   /** Names of the host's environment variables passed on, besides the default allow-list (`host.inheritEnv`). */
   inheritEnv?: readonly string[];
-  /** Longest stdout line accepted from the server, in characters. */
-  maxLineChars?: number;
+  /** Longest stdout line accepted from the server, in bytes. */
+  maxLineBytes?: number;
   initializeTimeoutMs?: number;
   /** The `initialize` params the host sends (default: no client capabilities, the gateway's name). */
   initializeParams?: Record<string, unknown>;
@@ -57,7 +57,7 @@ export class RpcError extends Error {
   }
 }
 
-const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** The newest MCP revision, offered in the host's own `initialize` (not read from the MCP SDK, which the agent does not load). */
 const LATEST_PROTOCOL_VERSION = MCP_PROTOCOL_VERSIONS[MCP_PROTOCOL_VERSIONS.length - 1]!;
 
@@ -93,7 +93,9 @@ export class Instance {
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
   #nextId = 1;
-  #buffer = '';
+  /** The start of a stdout line whose end has not come yet, as read (bytes: a character may be split between reads). */
+  #pieces: Buffer[] = [];
+  #pieceBytes = 0;
   #discarding = false;
   #exitReason: string | undefined;
   #end: ProcessEnd | undefined;
@@ -115,7 +117,8 @@ export class Instance {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so stop() reaches everything it starts
     });
-    this.child.stdout!.setEncoding('utf8').on('data', (data: string) => this.#onStdout(data));
+    // Bytes, not text: a large line's own bytes can then go on to the edge (raw-json.ts).
+    this.child.stdout!.on('data', (data: Buffer) => this.#onStdout(data));
     this.child.stderr!.setEncoding('utf8').on('data', (data: string) => this.#onStderr(data));
     this.child.stdin!.on('error', () => {}); // EPIPE after an exit is reported through 'exit'
     if (this.child.pid !== undefined) liveGroups.add(this.child.pid);
@@ -231,9 +234,16 @@ export class Instance {
     if (this.#exitReason || !this.child.stdin?.writable) return;
     if (this.#log.enabled('verbose')) this.#log.verbose('to server', { method: message.method, id: message.id });
     corkForTurn(this.child.stdin);
+    // A large message and its newline go as pieces of the turn's one write: joined, the MiB
+    // would be copied into a new string first (and encoded by a slower path). Bytes that came
+    // from the edge as they are go as they are.
+    const pieces = messageBytes(message);
+    if (pieces !== undefined) {
+      for (const piece of pieces) this.child.stdin.write(piece);
+      this.child.stdin.write('\n');
+      return;
+    }
     const text = messageText(message);
-    // A large message and its newline go as two pieces of the turn's one write: joined, the
-    // MiB would be copied into a new string first (and encoded by a slower path).
     if (text.length < RAW_MIN_CHARS) this.child.stdin.write(text + '\n');
     else {
       this.child.stdin.write(text);
@@ -241,35 +251,38 @@ export class Instance {
     }
   }
 
-  #onStdout(data: string): void {
+  #onStdout(data: Buffer): void {
     this.lastActive = Date.now();
-    const max = this.#opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+    const max = this.#opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     let start = 0;
-    let newline = data.indexOf('\n');
+    let newline = data.indexOf(0x0a);
     while (newline !== -1) {
-      const piece = data.slice(start, newline);
       if (this.#discarding) {
         this.#discarding = false;
       } else {
-        const line = this.#buffer ? this.#buffer + piece : piece;
-        this.#buffer = '';
-        if (line.length > max) this.#log.warn('dropped an over-long line from the server', { chars: line.length, max });
-        else this.#onLine(line);
+        const bytes = this.#pieceBytes + newline - start;
+        if (bytes > max) this.#log.warn('dropped an over-long line from the server', { bytes, max });
+        else this.#onLine(this.#pieces.length ? Buffer.concat([...this.#pieces, data.subarray(start, newline)], bytes) : data.subarray(start, newline));
+        this.#pieces = [];
+        this.#pieceBytes = 0;
       }
       start = newline + 1;
-      newline = data.indexOf('\n', start);
+      newline = data.indexOf(0x0a, start);
     }
     if (start < data.length && !this.#discarding) {
-      this.#buffer += data.slice(start);
-      if (this.#buffer.length > max) {
+      this.#pieces.push(data.subarray(start));
+      this.#pieceBytes += data.length - start;
+      if (this.#pieceBytes > max) {
         this.#log.warn('dropping an over-long line from the server', { max });
-        this.#buffer = '';
+        this.#pieces = [];
+        this.#pieceBytes = 0;
         this.#discarding = true;
       }
     }
   }
 
-  #onLine(line: string): void {
+  #onLine(bytes: Buffer): void {
+    const line = bytes.toString();
     const trimmed = line.trim();
     if (!trimmed) return;
     let message: JsonRpcMessage;
@@ -280,13 +293,17 @@ export class Instance {
       return;
     }
     if (!message || typeof message !== 'object') return;
+    const large = trimmed.length >= RAW_MIN_CHARS;
+    // A large line of plain ASCII (as many bytes as characters) goes on as its own bytes: a
+    // character's index in it is its byte's.
+    const lead = large && bytes.length === line.length ? line.length - line.trimStart().length : -1;
     const isResponse = message.method === undefined && (message.result !== undefined || message.error !== undefined);
     if (!this.raw && !this.#opts.onMessage && typeof message.method === 'string' && message.id !== undefined && message.id !== null) {
       this.#refuseServerRequest(message);
       return;
     }
     if (isResponse && message.id !== undefined && message.id !== null && this.#relayed.delete(message.id)) {
-      if (trimmed.length >= RAW_MIN_CHARS) rememberText(message, trimmed);
+      if (large) rememberText(message, trimmed, asciiPart(bytes, lead, 0, trimmed.length));
       this.#opts.onMessage?.(message);
       return;
     }
@@ -297,15 +314,13 @@ export class Instance {
       if (waiter.asked !== undefined) this.#waiters.reject(id, this.#inputRequired(waiter.asked));
       else if (message.error) this.#waiters.reject(id, new RpcError(message.error.code, message.error.message, message.error.data));
       else {
-        if (trimmed.length >= RAW_MIN_CHARS) {
-          const result = memberText(trimmed, 'result');
-          if (result !== undefined) rememberText(message.result, result);
-        }
+        const span = large ? memberSpan(trimmed, 'result') : undefined;
+        if (span !== undefined) rememberText(message.result, trimmed.slice(span[0], span[1]), asciiPart(bytes, lead, span[0], span[1]));
         this.#waiters.resolve(id, message.result);
       }
       return;
     }
-    if (trimmed.length >= RAW_MIN_CHARS) rememberText(message, trimmed);
+    if (large) rememberText(message, trimmed, asciiPart(bytes, lead, 0, trimmed.length));
     this.#opts.onMessage?.(message);
   }
 
@@ -378,6 +393,11 @@ export class Instance {
     this.#relayed.clear();
     this.#opts.onExit?.(reason, this);
   }
+}
+
+/** Bytes `start` to `end` of the trimmed line, which begins at `lead` in `bytes` (-1: not plain ASCII, no bytes). */
+function asciiPart(bytes: Buffer, lead: number, start: number, end: number): Buffer | undefined {
+  return lead === -1 ? undefined : bytes.subarray(lead + start, lead + end);
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -82,14 +82,22 @@ export function messageFrameText(frame: FrameOf<'mcp.message'>, messageText: str
   return `{"type":"mcp.message","server":${JSON.stringify(frame.server)},"session":${JSON.stringify(frame.session)},"message":${messageText}}`;
 }
 
-/** The messages that carry one frame already serialized (`JSON.stringify` of a Frame). */
-export function chunkFrameText(text: string, limits: FramingLimits = DEFAULT_LIMITS): string[] {
-  if (text.length <= limits.chunkChars) return [text];
-  if (text.length > limits.maxMessageChars) {
-    throw new GatewayError('FRAME_TOO_LARGE', `frame of ${text.length} chars exceeds the ${limits.maxMessageChars} limit`);
+/**
+ * Whether a frame of `chars` characters goes to the peer as one message rather than in chunks;
+ * FRAME_TOO_LARGE past the longest frame the limits allow.
+ */
+export function goesWhole(chars: number, limits: FramingLimits = DEFAULT_LIMITS): boolean {
+  if (chars <= limits.chunkChars) return true;
+  if (chars > limits.maxMessageChars) {
+    throw new GatewayError('FRAME_TOO_LARGE', `frame of ${chars} chars exceeds the ${limits.maxMessageChars} limit`);
   }
   // No chunks where the peer takes the frame in one message: no piece to escape, parse and join.
-  if (limits.wholeChars !== undefined && text.length <= limits.wholeChars) return [text];
+  return limits.wholeChars !== undefined && chars <= limits.wholeChars;
+}
+
+/** The messages that carry one frame already serialized (`JSON.stringify` of a Frame). */
+export function chunkFrameText(text: string, limits: FramingLimits = DEFAULT_LIMITS): string[] {
+  if (goesWhole(text.length, limits)) return [text];
   const id = `${chunkPrefix}${(chunkCounter++).toString(36)}`;
   const messages: string[] = [];
   for (let offset = 0, seq = 0; offset < text.length; offset += limits.chunkChars, seq++) {

@@ -22,10 +22,16 @@ export function isOneLine(text: string): boolean {
  * Keys written with escapes are not matched (undefined: the caller serializes as usual).
  */
 export function memberText(text: string, key: string): string | undefined {
+  const span = memberSpan(text, key);
+  return span === undefined ? undefined : text.slice(span[0], span[1]);
+}
+
+/** Where `memberText`'s value sits in the text: its first index and the index just past it. */
+export function memberSpan(text: string, key: string): [start: number, end: number] | undefined {
   let i = skipSpace(text, 0);
   if (text.charCodeAt(i) !== 0x7b) return undefined;
   i = skipSpace(text, i + 1);
-  let found: string | undefined;
+  let found: [number, number] | undefined;
   while (text.charCodeAt(i) === 0x22) {
     const keyEnd = stringEnd(text, i);
     const name = text.slice(i + 1, keyEnd);
@@ -34,7 +40,7 @@ export function memberText(text: string, key: string): string | undefined {
     if (text.charCodeAt(i) !== 0x3a) return undefined;
     const start = skipSpace(text, i + 1);
     const end = valueEnd(text, start);
-    if (name === key) found = text.slice(start, end);
+    if (name === key) found = [start, end];
     i = skipSpace(text, end);
     if (text.charCodeAt(i) !== 0x2c) break;
     i = skipSpace(text, i + 1);

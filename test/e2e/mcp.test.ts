@@ -79,6 +79,14 @@ describe.each<TransportKind>(['streamable', 'sse'])('MCP over %s', (kind) => {
     await client.close();
   });
 
+  it('carries a message of a million ASCII characters, escapes and all, whole both ways', async () => {
+    const client = await connect(kind);
+    const unit = '"<a href=\\"x\\">\\\n\t\u0001';
+    const message = unit.repeat(Math.ceil(1_000_000 / unit.length));
+    expect(text(await client.callTool({ name: 'echo', arguments: { message } }))).toBe(`Echo: ${message}`);
+    await client.close();
+  });
+
   it('delivers progress notifications for a long call', async () => {
     const client = await connect(kind);
     const progress: number[] = [];

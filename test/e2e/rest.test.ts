@@ -105,6 +105,17 @@ describe('REST tool calls', () => {
   });
 });
 
+// A million ASCII characters, escapes included, go edge to host and back as their own bytes.
+describe('REST, large ASCII messages', () => {
+  it('carries a million ASCII characters with escapes whole both ways', async () => {
+    const unit = '"<a href=\\"x\\">\\\n\t\u0001';
+    const message = unit.repeat(Math.ceil(1_000_000 / unit.length));
+    const res = await call('everything', 'echo', await newSession(base), { message });
+    expect(res.status).toBe(200);
+    expect(res.body.content[0].text).toBe(`Echo: ${message}`);
+  });
+});
+
 describe('REST errors', () => {
   const expectError = (res: { status: number; body: any }, status: number, code: string) => {
     expect(res.status).toBe(status);
