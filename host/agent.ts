@@ -347,7 +347,7 @@ export class HostAgent extends EventEmitter {
         this.emit('welcome');
         return;
       case 'rpc.request':
-        void this.#onRequest(frame);
+        void this.#answer(frame.id, frame.server, this.#call(frame));
         return;
       case 'modern.call':
         void this.#bridge.call(frame);
@@ -379,17 +379,32 @@ export class HostAgent extends EventEmitter {
     }
   }
 
-  async #onRequest(frame: FrameOf<'rpc.request'>): Promise<void> {
+  /**
+   * Starts a call on the session's process; the promise is its result. Nothing here holds the
+   * request past its write to the server: a large request's parsed params are garbage as soon as
+   * the server has its line, not kept (and promoted by the garbage collector) until the answer.
+   */
+  #call(frame: FrameOf<'rpc.request'>): Promise<unknown> {
     const { id, server, session, method, params, timeoutMs } = frame;
     try {
       if (!this.#instances.has(server)) throw new GatewayError('SERVER_NOT_FOUND', `host ${this.#opts.hostId} has no server named ${server}`);
       this.#instances.checkRequest(server, method, params);
-      const instance = await this.#instances.get(server, session);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#instances.get(server, session).then((instance) => {
       // The edge owns the deadline and sends rpc.cancel when it passes; the host's own limit is
       // only a backstop for a cancel that never comes, so the two never race.
       const call = instance.request(method, params, timeoutMs + HOST_DEADLINE_GRACE_MS);
       this.#running.set(id, { instance, rpcId: call.id });
-      const result = await call.done;
+      return call.done;
+    });
+  }
+
+  /** Sends a call's result, or its error, back to the edge. */
+  async #answer(id: string, server: string, call: Promise<unknown>): Promise<void> {
+    try {
+      const result = await call;
       this.#send({ type: 'rpc.response', id, result });
     } catch (err) {
       if (err instanceof RpcError) {
