@@ -262,7 +262,8 @@ export class Instance {
       } else {
         const bytes = this.#pieceBytes + newline - start;
         if (bytes > max) this.#log.warn('dropped an over-long line from the server', { bytes, max });
-        else this.#onLine(this.#pieces.length ? Buffer.concat([...this.#pieces, data.subarray(start, newline)], bytes) : data.subarray(start, newline));
+        else if (this.#pieces.length === 0) this.#onLine(data, start, newline);
+        else this.#onLine(Buffer.concat([...this.#pieces, data.subarray(start, newline)], bytes), 0, bytes);
         this.#pieces = [];
         this.#pieceBytes = 0;
       }
@@ -281,8 +282,9 @@ export class Instance {
     }
   }
 
-  #onLine(bytes: Buffer): void {
-    const line = bytes.toString();
+  /** A line of stdout: `bytes` from `from` to `to` (decoded here, with no Buffer made for a small one). */
+  #onLine(bytes: Buffer, from: number, to: number): void {
+    const line = bytes.toString('utf8', from, to);
     const trimmed = line.trim();
     if (!trimmed) return;
     let message: JsonRpcMessage;
@@ -296,7 +298,7 @@ export class Instance {
     const large = trimmed.length >= RAW_MIN_CHARS;
     // A large line of plain ASCII (as many bytes as characters) goes on as its own bytes: a
     // character's index in it is its byte's.
-    const lead = large && bytes.length === line.length ? line.length - line.trimStart().length : -1;
+    const lead = large && to - from === line.length ? from + line.length - line.trimStart().length : -1;
     const isResponse = message.method === undefined && (message.result !== undefined || message.error !== undefined);
     if (!this.raw && !this.#opts.onMessage && typeof message.method === 'string' && message.id !== undefined && message.id !== null) {
       this.#refuseServerRequest(message);
@@ -395,7 +397,7 @@ export class Instance {
   }
 }
 
-/** Bytes `start` to `end` of the trimmed line, which begins at `lead` in `bytes` (-1: not plain ASCII, no bytes). */
+/** Bytes `start` to `end` of the trimmed line, which begins at byte `lead` of `bytes` (-1: not plain ASCII, no bytes). */
 function asciiPart(bytes: Buffer, lead: number, start: number, end: number): Buffer | undefined {
   return lead === -1 ? undefined : bytes.subarray(lead + start, lead + end);
 }
