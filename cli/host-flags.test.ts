@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { HOST_NODE_FLAGS, hostRelaunch } from './host-flags.ts';
+import { HOST_GLIBC_TUNABLES, HOST_NODE_FLAGS, hostRelaunch } from './host-flags.ts';
 
 const NODE = '/usr/bin/node';
 const MAIN = '/app/bin/mcp-gateway.js';
+const ENV = { PATH: '/usr/bin' };
 
 describe('hostRelaunch', () => {
   it('starts a host agent again with its flags, keeping Node flags and arguments in order', () => {
-    expect(hostRelaunch(NODE, ['--enable-source-maps'], [NODE, MAIN, 'host', '--edge', 'https://e.example', '--retry'], undefined)).toEqual([
+    expect(hostRelaunch(NODE, ['--enable-source-maps'], [NODE, MAIN, 'host', '--edge', 'https://e.example', '--retry'], ENV, 'linux')?.args).toEqual([
       NODE,
       ...HOST_NODE_FLAGS,
       '--enable-source-maps',
@@ -16,21 +17,34 @@ describe('hostRelaunch', () => {
       'https://e.example',
       '--retry',
     ]);
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'start'], undefined)?.slice(1, 1 + HOST_NODE_FLAGS.length)).toEqual([...HOST_NODE_FLAGS]);
-    expect(hostRelaunch(NODE, [], [NODE, MAIN], undefined)).toBeDefined(); // no command is `start`
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'start'], ENV, 'linux')?.args.slice(1, 1 + HOST_NODE_FLAGS.length)).toEqual([...HOST_NODE_FLAGS]);
+    expect(hostRelaunch(NODE, [], [NODE, MAIN], ENV, 'linux')).toBeDefined(); // no command is `start`
+  });
+
+  it("on Linux, with glibc's allocator thresholds fixed and the rest of the environment kept", () => {
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], ENV, 'linux')?.env).toEqual({ PATH: '/usr/bin', GLIBC_TUNABLES: HOST_GLIBC_TUNABLES });
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], ENV, 'darwin')?.env).toEqual(ENV);
   });
 
   it('leaves every other process as it is', () => {
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'edge'], undefined)).toBeUndefined();
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'config', 'check'], undefined)).toBeUndefined();
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host', '--help'], undefined)).toBeUndefined();
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host', '--no-such-flag'], undefined)).toBeUndefined();
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'edge'], ENV, 'linux')).toBeUndefined();
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'config', 'check'], ENV, 'linux')).toBeUndefined();
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host', '--help'], ENV, 'linux')).toBeUndefined();
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host', '--no-such-flag'], ENV, 'linux')).toBeUndefined();
   });
 
-  it('never twice, and never over a size someone chose', () => {
-    const again = hostRelaunch(NODE, [], [NODE, MAIN, 'host'], undefined)!;
-    expect(hostRelaunch(NODE, again.slice(1, 1 + HOST_NODE_FLAGS.length), [NODE, MAIN, 'host'], undefined)).toBeUndefined();
-    expect(hostRelaunch(NODE, ['--max-semi-space-size=8'], [NODE, MAIN, 'host'], undefined)).toBeUndefined();
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], '--inspect --max-semi-space-size=4')).toBeUndefined();
+  it('never twice, and never over a size or allocator settings someone chose', () => {
+    const again = hostRelaunch(NODE, [], [NODE, MAIN, 'host'], ENV, 'linux')!;
+    expect(hostRelaunch(NODE, again.args.slice(1, 1 + HOST_NODE_FLAGS.length), [NODE, MAIN, 'host'], again.env, 'linux')).toBeUndefined();
+    expect(hostRelaunch(NODE, ['--max-semi-space-size=8'], [NODE, MAIN, 'host'], ENV, 'darwin')).toBeUndefined();
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], { NODE_OPTIONS: '--inspect --max-semi-space-size=4' }, 'darwin')).toBeUndefined();
+    // Their young generation stays; the allocator's settings are still added.
+    expect(hostRelaunch(NODE, ['--max-semi-space-size=8'], [NODE, MAIN, 'host'], ENV, 'linux')).toEqual({
+      args: [NODE, '--max-semi-space-size=8', MAIN, 'host'],
+      env: { PATH: '/usr/bin', GLIBC_TUNABLES: HOST_GLIBC_TUNABLES },
+    });
+    // Their own GLIBC_TUNABLES stays as it is.
+    const theirs = { ...ENV, GLIBC_TUNABLES: 'glibc.malloc.arena_max=1' };
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], theirs, 'linux')?.env).toBe(theirs);
   });
 });

@@ -7,20 +7,43 @@
  * kept the pages of the most that had been alive at once: the agents' RSS rose by 10 to 25 MiB
  * under rounds of large results while their JS heaps stayed flat. With a 1 MiB half the buffers
  * are collected within a few calls (docs/reliability.md, "The host agents' native memory").
+ *
+ * On Linux the process also starts with fixed thresholds for glibc's allocator. By default a
+ * large block (128 KiB and up) is mapped on its own and unmapped when freed, but each such block
+ * freed raises both the size from which blocks are mapped and the size past which the heap gives
+ * memory back (up to 32 MiB and 64 MiB), so after a few large messages their buffers come from the
+ * heap and stay with the process. Set, the thresholds no longer move: a large message's buffers go
+ * back to the system when they are freed (docs/reliability.md, "The allocator's thresholds").
  */
 import { parseCliArgs } from './cli-args.ts';
 
 export const HOST_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
 
+/** glibc's allocator settings (read by glibc when a process starts; other C libraries ignore them). */
+export const HOST_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072';
+
+export interface HostRelaunch {
+  /** For `execve`: the Node binary first. */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
 /** The commands whose process runs a host agent. */
 const HOST_COMMANDS = new Set(['host', 'start']);
 
 /**
- * The arguments to start this process again with (for `execve`, the Node binary first), or
- * undefined: not a host command, or already started with the flags, or a young generation size
- * chosen by whoever started it (on the command line or in NODE_OPTIONS), which is kept.
+ * How to start this process again (the same arguments, with the host flags and the allocator's
+ * settings added where missing), or undefined: not a host command, or nothing missing. A young
+ * generation size chosen by whoever started it (on the command line or in NODE_OPTIONS) is kept,
+ * and so is a GLIBC_TUNABLES of their own.
  */
-export function hostRelaunch(execPath: string, execArgv: readonly string[], argv: readonly string[], nodeOptions: string | undefined): string[] | undefined {
+export function hostRelaunch(
+  execPath: string,
+  execArgv: readonly string[],
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): HostRelaunch | undefined {
   let parsed: ReturnType<typeof parseCliArgs>;
   try {
     parsed = parseCliArgs(argv.slice(2));
@@ -28,23 +51,28 @@ export function hostRelaunch(execPath: string, execArgv: readonly string[], argv
     return undefined; // the CLI reports the mistake
   }
   if (!HOST_COMMANDS.has(parsed.command) || parsed.values.help || parsed.values.version) return undefined;
-  if ([...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((flag) => flag.startsWith('--max-semi-space-size'))) return undefined;
-  return [execPath, ...HOST_NODE_FLAGS, ...execArgv, ...argv.slice(1)];
+  const sizeChosen = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith('--max-semi-space-size'));
+  const tunablesWanted = platform === 'linux' && env.GLIBC_TUNABLES === undefined;
+  if (sizeChosen && !tunablesWanted) return undefined;
+  return {
+    args: [execPath, ...(sizeChosen ? [] : HOST_NODE_FLAGS), ...execArgv, ...argv.slice(1)],
+    env: tunablesWanted ? { ...env, GLIBC_TUNABLES: HOST_GLIBC_TUNABLES } : env,
+  };
 }
 
 /**
- * Replaces this process with one started with the host flags, where needed and where Node can
- * (`process.execve`, Node 22.15 and 23.11 on): the same process id, standard streams and
- * environment. Call before anything else starts. Elsewhere, or if the system refuses, the
+ * Replaces this process with one started with the host flags and allocator settings, where
+ * needed and where Node can (`process.execve`, Node 22.15 and 23.11 on): the same process id and
+ * standard streams. Call before anything else starts. Elsewhere, or if the system refuses, the
  * process goes on as it is.
  */
 export function relaunchForHost(): void {
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (!execve || process.platform === 'win32') return;
-  const args = hostRelaunch(process.execPath, process.execArgv, process.argv, process.env.NODE_OPTIONS);
-  if (!args) return;
+  const relaunch = hostRelaunch(process.execPath, process.execArgv, process.argv, process.env);
+  if (!relaunch) return;
   try {
-    execve(process.execPath, args, process.env);
+    execve(process.execPath, relaunch.args, relaunch.env);
   } catch {
     // Not started again (the system refused): the agent runs as it is, with Node's defaults.
   }

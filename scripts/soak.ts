@@ -28,15 +28,22 @@ const number = (name: string, text: string) => {
   return n;
 };
 
+const calls = number('calls', values.calls!);
+const warmupCalls = values.warmup ? number('warmup', values.warmup) : undefined;
+if (warmupCalls !== undefined && warmupCalls >= calls) {
+  console.error(`--warmup must be fewer calls than --calls (the faults come after it), got ${warmupCalls} and ${calls}`);
+  process.exit(2);
+}
+
 process.env.WRANGLER_SEND_METRICS ??= 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 const report = await runSoak({
   ...SHORT_RUN,
-  calls: number('calls', values.calls!),
+  calls,
   minutes: number('minutes', values.minutes!),
   rounds: number('rounds', values.rounds!),
   ...(values.faults ? { faults: values.faults.split(',') } : {}),
-  ...(values.warmup ? { warmupCalls: number('warmup', values.warmup) } : {}),
+  ...(warmupCalls !== undefined ? { warmupCalls } : {}),
   ...(values['large-bytes'] ? { largeBytes: number('large-bytes', values['large-bytes']) } : {}),
   log: (line) => console.log(line),
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, processesWithMarker, startEdge, startHost, tempDir, waitUntil, writeConfig, isAlive } from './harness.ts';
+import { HOST_GLIBC_TUNABLES } from '../../cli/host-flags.ts';
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
@@ -74,9 +75,18 @@ const alive = isAlive;
 const status = async () => (await (await fetch(`${base}/status`)).json()) as any;
 
 describe('processes', () => {
-  it.runIf(process.platform === 'linux')('runs each host agent, under the process id it was started with, with its Node flags', () => {
+  it.runIf(process.platform === 'linux')('runs each host agent, under the process id it was started with, with its Node flags and allocator settings, and not its servers', async () => {
     // cli/host-flags.ts: the agent starts itself again with them; what `ps` shows.
-    for (const host of [hostA, hostB]) expect(readFileSync(`/proc/${host.pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+    // glibc's loader splits GLIBC_TUNABLES in place at its ':'s, so the settings are looked for one by one.
+    const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8');
+    const settings = (process.env.GLIBC_TUNABLES ?? HOST_GLIBC_TUNABLES).split(':');
+    for (const host of [hostA, hostB]) {
+      expect(readFileSync(`/proc/${host.pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+      expect(environ(host.pid).split('\0')).toContain(`GLIBC_TUNABLES=${settings[0]}`);
+      for (const setting of settings) expect(environ(host.pid)).toContain(setting);
+    }
+    const server = await pidOf('shared', await newSession(base));
+    expect(environ(server).split('\0').some((entry) => entry.startsWith('GLIBC_TUNABLES='))).toBe(false);
   });
 
   it('keeps a warm pool of initialized processes, refilled as sessions take them', async () => {

@@ -72,7 +72,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await cluster.start();
     const chosen = FAULTS.filter((f) => !opts.faults || opts.faults.includes(f.name));
     const schedule = Array.from({ length: opts.rounds }, () => chosen).flat();
-    const at = schedule.map((_, i) => Math.floor((opts.calls * (i + 1)) / (schedule.length + 1)));
+    // Spread over the calls after the warm-up when its length is given, else over the whole run.
+    const first = opts.warmupCalls ?? 0;
+    const at = schedule.map((_, i) => first + Math.floor(((opts.calls - first) * (i + 1)) / (schedule.length + 1)));
     opts.log(`edge at ${cluster.base}; fault schedule (by calls sent, or by time if the calls come slower):`);
     schedule.forEach((f, i) => opts.log(`  at call ${at[i]}: ${f.name}: ${f.description}`));
 
