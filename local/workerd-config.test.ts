@@ -18,6 +18,7 @@ describe('workerdConfig', () => {
     expect(config).not.toContain('overridden');
     expect(config).toContain('(className = "Hub", uniqueKey = "w-Hub", enableSql = true)');
     expect(config).toContain('modules = [(name = "index.js", esModule = embed "index.js"), (name = "pkg/a \\"b\\".js", text = embed "text-0.txt")]');
+    expect(config).toContain('http = (injectRequestHeaders = [(name = "CF-Connecting-IP")])');
     expect(config).toContain('trustedCertificates = ["-----BEGIN CERTIFICATE-----\\x0aAB==\\x0a-----END CERTIFICATE-----"]');
   });
 });

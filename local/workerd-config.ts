@@ -50,7 +50,9 @@ const config :Workerd.Config = (
       tlsOptions = (trustBrowserCas = true, trustedCertificates = [${opts.trustedCertificates.map(str).join(', ')}]),
     )),
   ],
-  sockets = [(name = ${str(SOCKET_NAME)}, address = ${str(opts.address)}, http = (), service = "edge")],
+  # CF-Connecting-IP is Cloudflare's to set: a client's own is removed, so no client can pick the
+  # address its refused credentials and sign-ins are counted under.
+  sockets = [(name = ${str(SOCKET_NAME)}, address = ${str(opts.address)}, http = (injectRequestHeaders = [(name = "CF-Connecting-IP")]), service = "edge")],
 );
 
 const edge :Workerd.Worker = (

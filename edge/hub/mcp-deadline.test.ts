@@ -60,3 +60,41 @@ describe('MCP requests in flight', () => {
     expect(() => hub.mcp.post({ server: 'echo', sessionId: session, principal: 'alice', message: call, wantsSse: false })).toThrow(/already in flight/);
   });
 });
+
+describe('HTTP+SSE requests in flight', () => {
+  const legacy = (hub: ReturnType<Storage['hub']>) => {
+    let id = '';
+    const stream = new EventReader(hub.mcp.openLegacy('echo', 'alice', (session) => ((id = session), `/echo?sessionId=${session}`)));
+    return { stream, session: id };
+  };
+  const request = (id: number): JsonRpcMessage => ({ ...call, id });
+
+  it('past the deadline: the server is told to cancel and the stream gets a JSON-RPC error', async () => {
+    vi.useFakeTimers();
+    const storage = new Storage();
+    const hub = storage.hub({ ...LIMITS, requestTimeoutMs: 1000 });
+    helloEcho(hub, storage);
+    const { stream, session } = legacy(hub);
+    expect(hub.mcp.postLegacy('echo', session, 'alice', request(7)).status).toBe(202);
+    await vi.advanceTimersByTimeAsync(1000);
+    const [event] = await stream.take(1);
+    expect(JSON.parse(event!.data)).toEqual({ jsonrpc: '2.0', id: 7, error: { code: -32001, message: 'request timed out after 1000 ms' } });
+    expect(relayed(storage).at(-1)).toEqual({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'the gateway deadline passed' } });
+  });
+
+  it('counts against the client’s requests in flight: past the cap 429, an answer frees a place', async () => {
+    const storage = new Storage();
+    const hub = storage.hub({ ...LIMITS, maxCallsPerPrincipal: 2 });
+    helloEcho(hub, storage);
+    const { stream, session } = legacy(hub);
+    hub.mcp.postLegacy('echo', session, 'alice', request(1));
+    hub.mcp.postLegacy('echo', session, 'alice', request(2));
+    expect(() => hub.mcp.postLegacy('echo', session, 'alice', request(3))).toThrow(expect.objectContaining({ code: 'TOO_MANY_REQUESTS', status: 429 }));
+    expect(() => hub.mcp.postLegacy('echo', session, 'alice', request(2))).toThrow(/already in flight/);
+    // Notifications are not requests: never counted.
+    expect(hub.mcp.postLegacy('echo', session, 'alice', { jsonrpc: '2.0', method: 'notifications/roots/list_changed' }).status).toBe(202);
+    fromHost(hub, storage.host, { type: 'mcp.message', server: 'echo', session, message: { jsonrpc: '2.0', id: 1, result: { content: [] } } });
+    expect(JSON.parse((await stream.take(1))[0]!.data)).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [] } });
+    expect(hub.mcp.postLegacy('echo', session, 'alice', request(3)).status).toBe(202);
+  });
+});

@@ -2,7 +2,7 @@
 import type { GatewayError } from '../../shared/errors.ts';
 import type { PendingRequests } from '../../shared/pending.ts';
 import type { Frame, JsonRpcMessage } from '../../shared/protocol.ts';
-import type { FinishedCall, StartedRequests } from './outcome.ts';
+import type { FinishedCall } from './outcome.ts';
 import type { SseOptions, SseStream } from './sse.ts';
 import type { HostConnection, HubSql } from './types.ts';
 
@@ -50,10 +50,11 @@ export interface Live {
   hostId: string;
   transport: Transport;
   main?: SseStream;
-  /** Client requests in flight, by JSON-RPC id; each resolves with its response's JSON text. */
+  /**
+   * Client requests in flight, by JSON-RPC id; each resolves with its response's JSON text (an
+   * HTTP+SSE request's answer goes on the session's stream: its waiter only counts and times it).
+   */
   waiters: PendingRequests<string, string, Waiter>;
-  /** HTTP+SSE requests sent on, for the history (their answers go on the stream, with no waiter). */
-  started?: StartedRequests;
   /** When `last_used` was last written to storage, and the last use (which may be newer). */
   touchedAt?: number;
   usedAt?: number;

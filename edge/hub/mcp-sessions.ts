@@ -36,7 +36,7 @@ import {
   type Transport,
   type Waiter,
 } from './mcp-session-parts.ts';
-import { callOutcome, jsonRpcErrorCode, StartedRequests, whatOf } from './outcome.ts';
+import { callOutcome, jsonRpcErrorCode, whatOf } from './outcome.ts';
 import { SseStream } from './sse.ts';
 
 export type { McpLimits, McpPorts, PostRequest, Transport } from './mcp-session-parts.ts';
@@ -127,11 +127,19 @@ export class McpSessions {
     return toResponse(this.answerLegacy(server, sessionId, principal, message));
   }
 
-  /** `postLegacy`, with its answer as plain data. */
+  /**
+   * `postLegacy`, with its answer as plain data. A request waits for its answer as a Streamable
+   * HTTP one does: counted against the client's requests in flight, and past the deadline the
+   * server is told it is cancelled and the stream gets a JSON-RPC error.
+   */
   answerLegacy(server: string, sessionId: string, principal: string, message: JsonRpcMessage): PlainAnswer {
     const live = this.#resolve(server, sessionId, principal, 'sse');
-    if (isRequest(message)) (live.started ??= new StartedRequests()).start(idKey(message.id), whatOf(message.method, message.params), this.#ports.now());
-    this.#ports.send(this.#connection(live), { type: 'mcp.message', server: live.server, session: live.id, message });
+    const conn = this.#connection(live);
+    if (isRequest(message)) {
+      const { answer } = this.#awaitAnswer(live, message);
+      answer.catch(() => {}); // the answer, or the error that ends the wait, goes on the session's stream
+    }
+    this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
     return { status: 202, body: 'Accepted' };
   }
 
@@ -142,9 +150,10 @@ export class McpSessions {
     if (!live) return;
     // A large message goes on as the host's text of it (host-text.ts).
     const text = hostTextOf(message) ?? JSON.stringify(message);
-    const legacy = live.transport === 'sse' && isResponse(message) ? live.started?.finish(idKey(message.id)) : undefined;
-    if (legacy) this.#finished(live, message, legacy.what, legacy.at);
-    if (live.transport === 'streamable') {
+    if (live.transport === 'sse' && isResponse(message)) {
+      const waiter = live.waiters.resolve(idKey(message.id), text);
+      if (waiter) this.#finished(live, message, waiter.method, waiter.startedAt);
+    } else if (live.transport === 'streamable') {
       if (isResponse(message)) {
         const waiter = live.waiters.resolve(idKey(message.id), text);
         if (waiter) {
@@ -292,19 +301,7 @@ export class McpSessions {
   }
 
   #forwardRequest(live: Live, conn: HostConnection, message: JsonRpcMessage, mode: AnswerMode, headers: Record<string, string> = {}): Answer | Promise<Answer> {
-    const key = idKey(message.id);
-    if (live.waiters.has(key)) {
-      throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
-    }
-    const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
-    let inFlight = 0;
-    for (const other of this.#live.ofPrincipal(live.principal)) inFlight += other.waiters.size;
-    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
-    const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
-    const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
-    // The edge owns the deadline: past it, the server is told the request is cancelled and the
-    // client gets a JSON-RPC error.
-    const answer = live.waiters.wait(key, { meta: waiter, timeoutMs: this.#limits.requestTimeoutMs, onTimeout: (w) => this.#timeout(live, message, w) });
+    const { waiter, answer } = this.#awaitAnswer(live, message);
     this.#ports.send(conn, { type: 'mcp.message', server: live.server, session: live.id, message });
     const openStream = () => {
       const stream = new SseStream(this.#limits.sse);
@@ -337,6 +334,27 @@ export class McpSessions {
     });
   }
 
+  /**
+   * Starts waiting for a client request's answer: refused if its id is already in flight in the
+   * session or the client has the most requests in flight it may (over both transports). The edge
+   * owns the deadline: past it, the server is told the request is cancelled and the client gets a
+   * JSON-RPC error.
+   */
+  #awaitAnswer(live: Live, message: JsonRpcMessage): { waiter: Waiter; answer: Promise<string> } {
+    const key = idKey(message.id);
+    if (live.waiters.has(key)) {
+      throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
+    }
+    const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
+    let inFlight = 0;
+    for (const other of this.#live.ofPrincipal(live.principal)) inFlight += other.waiters.size;
+    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
+    const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
+    const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
+    const answer = live.waiters.wait(key, { meta: waiter, timeoutMs: this.#limits.requestTimeoutMs, onTimeout: (w) => this.#timeout(live, message, w) });
+    return { waiter, answer };
+  }
+
   /** A request past its deadline: the server is told, the client answered with an error. */
   #timeout(live: Live, request: JsonRpcMessage, waiter: Waiter): GatewayError {
     const conn = this.#ports.connectionOf(live.hostId);
@@ -347,8 +365,9 @@ export class McpSessions {
     if (waiter.stream && !waiter.stream.closed) {
       waiter.stream.send(errorText(request.id, error), { id: String(this.#events.nextId(live.id)) });
       waiter.stream.close();
-    } else if (waiter.stream) {
-      this.#toMain(live, errorText(request.id, error)); // its stream is gone: the session's stream, or the backlog
+    } else if (waiter.stream || live.transport === 'sse') {
+      // Its stream is gone, or it is an HTTP+SSE request: the session's stream, or the backlog.
+      this.#toMain(live, errorText(request.id, error));
     }
     this.#touch(live);
     return error;

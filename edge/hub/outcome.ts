@@ -28,24 +28,6 @@ export function jsonRpcErrorCode(code: number): OutcomeCode {
   return 'UPSTREAM_ERROR';
 }
 
-/** Requests waiting for their answer, by JSON-RPC id: when each started and what it asked. Bounded. */
-export class StartedRequests {
-  static readonly MAX = 256;
-  readonly #started = new Map<string, { what: string; at: number }>();
-
-  start(key: string, what: string, at: number): void {
-    if (this.#started.size >= StartedRequests.MAX) this.#started.delete(this.#started.keys().next().value!);
-    this.#started.set(key, { what, at });
-  }
-
-  /** The request `key` answers, forgotten as it is returned. */
-  finish(key: string): { what: string; at: number } | undefined {
-    const started = this.#started.get(key);
-    this.#started.delete(key);
-    return started;
-  }
-}
-
 /** What a JSON-RPC request asks, for the history: its method, and the tool for tools/call. */
 export function whatOf(method: unknown, params: unknown): string {
   const name = (params as { name?: unknown } | undefined)?.name;

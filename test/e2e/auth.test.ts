@@ -336,11 +336,13 @@ describe('JWT from a JWKS URL', () => {
 
 describe('guessing credentials', () => {
   it('past 30 refused credentials within a minute, new ones get 429 with Retry-After unchecked; a credential already working keeps working', async () => {
-    // The local edge has no CF-Connecting-IP: every request counts as one source.
-    const attempt = (authorization: string) => fetch(`${base}/api/sessionid`, { headers: { authorization } }).then(async (r) => (await r.body?.cancel(), r));
+    // The local edge has no CF-Connecting-IP: every request counts as one source, whatever
+    // address a client claims in that header (the local socket removes it).
+    const attempt = (authorization: string, claimed?: string) =>
+      fetch(`${base}/api/sessionid`, { headers: { authorization, ...(claimed ? { 'cf-connecting-ip': claimed } : {}) } }).then(async (r) => (await r.body?.cancel(), r));
     let refused: Response | undefined;
     for (let i = 0; i < 31 && !refused; i++) {
-      const res = await attempt(basic('admin', `guess-${i}`));
+      const res = await attempt(basic('admin', `guess-${i}`), `198.51.100.${i}`);
       if (res.status === 429) refused = res;
       else expect(res.status).toBe(401);
     }
@@ -348,6 +350,7 @@ describe('guessing credentials', () => {
     expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await attempt(basic('admin', PASSWORD))).status).toBe(200);
     expect((await attempt(bearer(await jwt()))).status).toBe(429);
+    expect((await attempt(basic('admin', 'one-more-guess'), '203.0.113.77')).status).toBe(429);
     expect(edge.stderr).toMatch(/refused credentials: a source is past the limit/);
   });
 });

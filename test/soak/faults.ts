@@ -152,3 +152,11 @@ async function slowReader(cluster: Cluster): Promise<string> {
     controller.abort();
   }
 }
+
+/**
+ * The call counts at which `count` faults are injected over a run of `calls`: evenly spaced, none at
+ * its start or end, and all after the first `warmup` calls (the warm-up's memory sample comes first).
+ */
+export function faultCalls(calls: number, count: number, warmup = 0): number[] {
+  return Array.from({ length: count }, (_, i) => warmup + Math.floor(((calls - warmup) * (i + 1)) / (count + 1)));
+}

@@ -4,7 +4,7 @@
  */
 import { mcpLoop, restLoop, RestSessions, type LoopControl } from './clients.ts';
 import { Cluster } from './cluster.ts';
-import { FAULTS } from './faults.ts';
+import { faultCalls, FAULTS } from './faults.ts';
 import { formatMemory, sampleMemory, type MemorySample } from './memory.ts';
 import { Tally, type FaultReport, type TransportCounts, type TransportName } from './tally.ts';
 
@@ -73,8 +73,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const chosen = FAULTS.filter((f) => !opts.faults || opts.faults.includes(f.name));
     const schedule = Array.from({ length: opts.rounds }, () => chosen).flat();
     // Spread over the calls after the warm-up when its length is given, else over the whole run.
-    const first = opts.warmupCalls ?? 0;
-    const at = schedule.map((_, i) => first + Math.floor(((opts.calls - first) * (i + 1)) / (schedule.length + 1)));
+    const at = faultCalls(opts.calls, schedule.length, opts.warmupCalls);
     opts.log(`edge at ${cluster.base}; fault schedule (by calls sent, or by time if the calls come slower):`);
     schedule.forEach((f, i) => opts.log(`  at call ${at[i]}: ${f.name}: ${f.description}`));
 
