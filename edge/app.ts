@@ -1,9 +1,9 @@
 /** The Worker's HTTP surface: one Hono app; errors become responses in one place, shaped as each route declares. */
 import { Hono } from 'hono';
 import { GatewayError } from '../shared/errors.ts';
-import { errorResponseAs, errorShapeOf } from './error-response.ts';
+import { directMcpPost } from './direct-mcp-post.ts';
+import { errorResponseAs, errorShapeOf, thrownResponseAs } from './error-response.ts';
 import type { EdgeEnv } from './env.ts';
-import { edgeLog } from './log.ts';
 import { clientAuth } from './middleware/auth.ts';
 import { checkOrigin } from './middleware/origin.ts';
 import { corsHeaders } from './middleware/cors.ts';
@@ -20,7 +20,12 @@ import { oauthRoutes } from './oauth/routes.ts';
 
 export type AppEnv = { Bindings: EdgeEnv; Variables: { principal: string } };
 
-export function createApp(): Hono<AppEnv> {
+export interface AppOptions {
+  /** false: every request through Hono's router and middleware chain (the tests compare the two ways). */
+  directDispatch?: boolean;
+}
+
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', corsHeaders, checkInput);
   app.route('/', healthRoute);
@@ -37,10 +42,10 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', mcpRoutes);
 
   app.notFound((c) => errorResponseAs(errorShapeOf(c), new GatewayError('NOT_FOUND', 'no such route')));
-  app.onError((err, c) => {
-    const error = err instanceof GatewayError ? err : new GatewayError('INTERNAL', 'internal error');
-    if (!(err instanceof GatewayError)) edgeLog('error', 'unhandled error', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    return errorResponseAs(errorShapeOf(c), error);
-  });
+  app.onError((err, c) => thrownResponseAs(errorShapeOf(c), err));
+  if (options.directDispatch === false) return app;
+  // The hot request ahead of the router and middleware chain, when all their checks certainly pass (direct-mcp-post.ts).
+  const viaHono = app.fetch;
+  app.fetch = (request, env, executionCtx) => directMcpPost(request, env as EdgeEnv | undefined) ?? viaHono(request, env, executionCtx);
   return app;
 }

@@ -7,7 +7,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { errorHeaders, errorResponse, jsonRpcErrorResponse, type GatewayError } from '../shared/errors.ts';
+import { errorHeaders, errorResponse, GatewayError, jsonRpcErrorResponse } from '../shared/errors.ts';
+import { edgeLog } from './log.ts';
 
 export type ErrorShape = 'rest' | 'jsonrpc' | 'text';
 
@@ -38,4 +39,11 @@ export function errorResponseAs(shape: ErrorShape, err: GatewayError): Response 
     default:
       return errorResponse(err);
   }
+}
+
+/** What anything thrown while answering becomes (the app's onError): a GatewayError as itself, anything else logged and answered as INTERNAL. */
+export function thrownResponseAs(shape: ErrorShape, err: unknown): Response {
+  const error = err instanceof GatewayError ? err : new GatewayError('INTERNAL', 'internal error');
+  if (!(err instanceof GatewayError)) edgeLog('error', 'unhandled error', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  return errorResponseAs(shape, error);
 }

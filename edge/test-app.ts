@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { ErrorCode } from '../shared/errors.ts';
-import { createApp } from './app.ts';
+import { createApp, type AppOptions } from './app.ts';
 import type { HubResult, WireError } from './hub/rpc.ts';
 
 export const HOST_TOKEN = 'host-token-0123456789';
@@ -74,7 +74,7 @@ export class HubDouble {
   }
 }
 
-export function gateway(vars: Record<string, string> = {}) {
+export function gateway(vars: Record<string, string> = {}, options: AppOptions = {}) {
   const hub = new HubDouble();
   const env = {
     HUB: { idFromName: (name: string) => name, get: () => hub },
@@ -85,9 +85,9 @@ export function gateway(vars: Record<string, string> = {}) {
     OPEN_API: '1',
     ...vars,
   };
-  const app = createApp();
+  const app = createApp(options);
   const request = (path: string, init: RequestInit = {}) => app.request(`${BASE}${path}`, init, env as never);
-  return { hub, request };
+  return { hub, request, env };
 }
 
 export const EVIL = { origin: 'https://evil.example' };

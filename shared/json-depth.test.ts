@@ -8,6 +8,9 @@ describe('nestsDeeperThan', () => {
     expect(nestsDeeperThan('{"a":[1,{"b":2}]}', 2)).toBe(true);
     expect(nestsDeeperThan('[[],[],[]]', 2)).toBe(false);
     expect(nestsDeeperThan('['.repeat(200_000) + ']'.repeat(200_000), 200)).toBe(true);
+    // A text as long as the limit cannot pass it; one character more can.
+    expect(nestsDeeperThan('[[[', 3)).toBe(false);
+    expect(nestsDeeperThan('[[[[', 3)).toBe(true);
   });
 
   it('ignores brackets inside strings, escaped quotes included', () => {

@@ -11,6 +11,8 @@
  * escaped quote costs one more `indexOf`; other escapes cost nothing.
  */
 export function nestsDeeperThan(text: string, limit: number): boolean {
+  // Each level takes a character: a text no longer than the limit cannot pass it (most messages).
+  if (text.length <= limit) return false;
   if (text.length > FEW_BRACKETS_FROM && fewBrackets(text, limit)) return false;
   let depth = 0;
   const length = text.length;

@@ -48,7 +48,11 @@ export class HeartbeatWatch {
   /** How long the host has been silent, if longer than the timeout; otherwise 0. */
   silentFor(conn: HostConnection): number {
     if (!conn.lastSeen) return 0;
-    const silent = this.#ports.now() - conn.lastSeen();
+    const now = this.#ports.now();
+    // A frame within the timeout settles it (lastSeen is never older than the last frame).
+    const frameAt = conn.lastFrameAt?.();
+    if (frameAt !== undefined && now - frameAt <= this.#timeoutMs) return 0;
+    const silent = now - conn.lastSeen();
     if (silent <= this.#timeoutMs) return 0;
     // Asked only past the timeout, which a current host never reaches while it is alive.
     return !this.#ports.pingsSlowly(conn) || silent > LEGACY_HEARTBEAT_TIMEOUT_MS ? silent : 0;

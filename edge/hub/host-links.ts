@@ -257,7 +257,9 @@ export class HostLinks {
 
   liveConnection(hostId: string): HostConnection | undefined {
     const connId = this.currentConn(hostId);
-    const conn = connId ? this.#p.rt.connectionsOf(hostId).find((c) => c.connId === connId) : undefined;
+    if (!connId) return undefined;
+    const { rt } = this.#p;
+    const conn = rt.connectionOf ? rt.connectionOf(hostId, connId) : rt.connectionsOf(hostId).find((c) => c.connId === connId);
     return conn && !this.#p.heartbeat.checkOne(conn) ? conn : undefined;
   }
 

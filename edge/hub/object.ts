@@ -67,6 +67,13 @@ export class HubObject extends DurableObject<EdgeEnv> {
     this.#hub = new Hub({
       sql: { exec: (query: string, ...params: SqlValue[]) => sql.exec(query, ...params).toArray() as Record<string, SqlValue>[] },
       connectionsOf: (hostId) => this.#socketsOf(hostId).filter(isOpen).map((ws) => this.#connection(ws)),
+      connectionOf: (hostId, connId) => {
+        for (const ws of this.#socketsOf(hostId)) {
+          const conn = this.#connection(ws);
+          if (conn.connId === connId) return isOpen(ws) ? conn : undefined;
+        }
+        return undefined;
+      },
       liveConnIds: () => ctx.getWebSockets().filter(isOpen).map((ws) => attachmentOf(ws).connId),
       now: Date.now,
       log: edgeLog,
@@ -262,6 +269,7 @@ export class HubObject extends DurableObject<EdgeEnv> {
         base.close(code, reason);
       },
       lastSeen: () => Math.max(openedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastFrame.get(base.connId) ?? 0),
+      lastFrameAt: () => this.#lastFrame.get(base.connId),
       get maxMessageChars() {
         return maxMessageChars;
       },

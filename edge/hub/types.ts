@@ -34,6 +34,11 @@ export interface HostConnection {
    * the epoch; without it the Hub never considers the host silent.
    */
   lastSeen?(): number;
+  /**
+   * When its last frame arrived (ms since the epoch), if one did: a part of `lastSeen` that is
+   * cheap to read, so a host heard from lately is known alive without asking for the rest.
+   */
+  lastFrameAt?(): number | undefined;
 }
 
 export type HostClaim = 'own' | 'any' | 'reserved';
@@ -44,6 +49,8 @@ export interface HubRuntime {
   sql: HubSql;
   /** Open connections of one host (normally one). */
   connectionsOf(hostId: string): HostConnection[];
+  /** The open connection `connId` of a host, if it is open (what `connectionsOf` finds, without the lists). */
+  connectionOf?(hostId: string, connId: string): HostConnection | undefined;
   /** connIds of every open host connection. */
   liveConnIds(): string[];
   now(): number;

@@ -13,7 +13,7 @@ import { decodesToItself, parsedUrl } from './request-url.ts';
 /** Control characters: C0, DEL, C1, and the line and paragraph separators. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Session ids and event ids: visible ASCII, bounded. */
-const TOKEN = /^[\u0021-\u007e]{1,256}$/;
+export const TOKEN = /^[\u0021-\u007e]{1,256}$/;
 
 function decoded(value: string, what: string): string {
   let text: string;
