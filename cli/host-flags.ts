@@ -8,19 +8,21 @@
  * under rounds of large results while their JS heaps stayed flat. With a 1 MiB half the buffers
  * are collected within a few calls (docs/reliability.md, "The host agents' native memory").
  *
- * On Linux the process also starts with fixed thresholds for glibc's allocator. By default a
- * large block (128 KiB and up) is mapped on its own and unmapped when freed, but each such block
- * freed raises both the size from which blocks are mapped and the size past which the heap gives
- * memory back (up to 32 MiB and 64 MiB), so after a few large messages their buffers come from the
- * heap and stay with the process. Set, the thresholds no longer move: a large message's buffers go
- * back to the system when they are freed (docs/reliability.md, "The allocator's thresholds").
+ * On Linux the process also starts with fixed thresholds for glibc's allocator. By default each
+ * mapped block freed (128 KiB and up) raises the size from which blocks are mapped and the size
+ * past which the heap's free top goes back to the system (up to 32 MiB and 64 MiB), so the heap
+ * keeps more and more of what large messages used. Set, the thresholds stay put: blocks under
+ * 4 MiB (a large message's buffers) come from the heap, which gives its free top back past
+ * 128 KiB, and larger ones are mapped on their own. Mapping every block from 128 KiB on kept the
+ * RSS lower still but cost the agent 2 to 3 ms of CPU per 1 MiB echo in page faults
+ * (docs/reliability.md, "The allocators").
  */
 import { parseCliArgs } from './cli-args.ts';
 
 export const HOST_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
 
 /** glibc's allocator settings (read by glibc when a process starts; other C libraries ignore them). */
-export const HOST_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072';
+export const HOST_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=131072';
 
 export interface HostRelaunch {
   /** For `execve`: the Node binary first. */
