@@ -129,6 +129,13 @@ export class LiveSessions {
     return this.#byPrincipal.get(principal) ?? [];
   }
 
+  /** The client requests a principal has in flight, over all its sessions. */
+  requestsInFlight(principal: string): number {
+    let n = 0;
+    for (const live of this.ofPrincipal(principal)) n += live.waiters.size;
+    return n;
+  }
+
   add(live: Live): void {
     this.#byId.set(live.id, live);
     const own = this.#byPrincipal.get(live.principal);

@@ -36,7 +36,7 @@ import {
   type Transport,
   type Waiter,
 } from './mcp-session-parts.ts';
-import { callOutcome, jsonRpcErrorCode, whatOf } from './outcome.ts';
+import { answerOutcome, whatOf } from './outcome.ts';
 import { SseStream } from './sse.ts';
 
 export type { McpLimits, McpPorts, PostRequest, Transport } from './mcp-session-parts.ts';
@@ -98,9 +98,7 @@ export class McpSessions {
   /** A DELETE to /{server}/mcp. */
   delete(server: string, sessionId: string, principal: string): Response {
     const live = this.#resolve(server, sessionId, principal, 'streamable');
-    const conn = this.#ports.connectionOf(live.hostId);
-    if (conn) this.#ports.send(conn, { type: 'session.close', server: live.server, session: live.id });
-    this.#end(live, 'session deleted by the client');
+    this.#close(live, 'session deleted by the client');
     return new Response(null, { status: 200 });
   }
 
@@ -114,10 +112,7 @@ export class McpSessions {
     live.main = stream;
     stream.send(endpoint(live.id), { event: 'endpoint' });
     stream.onClose(() => {
-      if (!this.#live.has(live.id)) return;
-      const current = this.#ports.connectionOf(live.hostId);
-      if (current) this.#ports.send(current, { type: 'session.close', server: live.server, session: live.id });
-      this.#end(live, 'client disconnected');
+      if (this.#live.has(live.id)) this.#close(live, 'client disconnected');
     });
     return new Response(stream.readable, { headers: SSE_HEADERS });
   }
@@ -200,11 +195,8 @@ export class McpSessions {
   /** Ends a session by id (any transport, any principal): false if there is none. */
   end(sessionId: string, reason: string): boolean {
     const live = this.#load(sessionId);
-    if (!live) return false;
-    const conn = this.#ports.connectionOf(live.hostId);
-    if (conn) this.#ports.send(conn, { type: 'session.close', server: live.server, session: live.id });
-    this.#end(live, reason);
-    return true;
+    if (live) this.#close(live, reason);
+    return live !== undefined;
   }
 
   onHostGone(hostId: string): void {
@@ -220,10 +212,7 @@ export class McpSessions {
       const live = this.#live.get(String(row.id));
       if (live && (live.main || live.waiters.size > 0 || (live.usedAt ?? 0) >= cutoff)) continue;
       const loaded = live ?? this.#load(String(row.id));
-      if (!loaded) continue;
-      const conn = this.#ports.connectionOf(loaded.hostId);
-      if (conn) this.#ports.send(conn, { type: 'session.close', server: loaded.server, session: loaded.id });
-      this.#end(loaded, 'idle timeout');
+      if (loaded) this.#close(loaded, 'idle timeout');
     }
     return Number(this.#ports.sql.exec('SELECT count(*) AS n FROM mcp_sessions')[0]?.n ?? 0);
   }
@@ -237,16 +226,8 @@ export class McpSessions {
     }
     const id = randomId();
     const now = this.#ports.now();
-    this.#ports.sql.exec(
-      'INSERT INTO mcp_sessions (id, server, host_id, principal, transport, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      id,
-      server,
-      hostId,
-      principal,
-      transport,
-      now,
-      now,
-    );
+    const row = [id, server, hostId, principal, transport, now, now];
+    this.#ports.sql.exec('INSERT INTO mcp_sessions (id, server, host_id, principal, transport, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?)', ...row);
     const live: Live = { id, server, principal, hostId, transport, waiters: new PendingRequests({ oneTimer: true }) };
     this.#live.add(live);
     return live;
@@ -346,9 +327,7 @@ export class McpSessions {
       throw new GatewayError('BAD_REQUEST', `request id ${key} is already in flight in this session`);
     }
     const cap = this.#limits.maxCallsPerPrincipal ?? DEFAULT_MAX_CALLS_PER_PRINCIPAL;
-    let inFlight = 0;
-    for (const other of this.#live.ofPrincipal(live.principal)) inFlight += other.waiters.size;
-    if (inFlight >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
+    if (this.#live.requestsInFlight(live.principal) >= cap) throw new GatewayError('TOO_MANY_REQUESTS', `at most ${cap} requests in flight per client; wait for one to finish`);
     const progressToken = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
     const waiter: Waiter = { progressToken, method: whatOf(message.method, message.params), startedAt: this.#ports.now() };
     const answer = live.waiters.wait(key, { meta: waiter, timeoutMs: this.#limits.requestTimeoutMs, onTimeout: (w) => this.#timeout(live, message, w) });
@@ -375,9 +354,7 @@ export class McpSessions {
 
   /** Counts an answered request in /status and its history. */
   #finished(live: Live, answer: JsonRpcMessage, what: string, startedAt: number): void {
-    const error = answer.error as { code?: unknown } | null | undefined;
-    const code = error === undefined ? callOutcome(answer.result) : jsonRpcErrorCode(Number(error?.code));
-    this.#ports.finished({ server: live.server, host: live.hostId, ms: this.#ports.now() - startedAt, code, what });
+    this.#ports.finished({ server: live.server, host: live.hostId, ms: this.#ports.now() - startedAt, code: answerOutcome(answer), what });
   }
 
   #toMain(live: Live, text: string): void {
@@ -396,6 +373,13 @@ export class McpSessions {
     // Only a Streamable HTTP session can replay (GET with Last-Event-ID); an HTTP+SSE session
     // ends with its one stream, so keeping its messages would only hold memory and storage.
     if (live.transport === 'streamable') this.#events.append(live.id, entry);
+  }
+
+  /** Tells the session's host (if still connected) to stop its process, and ends the session. */
+  #close(live: Live, reason: string): void {
+    const conn = this.#ports.connectionOf(live.hostId);
+    if (conn) this.#ports.send(conn, { type: 'session.close', server: live.server, session: live.id });
+    this.#end(live, reason);
   }
 
   #end(live: Live, reason: string): void {

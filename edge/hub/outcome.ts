@@ -28,6 +28,12 @@ export function jsonRpcErrorCode(code: number): OutcomeCode {
   return 'UPSTREAM_ERROR';
 }
 
+/** How a JSON-RPC response to an MCP request is counted: its error's code, or its result's outcome. */
+export function answerOutcome(answer: Record<string, unknown>): OutcomeCode | null {
+  const error = answer.error as { code?: unknown } | null | undefined;
+  return error === undefined ? callOutcome(answer.result) : jsonRpcErrorCode(Number(error?.code));
+}
+
 /** What a JSON-RPC request asks, for the history: its method, and the tool for tools/call. */
 export function whatOf(method: unknown, params: unknown): string {
   const name = (params as { name?: unknown } | undefined)?.name;
