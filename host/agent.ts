@@ -7,22 +7,21 @@ import WebSocket from 'ws';
 import type { Config } from '../shared/config.ts';
 import { DEFAULT_PARK_TTL_MS, HOST_DEADLINE_GRACE_MS, PING_INTERVAL_MS, PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, REFUSAL_CLOSE_CODES, WHOLE_MESSAGE_CHARS } from '../shared/constants.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { chunkFrameText, FrameDecoder, goesWhole, type FramingLimits } from '../shared/framing.ts';
+import { FrameDecoder, type FramingLimits } from '../shared/framing.ts';
 import { MAX_PAYLOAD_BYTES, RECEIVING, unwelcomedFraming, welcomedFraming } from './link-framing.ts';
-import { standInFor } from './oversize.ts';
 import type { Frame, FrameOf, ServerInfo } from '../shared/protocol.ts';
-import { RpcError, type Instance } from './instance.ts';
+import type { Instance } from './instance.ts';
 import { ServerSet, type ServerChanges } from './servers.ts';
 import type { Logger } from './logger.ts';
 import { nextDelay } from './backoff.ts';
 import { HostHeartbeat } from './heartbeat.ts';
 import { Bridge } from './bridge.ts';
-import { carriedTooDeep, refusal, tooDeep } from './deep-frames.ts';
+import { outgoing } from './outgoing.ts';
 import { hotFrame } from '../shared/hot-frames.ts';
 import { RAW_MIN_CHARS } from '../shared/json-spans.ts';
-import { frameBytes, frameText, rememberFrameText } from './raw-json.ts';
+import { rememberFrameText } from './raw-json.ts';
 import { StartError, type StartCause } from './start-failure.ts';
-import { initializeInfo, publicMessage, publicReason } from './public-info.ts';
+import { failedCallResponse, initializeInfo, publicReason } from './public-info.ts';
 
 export interface AgentOptions {
   /** Base URL of the edge, http(s) or ws(s). */
@@ -289,28 +288,14 @@ export class HostAgent extends EventEmitter {
   #send(frame: Frame): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    // A large result or message that came as ASCII bytes goes as bytes (one a character), whole.
-    const raw = frameBytes(frame);
-    let text: string | undefined;
-    let messages: string[] | undefined;
-    try {
-      if (raw === undefined || !goesWhole(raw.bytes.length, this.#framing)) messages = chunkFrameText((text = frameText(frame)), this.#framing);
-    } catch (err) {
-      if (!(err instanceof GatewayError) || err.code !== 'FRAME_TOO_LARGE') throw err;
-      // Refused here, before sending: the edge would close the connection over it.
-      const standIn = standInFor(frame, err.message);
-      this.#log.warn('a frame too large for the edge was not sent', { type: frame.type, reason: err.message, replacedBy: standIn ? 'an error' : 'nothing' });
-      if (standIn) this.#send(standIn);
-      return;
+    const out = outgoing(frame, this.#framing);
+    if (out.bytes) ws.send(out.bytes, { binary: false });
+    else if (out.messages) for (const message of out.messages) ws.send(message);
+    else {
+      const what = out.refused === 'too large' ? 'a frame too large for the edge was not sent' : 'a server answer nests too deeply for the edge';
+      this.#log.warn(what, { type: frame.type, ...(out.reason ? { reason: out.reason } : {}), replacedBy: out.instead ? 'an error' : 'nothing' });
+      if (out.instead) this.#send(out.instead);
     }
-    if ((frame.type === 'rpc.response' || frame.type === 'mcp.message') && (text !== undefined ? tooDeep(text) : carriedTooDeep(raw!.carried))) {
-      const instead = refusal(frame);
-      this.#log.warn('a server answer nests too deeply for the edge', { type: frame.type, replacedBy: instead ? 'an error' : 'nothing' });
-      if (instead) this.#send(instead);
-      return;
-    }
-    if (messages === undefined) ws.send(raw!.bytes, { binary: false });
-    else for (const message of messages) ws.send(message);
   }
 
   /** `bytes`: the message's UTF-8 as it arrived. */
@@ -407,14 +392,7 @@ export class HostAgent extends EventEmitter {
       const result = await call;
       this.#send({ type: 'rpc.response', id, result });
     } catch (err) {
-      if (err instanceof RpcError) {
-        this.#send({ type: 'rpc.response', id, error: { code: err.code, message: err.message, data: err.data } });
-      } else if (err instanceof GatewayError) {
-        this.#send({ type: 'rpc.response', id, fault: { code: err.code, message: publicMessage(this.#log, err, server) } });
-      } else {
-        this.#log.error('call failed unexpectedly', { error: err instanceof Error ? err.stack : String(err) });
-        this.#send({ type: 'rpc.response', id, fault: { code: 'INTERNAL', message: 'internal error in the host agent' } });
-      }
+      this.#send(failedCallResponse(this.#log, id, server, err));
     } finally {
       this.#running.delete(id);
     }

@@ -15,6 +15,7 @@ import { messageBytes, messageText, rememberText } from './raw-json.ts';
 import type { Logger } from './logger.ts';
 import { startCause, StartError, type ProcessEnd } from './start-failure.ts';
 import { corkForTurn } from './turn-writes.ts';
+import { DEFAULT_MAX_LINE_BYTES, StdoutLines } from './stdout-lines.ts';
 
 export interface InstanceOptions {
   server: string;
@@ -57,7 +58,6 @@ export class RpcError extends Error {
   }
 }
 
-const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** The newest MCP revision, offered in the host's own `initialize` (not read from the MCP SDK, which the agent does not load). */
 const LATEST_PROTOCOL_VERSION = MCP_PROTOCOL_VERSIONS[MCP_PROTOCOL_VERSIONS.length - 1]!;
 
@@ -93,10 +93,7 @@ export class Instance {
   /** Ids of relayed client requests the server has not answered yet. */
   readonly #relayed = new Set<string | number>();
   #nextId = 1;
-  /** The start of a stdout line whose end has not come yet, as read (bytes: a character may be split between reads). */
-  #pieces: Buffer[] = [];
-  #pieceBytes = 0;
-  #discarding = false;
+  readonly #stdout: StdoutLines;
   #exitReason: string | undefined;
   #end: ProcessEnd | undefined;
   lastActive = Date.now();
@@ -118,7 +115,11 @@ export class Instance {
       detached: true, // its own process group, so stop() reaches everything it starts
     });
     // Bytes, not text: a large line's own bytes can then go on to the edge (raw-json.ts).
-    this.child.stdout!.on('data', (data: Buffer) => this.#onStdout(data));
+    this.#stdout = new StdoutLines(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, (bytes, from, to) => this.#onLine(bytes, from, to), (what, fields) => this.#log.warn(what, fields));
+    this.child.stdout!.on('data', (data: Buffer) => {
+      this.lastActive = Date.now();
+      this.#stdout.push(data);
+    });
     this.child.stderr!.setEncoding('utf8').on('data', (data: string) => this.#onStderr(data));
     this.child.stdin!.on('error', () => {}); // EPIPE after an exit is reported through 'exit'
     if (this.child.pid !== undefined) liveGroups.add(this.child.pid);
@@ -248,37 +249,6 @@ export class Instance {
     else {
       this.child.stdin.write(text);
       this.child.stdin.write('\n');
-    }
-  }
-
-  #onStdout(data: Buffer): void {
-    this.lastActive = Date.now();
-    const max = this.#opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    let start = 0;
-    let newline = data.indexOf(0x0a);
-    while (newline !== -1) {
-      if (this.#discarding) {
-        this.#discarding = false;
-      } else {
-        const bytes = this.#pieceBytes + newline - start;
-        if (bytes > max) this.#log.warn('dropped an over-long line from the server', { bytes, max });
-        else if (this.#pieces.length === 0) this.#onLine(data, start, newline);
-        else this.#onLine(Buffer.concat([...this.#pieces, data.subarray(start, newline)], bytes), 0, bytes);
-        this.#pieces = [];
-        this.#pieceBytes = 0;
-      }
-      start = newline + 1;
-      newline = data.indexOf(0x0a, start);
-    }
-    if (start < data.length && !this.#discarding) {
-      this.#pieces.push(data.subarray(start));
-      this.#pieceBytes += data.length - start;
-      if (this.#pieceBytes > max) {
-        this.#log.warn('dropping an over-long line from the server', { max });
-        this.#pieces = [];
-        this.#pieceBytes = 0;
-        this.#discarding = true;
-      }
     }
   }
 

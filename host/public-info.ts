@@ -1,6 +1,7 @@
 /** What the host tells the edge about its servers beyond their tools: the `initialize` summary, and failure texts without stderr or command lines. */
-import type { GatewayError } from '../shared/errors.ts';
-import type { ServerInfo } from '../shared/protocol.ts';
+import { GatewayError } from '../shared/errors.ts';
+import type { FrameOf, ServerInfo } from '../shared/protocol.ts';
+import { RpcError } from './instance.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -33,4 +34,15 @@ export function initializeInfo(result: unknown): ServerInfo['initialize'] {
     ...(isObject(r.serverInfo) ? { serverInfo: r.serverInfo } : {}),
     ...(typeof r.instructions === 'string' ? { instructions: r.instructions.slice(0, 64_000) } : {}),
   };
+}
+
+/**
+ * The answer to the edge for a call that failed: the server's own JSON-RPC error as it gave it,
+ * a gateway fault with its public message, or an internal error (logged here, never detailed).
+ */
+export function failedCallResponse(log: Logger, id: string, server: string, err: unknown): FrameOf<'rpc.response'> {
+  if (err instanceof RpcError) return { type: 'rpc.response', id, error: { code: err.code, message: err.message, data: err.data } };
+  if (err instanceof GatewayError) return { type: 'rpc.response', id, fault: { code: err.code, message: publicMessage(log, err, server) } };
+  log.error('call failed unexpectedly', { error: err instanceof Error ? err.stack : String(err) });
+  return { type: 'rpc.response', id, fault: { code: 'INTERNAL', message: 'internal error in the host agent' } };
 }
