@@ -258,14 +258,13 @@ export class HostLinks {
   liveConnection(hostId: string): HostConnection | undefined {
     const connId = this.currentConn(hostId);
     if (!connId) return undefined;
-    const { rt } = this.#p;
-    const conn = rt.connectionOf ? rt.connectionOf(hostId, connId) : rt.connectionsOf(hostId).find((c) => c.connId === connId);
+    const conn = this.#p.rt.connectionOf(hostId, connId);
     return conn && !this.#p.heartbeat.checkOne(conn) ? conn : undefined;
   }
 
   /** The current connection of every known host, silent or not. */
   currentConnections(): HostConnection[] {
     this.currentConn('');
-    return [...this.#hostConns!].flatMap(([hostId, connId]) => this.#p.rt.connectionsOf(hostId).filter((c) => c.connId === connId));
+    return [...this.#hostConns!].flatMap(([hostId, connId]) => this.#p.rt.connectionOf(hostId, connId) ?? []);
   }
 }

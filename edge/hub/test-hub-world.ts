@@ -81,6 +81,7 @@ export class World {
   readonly runtime: HubRuntime = {
     sql: { exec: (query: string, ...params: SqlValue[]) => this.db.prepare(query).all(...params) as Record<string, SqlValue>[] },
     connectionsOf: (hostId) => this.conns.filter((c) => c.open && c.hostId === hostId),
+    connectionOf: (hostId, connId) => this.conns.find((c) => c.open && c.hostId === hostId && c.connId === connId),
     liveConnIds: () => this.conns.filter((c) => c.open).map((c) => c.connId),
     now: () => this.clock,
     log: (level, message) => {

@@ -39,6 +39,7 @@ export class Storage {
     this.runtime = {
       sql: { exec: (query: string, ...params: SqlValue[]) => this.db.prepare(query).all(...params) as Record<string, SqlValue>[] },
       connectionsOf: (hostId) => (hostId === 'laptop' ? [this.host] : []),
+      connectionOf: (hostId, connId) => (hostId === 'laptop' && this.host.connId === connId ? this.host : undefined),
       liveConnIds: () => ['conn-1'],
       now: Date.now,
       log: () => {},

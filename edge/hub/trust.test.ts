@@ -57,6 +57,7 @@ class World {
   readonly runtime: HubRuntime = {
     sql: { exec: (q: string, ...p: SqlValue[]) => this.db.prepare(q).all(...p) as Record<string, SqlValue>[] },
     connectionsOf: (hostId) => this.conns.filter((c) => c.open && c.hostId === hostId),
+    connectionOf: (hostId, connId) => this.conns.find((c) => c.open && c.hostId === hostId && c.connId === connId),
     liveConnIds: () => this.conns.filter((c) => c.open).map((c) => c.connId),
     now: () => Date.now(),
     log: (level, message) => void this.logs.push({ level, message }),

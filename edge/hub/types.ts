@@ -50,7 +50,7 @@ export interface HubRuntime {
   /** Open connections of one host (normally one). */
   connectionsOf(hostId: string): HostConnection[];
   /** The open connection `connId` of a host, if it is open (what `connectionsOf` finds, without the lists). */
-  connectionOf?(hostId: string, connId: string): HostConnection | undefined;
+  connectionOf(hostId: string, connId: string): HostConnection | undefined;
   /** connIds of every open host connection. */
   liveConnIds(): string[];
   now(): number;
