@@ -26,7 +26,7 @@ import { runLoad, type LoadResult } from './load.ts';
 import { describeRun } from './machine.ts';
 import { startFloorTarget, type FloorTarget } from './floor/target.ts';
 import { PEERS, startPeer, type Service } from './peers.ts';
-import { clockTicksPerSecond, descendants, readCmdline, rssBytes, running, sampleTicks } from './proc.ts';
+import { clockTicksPerSecond, descendants, readCmdline, rssBytes, running, sampleCpuMs, sampleTicks } from './proc.ts';
 import { report, type Summary } from './compare-report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -251,14 +251,13 @@ async function measureRound(t: Target, s: Summary, opts: Options, round: number,
   const main = t.main!;
   // Sequential calls, with CPU per process role read from /proc before and after.
   const pids = roles(t, services);
-  const before = sampleTicks(pids.keys());
+  const before = sampleCpuMs(pids.keys());
   const seq = await runLoad((i) => main.echo(`seq-${round}-${i}`, CALL_TIMEOUT_MS), 1, opts.seqCalls);
-  const after = sampleTicks(pids.keys());
-  const msPerTick = 1000 / clockTicksPerSecond();
+  const after = sampleCpuMs(pids.keys());
   for (const [pid, role] of pids) {
     const a = after.get(pid);
     if (a === undefined) continue;
-    s.cpuMs[role] = (s.cpuMs[role] ?? 0) + (a - (before.get(pid) ?? a)) * msPerTick;
+    s.cpuMs[role] = (s.cpuMs[role] ?? 0) + (a - (before.get(pid) ?? a));
   }
   s.seq.push(...seq.latencies);
   s.seqCalls += seq.calls;
