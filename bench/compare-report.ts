@@ -59,7 +59,7 @@ p50 and p99: ${opts.seqCalls} sequential calls per round, all rounds pooled; cal
 session start: a new session (REST: a new session id) to its first answer; gone after end: from the client's
 disconnect (HTTP+SSE, stdio) or DELETE (Streamable HTTP) to its server process gone; kept: sessions whose process
 was still there 2 s later (a shared process). RSS: the proxy's own processes (gateway: edge + host; floor:
-edge + relay), servers not counted. CPU per sequential call, from /proc/<pid>/stat (proxy = edge + host for
+edge + relay), servers not counted. CPU per sequential call, from each thread's /proc schedstat (proxy = edge + host for
 the gateway; for the architecture floor, the host column is its relay).`);
 
   checks(summaries);

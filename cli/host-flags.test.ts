@@ -33,16 +33,18 @@ describe('hostRelaunch', () => {
     expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host', '--no-such-flag'], ENV, 'linux')).toBeUndefined();
   });
 
-  it('never twice, and never over a size or allocator settings someone chose', () => {
+  it('never twice, and never over sizes or allocator settings someone chose', () => {
     const again = hostRelaunch(NODE, [], [NODE, MAIN, 'host'], ENV, 'linux')!;
     expect(hostRelaunch(NODE, again.args.slice(1, 1 + HOST_NODE_FLAGS.length), [NODE, MAIN, 'host'], again.env, 'linux')).toBeUndefined();
-    expect(hostRelaunch(NODE, ['--max-semi-space-size=8'], [NODE, MAIN, 'host'], ENV, 'darwin')).toBeUndefined();
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], { NODE_OPTIONS: '--inspect --max-semi-space-size=4' }, 'darwin')).toBeUndefined();
-    // Their young generation stays; the allocator's settings are still added.
+    expect(hostRelaunch(NODE, ['--max-semi-space-size=8', '--initial-old-space-size=16'], [NODE, MAIN, 'host'], ENV, 'darwin')).toBeUndefined();
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], { NODE_OPTIONS: '--inspect --max-semi-space-size=4 --initial_old_space_size=32' }, 'darwin')).toBeUndefined();
+    // Their young generation stays; the old generation's first limit and the allocator's settings are still added.
     expect(hostRelaunch(NODE, ['--max-semi-space-size=8'], [NODE, MAIN, 'host'], ENV, 'linux')).toEqual({
-      args: [NODE, '--max-semi-space-size=8', MAIN, 'host'],
+      args: [NODE, '--initial-old-space-size=64', '--max-semi-space-size=8', MAIN, 'host'],
       env: { PATH: '/usr/bin', GLIBC_TUNABLES: HOST_GLIBC_TUNABLES },
     });
+    // And the other way round: their old generation's, with the young generation's size added.
+    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], { NODE_OPTIONS: '--initial-old-space-size=128' }, 'darwin')?.args).toEqual([NODE, '--max-semi-space-size=1', MAIN, 'host']);
     // Their own GLIBC_TUNABLES stays as it is.
     const theirs = { ...ENV, GLIBC_TUNABLES: 'glibc.malloc.arena_max=1' };
     expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], theirs, 'linux')?.env).toBe(theirs);

@@ -8,6 +8,14 @@
  * under rounds of large results while their JS heaps stayed flat. With a 1 MiB half the buffers
  * are collected within a few calls (docs/reliability.md, "The host agents' native memory").
  *
+ * With so small a young generation, a string too large for it (a MiB-sized message's text, and
+ * what JSON.parse makes of it) is made in the old generation at once. V8 sets the old
+ * generation's first limit a few MiB above what is alive after a full collection, so nearly every
+ * 1 MiB message cost a full collection of the agent's 14 MiB heap: about half of the agent's CPU
+ * on a 1 MiB echo. `--initial-old-space-size=64` starts that limit at 64 MiB: the agent's CPU per
+ * 1 MiB echo about halves (15.5 to 20 ms -> 7.5 to 9.5), and its RSS stays as level under large
+ * messages as before (bench/README.md, "Large messages and the old generation").
+ *
  * On Linux the process also starts with fixed thresholds for glibc's allocator. By default each
  * mapped block freed (128 KiB and up) raises the size from which blocks are mapped and the size
  * past which the heap's free top goes back to the system (up to 32 MiB and 64 MiB), so the heap
@@ -19,7 +27,7 @@
  */
 import { parseCliArgs } from './cli-args.ts';
 
-export const HOST_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
+export const HOST_NODE_FLAGS = ['--max-semi-space-size=1', '--initial-old-space-size=64'] as const;
 
 /** glibc's allocator settings (read by glibc when a process starts; other C libraries ignore them). */
 export const HOST_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=131072';
@@ -35,9 +43,9 @@ const HOST_COMMANDS = new Set(['host', 'start']);
 
 /**
  * How to start this process again (the same arguments, with the host flags and the allocator's
- * settings added where missing), or undefined: not a host command, or nothing missing. A young
- * generation size chosen by whoever started it (on the command line or in NODE_OPTIONS) is kept,
- * and so is a GLIBC_TUNABLES of their own.
+ * settings added where missing), or undefined: not a host command, or nothing missing. A size
+ * of either generation chosen by whoever started it (on the command line or in NODE_OPTIONS) is
+ * kept, and so is a GLIBC_TUNABLES of their own.
  */
 export function hostRelaunch(
   execPath: string,
@@ -53,11 +61,13 @@ export function hostRelaunch(
     return undefined; // the CLI reports the mistake
   }
   if (!HOST_COMMANDS.has(parsed.command) || parsed.values.help || parsed.values.version) return undefined;
-  const sizeChosen = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith('--max-semi-space-size'));
+  // Node takes V8's flags with dashes or underscores.
+  const chosen = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].map((flag) => flag.replace(/_/g, '-'));
+  const missing = HOST_NODE_FLAGS.filter((flag) => !chosen.some((c) => c.startsWith(flag.slice(0, flag.indexOf('=')))));
   const tunablesWanted = platform === 'linux' && env.GLIBC_TUNABLES === undefined;
-  if (sizeChosen && !tunablesWanted) return undefined;
+  if (missing.length === 0 && !tunablesWanted) return undefined;
   return {
-    args: [execPath, ...(sizeChosen ? [] : HOST_NODE_FLAGS), ...execArgv, ...argv.slice(1)],
+    args: [execPath, ...missing, ...execArgv, ...argv.slice(1)],
     env: tunablesWanted ? { ...env, GLIBC_TUNABLES: HOST_GLIBC_TUNABLES } : env,
   };
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayProcess, TEST_SERVER, health, killLeftovers, newSession, postJson, processesWithMarker, startEdge, startHost, tempDir, waitUntil, writeConfig, isAlive } from './harness.ts';
-import { HOST_GLIBC_TUNABLES } from '../../cli/host-flags.ts';
+import { HOST_GLIBC_TUNABLES, HOST_NODE_FLAGS } from '../../cli/host-flags.ts';
 
 const marker = randomUUID();
 const token = `host-token-${randomUUID()}`;
@@ -81,7 +81,7 @@ describe('processes', () => {
     const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8');
     const settings = (process.env.GLIBC_TUNABLES ?? HOST_GLIBC_TUNABLES).split(':');
     for (const host of [hostA, hostB]) {
-      expect(readFileSync(`/proc/${host.pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+      expect(readFileSync(`/proc/${host.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...HOST_NODE_FLAGS]));
       expect(environ(host.pid).split('\0')).toContain(`GLIBC_TUNABLES=${settings[0]}`);
       for (const setting of settings) expect(environ(host.pid)).toContain(setting);
     }
