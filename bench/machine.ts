@@ -29,6 +29,6 @@ export function describeRun(root: string, gatewayPid: number, serverMarker: stri
   return [
     `machine: ${cpus.length} CPUs, ${cpus[0]?.model ?? 'unknown model'}, ${os.type()} ${os.release()}, load avg ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
     `node ${process.version}; ${workerd}; server-everything ${version('@modelcontextprotocol/server-everything')}; gateway ${commit}`,
-    `gateway processes: ${processes}; CPU from /proc at ${clockTicksPerSecond()} ticks/s`,
+    `gateway processes: ${processes}; CPU per call from each thread's /proc schedstat (ns; /proc/<pid>/stat at ${clockTicksPerSecond()} ticks/s where there is none)`,
   ].join('\n');
 }
