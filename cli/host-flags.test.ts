@@ -37,14 +37,15 @@ describe('hostRelaunch', () => {
     const again = hostRelaunch(NODE, [], [NODE, MAIN, 'host'], ENV, 'linux')!;
     expect(hostRelaunch(NODE, again.args.slice(1, 1 + HOST_NODE_FLAGS.length), [NODE, MAIN, 'host'], again.env, 'linux')).toBeUndefined();
     expect(hostRelaunch(NODE, ['--max-semi-space-size=8', '--initial-old-space-size=16'], [NODE, MAIN, 'host'], ENV, 'darwin')).toBeUndefined();
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], { NODE_OPTIONS: '--inspect --max-semi-space-size=4 --initial_old_space_size=32' }, 'darwin')).toBeUndefined();
+    // Node takes the young generation's size from NODE_OPTIONS, the old one's only on its command line (either spelling).
+    expect(hostRelaunch(NODE, ['--initial_old_space_size=32'], [NODE, MAIN, 'host'], { NODE_OPTIONS: '--inspect --max-semi-space-size=4' }, 'darwin')).toBeUndefined();
     // Their young generation stays; the old generation's first limit and the allocator's settings are still added.
     expect(hostRelaunch(NODE, ['--max-semi-space-size=8'], [NODE, MAIN, 'host'], ENV, 'linux')).toEqual({
       args: [NODE, '--initial-old-space-size=64', '--max-semi-space-size=8', MAIN, 'host'],
       env: { PATH: '/usr/bin', GLIBC_TUNABLES: HOST_GLIBC_TUNABLES },
     });
     // And the other way round: their old generation's, with the young generation's size added.
-    expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], { NODE_OPTIONS: '--initial-old-space-size=128' }, 'darwin')?.args).toEqual([NODE, '--max-semi-space-size=1', MAIN, 'host']);
+    expect(hostRelaunch(NODE, ['--initial-old-space-size=128'], [NODE, MAIN, 'host'], ENV, 'darwin')?.args).toEqual([NODE, '--max-semi-space-size=1', '--initial-old-space-size=128', MAIN, 'host']);
     // Their own GLIBC_TUNABLES stays as it is.
     const theirs = { ...ENV, GLIBC_TUNABLES: 'glibc.malloc.arena_max=1' };
     expect(hostRelaunch(NODE, [], [NODE, MAIN, 'host'], theirs, 'linux')?.env).toBe(theirs);
