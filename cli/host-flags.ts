@@ -13,8 +13,10 @@
  * generation's first limit a few MiB above what is alive after a full collection, so nearly every
  * 1 MiB message cost a full collection of the agent's 14 MiB heap: about half of the agent's CPU
  * on a 1 MiB echo. `--initial-old-space-size=64` starts that limit at 64 MiB: the agent's CPU per
- * 1 MiB echo about halves (15.5 to 20 ms -> 7.5 to 9.5), and its RSS stays as level under large
- * messages as before (bench/README.md, "Large messages and the old generation").
+ * 1 MiB echo about halves (13.6 to 18.7 ms -> 7.6 to 8.2). The price is memory after bursts of
+ * large messages (RSS 133 to 136 MiB after 60 1 MiB echoes, against 87 to 109), which then stays
+ * level; smaller sizes trade less of each (bench/README.md, "Large messages and the old
+ * generation").
  *
  * On Linux the process also starts with fixed thresholds for glibc's allocator. By default each
  * mapped block freed (128 KiB and up) raises the size from which blocks are mapped and the size
