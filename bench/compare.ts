@@ -26,7 +26,7 @@ import { runLoad, type LoadResult } from './load.ts';
 import { describeRun } from './machine.ts';
 import { startFloorTarget, type FloorTarget } from './floor/target.ts';
 import { PEERS, startPeer, type Service } from './peers.ts';
-import { clockTicksPerSecond, descendants, readCmdline, rssBytes, running, sampleCpuMs, sampleTicks } from './proc.ts';
+import { descendants, readCmdline, rssBytes, running, sampleCpuMs, sampleTicks } from './proc.ts';
 import { report, type Summary } from './compare-report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -373,13 +373,12 @@ async function waitGone(pids: number[]): Promise<number | undefined> {
 function traceCpu(t: Target, services: number[]): ((what: string) => void) | undefined {
   if (process.env.BENCH_TRACE_BIG !== '1') return undefined;
   const pids = roles(t, services);
-  const before = sampleTicks(pids.keys());
+  const before = sampleCpuMs(pids.keys());
   return (what) => {
     // Processes started meanwhile count from zero.
     for (const [pid, role] of roles(t, services)) pids.set(pid, role);
-    const after = sampleTicks(pids.keys());
-    const msPerTick = 1000 / clockTicksPerSecond();
-    const parts = [...pids].filter(([pid]) => after.has(pid)).map(([pid, role]) => `${role} ${pid} ${((after.get(pid)! - (before.get(pid) ?? 0)) * msPerTick).toFixed(0)}`);
+    const after = sampleCpuMs(pids.keys());
+    const parts = [...pids].filter(([pid]) => after.has(pid)).map(([pid, role]) => `${role} ${pid} ${(after.get(pid)! - (before.get(pid) ?? 0)).toFixed(1)}`);
     console.log(`${what}; CPU ms: ${parts.join(', ')}`);
   };
 }

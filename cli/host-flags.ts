@@ -46,8 +46,9 @@ const HOST_COMMANDS = new Set(['host', 'start']);
 /**
  * How to start this process again (the same arguments, with the host flags and the allocator's
  * settings added where missing), or undefined: not a host command, or nothing missing. A size
- * of either generation chosen by whoever started it (on the command line or in NODE_OPTIONS) is
- * kept, and so is a GLIBC_TUNABLES of their own.
+ * of either generation chosen by whoever started it is kept (on the command line; the young
+ * generation's also from NODE_OPTIONS, where Node refuses the old one's), and so is a
+ * GLIBC_TUNABLES of their own.
  */
 export function hostRelaunch(
   execPath: string,
