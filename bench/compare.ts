@@ -71,8 +71,8 @@ function options(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (unknown.length) throw new UsageError(`unknown argument ${unknown[0]} (try --help)`);
   const base: Options =
     mode === '--smoke' ? { rounds: 1, warmup: 20, seqCalls: 20, parCalls: 128, concurrency: 64, sessions: 1, mib1: 1, bigTimeoutMs: 10_000, only }
-    : mode === '--quick' || env.BENCH_QUICK === '1' ? { rounds: 1, warmup: 200, seqCalls: 300, parCalls: 1280, concurrency: 64, sessions: 3, mib1: 4, bigTimeoutMs: 30_000, only }
-    : { rounds: 3, warmup: 500, seqCalls: 1000, parCalls: 3200, concurrency: 64, sessions: 5, mib1: 8, bigTimeoutMs: 30_000, only };
+    : mode === '--quick' || env.BENCH_QUICK === '1' ? { rounds: 1, warmup: 200, seqCalls: 300, parCalls: 1280, concurrency: 64, sessions: 3, mib1: 8, bigTimeoutMs: 30_000, only }
+    : { rounds: 3, warmup: 500, seqCalls: 1000, parCalls: 3200, concurrency: 64, sessions: 5, mib1: 20, bigTimeoutMs: 30_000, only };
   if (env.BENCH_ROUNDS) {
     base.rounds = Number(env.BENCH_ROUNDS);
     if (!Number.isInteger(base.rounds) || base.rounds < 1) throw new UsageError('BENCH_ROUNDS must be a positive integer');
