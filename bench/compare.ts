@@ -195,6 +195,9 @@ async function main(): Promise<number> {
       await measureRound(t, summaries.get(t.name)!, opts, round, services);
       process.stderr.write(`round ${round + 1}/${opts.rounds}: ${t.name} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
     }
+    const t0 = performance.now();
+    await largeEchoes(order, summaries, opts, services);
+    process.stderr.write(`round ${round + 1}/${opts.rounds}: large echoes (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
 
   for (const t of targets) {
@@ -298,27 +301,42 @@ async function measureRound(t: Target, s: Summary, opts: Options, round: number,
     else s.goneMs.push(gone - closedAt);
   }
 
-  // Large echoes last: a peer that refuses one may not recover (seen with the 5 MiB one).
-  // Measured once the server processes are quiet: right after the new sessions, a gateway's
-  // spare (started to replace the one a new session took) is still loading, 100-300 ms of CPU
-  // on a 2-core machine, which doubled some 1 MiB echoes it overlapped.
   if (process.env.BENCH_TRACE_BIG === '1') {
-    // One more, traced and not counted: what the echo costs without the wait.
+    // One large echo right after the new sessions, traced and not counted: what an echo costs
+    // while a gateway's spare (started to replace the one a new session took) is still loading.
     const cpu = traceCpu(t, services)!;
     const ms = await timed(() => main.echo(`u${'x'.repeat(MIB)}`, opts.bigTimeoutMs)).catch(() => undefined);
     cpu(`${t.name} 1 MiB echo right after the new sessions (not counted): ${ms?.toFixed(1) ?? 'failed'} ms`);
   }
-  await serversQuiet(t, services);
+}
+
+/**
+ * A round's large echoes, once every target has had the rest of its round: the 1 MiB echoes one
+ * target after another in turn (echo i of every target, then echo i + 1), so that each target's
+ * echoes fall in the same seconds as the others' and a slow minute of the machine's is shared
+ * rather than landing on whichever target ran then; then one 5 MiB echo each, last, because a
+ * peer that refuses one may not recover. Measured once the server processes are quiet: right
+ * after the new sessions, a gateway's spare is still loading, 100-300 ms of CPU on a 2-core
+ * machine, which doubled some 1 MiB echoes it overlapped.
+ */
+async function largeEchoes(order: Target[], summaries: Map<string, Summary>, opts: Options, services: number[]): Promise<void> {
+  for (const t of order) await serversQuiet(t, services);
   for (let i = 0; i < opts.mib1; i++) {
-    const cpu = traceCpu(t, services);
-    const ms = await timed(() => main.echo(`${i}${'x'.repeat(MIB)}`, opts.bigTimeoutMs)).catch((err) => fail(s, err));
-    if (ms !== undefined) s.mib1Ms.push(ms);
-    cpu?.(`${t.name} 1 MiB echo ${i}: ${ms?.toFixed(1) ?? 'failed'} ms`);
+    for (const t of order) {
+      const s = summaries.get(t.name)!;
+      const cpu = traceCpu(t, services);
+      const ms = await timed(() => t.main!.echo(`${i}${'x'.repeat(MIB)}`, opts.bigTimeoutMs)).catch((err) => fail(s, err));
+      if (ms !== undefined) s.mib1Ms.push(ms);
+      cpu?.(`${t.name} 1 MiB echo ${i}: ${ms?.toFixed(1) ?? 'failed'} ms`);
+    }
   }
-  const ms5 = await timed(() => main.echo('5'.repeat(5 * MIB), opts.bigTimeoutMs)).catch((err: Error) => {
-    s.mib5Error = err.message.slice(0, 120);
-  });
-  if (ms5 !== undefined) s.mib5Ms.push(ms5);
+  for (const t of order) {
+    const s = summaries.get(t.name)!;
+    const ms5 = await timed(() => t.main!.echo('5'.repeat(5 * MIB), opts.bigTimeoutMs)).catch((err: Error) => {
+      s.mib5Error = err.message.slice(0, 120);
+    });
+    if (ms5 !== undefined) s.mib5Ms.push(ms5);
+  }
 }
 
 /**
