@@ -188,7 +188,7 @@ async function main(): Promise<number> {
   }
 
   for (let round = 0; round < opts.rounds; round++) {
-    // A different order each round, so that no target always runs right after the same one.
+    // Each round starts with another target (the order itself turns: each target follows the same one as before).
     const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
     for (const t of order) {
       const t0 = performance.now();
@@ -196,7 +196,7 @@ async function main(): Promise<number> {
       process.stderr.write(`round ${round + 1}/${opts.rounds}: ${t.name} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
     }
     const t0 = performance.now();
-    await largeEchoes(order, summaries, opts, services);
+    await largeEchoes(order, round, summaries, opts, services);
     process.stderr.write(`round ${round + 1}/${opts.rounds}: large echoes (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
 
@@ -318,15 +318,17 @@ async function measureRound(t: Target, s: Summary, opts: Options, round: number,
  * A round's large echoes, once every target has had the rest of its round: the 1 MiB echoes one
  * target after another in turn (echo i of every target, then echo i + 1), so that each target's
  * echoes fall in the same seconds as the others' and a slow minute of the machine's is shared
- * rather than landing on whichever target ran then; then one 5 MiB echo each, last, because a
- * peer that refuses one may not recover. Measured once the server processes are quiet: right
+ * rather than landing on whichever target ran then. Each turn takes the targets in another order:
+ * a process that serves several targets (the gateway's edge and host, the floor's) may finish
+ * collecting one echo's garbage during the next echo, which in a fixed order would always be the
+ * same target's. Then one 5 MiB echo each, last, because a peer that refuses one may not recover. Measured once the server processes are quiet: right
  * after the new sessions, a gateway's spare is still loading, 100-300 ms of CPU on a 2-core
  * machine, which doubled some 1 MiB echoes it overlapped.
  */
-async function largeEchoes(order: Target[], summaries: Map<string, Summary>, opts: Options, services: number[]): Promise<void> {
+async function largeEchoes(order: Target[], round: number, summaries: Map<string, Summary>, opts: Options, services: number[]): Promise<void> {
   for (const t of order) await serversQuiet(t, services);
   for (let i = 0; i < opts.mib1; i++) {
-    for (const t of order) {
+    for (const t of shuffled(order, round * 1000 + i)) {
       const s = summaries.get(t.name)!;
       const cpu = traceCpu(t, services);
       const ms = await timed(() => t.main!.echo(`${i}${'x'.repeat(MIB)}`, opts.bigTimeoutMs)).catch((err) => fail(s, err));
@@ -403,6 +405,18 @@ function traceCpu(t: Target, services: number[]): ((what: string) => void) | und
     const parts = [...pids].filter(([pid]) => after.has(pid)).map(([pid, role]) => `${role} ${pid} ${(after.get(pid)! - (before.get(pid) ?? 0)).toFixed(1)}`);
     console.log(`${what}; CPU ms: ${parts.join(', ')}`);
   };
+}
+
+/** `items` in an order drawn from `seed` (the same seed, the same order: runs can be compared). */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = (seed * 2654435761 + 1) >>> 0;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {
