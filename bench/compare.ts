@@ -310,23 +310,22 @@ async function measureRound(t: Target, s: Summary, opts: Options, round: number,
   }
   // The spare a gateway starts for each new session loads for 100-300 ms of CPU: not during the
   // next target's sequential calls (the gateway's three targets share their server processes' CPU
-  // count, and every target shares the two cores).
+  // count, and every target shares the two cores) nor the large echoes (it doubled some 1 MiB
+  // echoes it overlapped).
   await serversQuiet(t, services);
 }
 
 /**
- * A round's large echoes, once every target has had the rest of its round: the 1 MiB echoes one
- * target after another in turn (echo i of every target, then echo i + 1), so that each target's
- * echoes fall in the same seconds as the others' and a slow minute of the machine's is shared
- * rather than landing on whichever target ran then. Each turn takes the targets in another order:
- * a process that serves several targets (the gateway's edge and host, the floor's) may finish
- * collecting one echo's garbage during the next echo, which in a fixed order would always be the
- * same target's. Then one 5 MiB echo each, last, because a peer that refuses one may not recover. Measured once the server processes are quiet: right
- * after the new sessions, a gateway's spare is still loading, 100-300 ms of CPU on a 2-core
- * machine, which doubled some 1 MiB echoes it overlapped.
+ * A round's large echoes, once every target has had the rest of its round (each round ended with
+ * its server processes quiet): the 1 MiB echoes one target after another in turn (echo i of every
+ * target, then echo i + 1), so that each target's echoes fall in the same seconds as the others'
+ * and a slow minute of the machine's is shared rather than landing on whichever target ran then.
+ * Each turn takes the targets in another order: a process that serves several targets (the
+ * gateway's edge and host, the floor's) may finish collecting one echo's garbage during the next
+ * echo, which in a fixed order would always be the same target's. Then one 5 MiB echo each, last,
+ * because a peer that refuses one may not recover.
  */
 async function largeEchoes(order: Target[], round: number, summaries: Map<string, Summary>, opts: Options, services: number[]): Promise<void> {
-  for (const t of order) await serversQuiet(t, services);
   for (let i = 0; i < opts.mib1; i++) {
     for (const t of shuffled(order, round * 1000 + i)) {
       const s = summaries.get(t.name)!;
